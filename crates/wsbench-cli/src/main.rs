@@ -1,0 +1,378 @@
+//! `wsbench-cli`: the headless twin of the wsbench desktop app, on the same engine.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine as _;
+use clap::{Parser, Subcommand};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use wsbench_core::config::KeyValue;
+use wsbench_core::server::ServerEventKind;
+use wsbench_core::{
+    ConnState, ConnectConfig, Direction, Frame, LocalServer, NullSink, Opcode, Outgoing, ServerConfig, ServerMode,
+    SessionManager,
+};
+
+#[derive(Parser)]
+#[command(name = "wsbench-cli", version, about = "Headless WebSocket workbench (the wsbench engine without the window)")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Connect to a WebSocket server and print every data message received.
+    ///
+    /// Text messages print as they are, binary ones as `b64:` + base64, one per line.
+    /// Without --echo or --count, lines read from stdin are sent as text messages and
+    /// end of input closes the connection cleanly (code 1000).
+    Connect(ConnectArgs),
+    /// Run the built-in local server on 127.0.0.1 until interrupted.
+    Serve(ServeArgs),
+}
+
+#[derive(clap::Args)]
+struct ConnectArgs {
+    /// ws:// or wss:// URL
+    url: String,
+    /// Handshake header, `Name: value` (repeatable)
+    #[arg(short = 'H', long = "header", value_name = "NAME: VALUE")]
+    headers: Vec<String>,
+    /// Offer this subprotocol (repeatable, in order of preference)
+    #[arg(long = "subprotocol", value_name = "P")]
+    subprotocols: Vec<String>,
+    /// Send this text message once connected (repeatable, in order)
+    #[arg(long = "send", value_name = "TEXT")]
+    send: Vec<String>,
+    /// Send every received data message back with the same opcode until the server closes
+    #[arg(long)]
+    echo: bool,
+    /// Exit (closing cleanly) after N received data messages
+    #[arg(long, value_name = "N")]
+    count: Option<u64>,
+    /// Give up after SECS seconds: close and exit with status 3
+    #[arg(long, value_name = "SECS")]
+    timeout: Option<f64>,
+    /// Print one JSON object per frame (both directions, control frames included)
+    #[arg(long)]
+    ndjson: bool,
+    /// Send this Origin header
+    #[arg(long)]
+    origin: Option<String>,
+    /// Trust this extra CA certificate (PEM)
+    #[arg(long, value_name = "FILE")]
+    ca: Option<std::path::PathBuf>,
+    /// Accept any TLS certificate (insecure)
+    #[arg(long, short = 'k')]
+    insecure: bool,
+    /// Largest message accepted, in bytes
+    #[arg(long, value_name = "BYTES")]
+    max_message_size: Option<usize>,
+}
+
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// Port on 127.0.0.1 (0 picks a free one)
+    #[arg(long, default_value_t = 0)]
+    port: u16,
+    /// Echo every message back to its sender (default)
+    #[arg(long, conflicts_with = "broadcast")]
+    echo: bool,
+    /// Send every message to every connected client
+    #[arg(long)]
+    broadcast: bool,
+}
+
+/// Exit statuses: 0 done, 1 connection failed or lost, 2 usage, 3 timed out.
+const EXIT_FAILED: u8 = 1;
+const EXIT_TIMEOUT: u8 = 3;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("wsbench-cli: cannot start the runtime: {e}");
+            return ExitCode::from(EXIT_FAILED);
+        }
+    };
+    let code = rt.block_on(async {
+        match cli.command {
+            Command::Connect(args) => connect(args).await,
+            Command::Serve(args) => serve(args).await,
+        }
+    });
+    // Do not wait for stdin readers blocked in the background.
+    rt.shutdown_timeout(Duration::from_millis(100));
+    ExitCode::from(code)
+}
+
+fn build_config(a: &ConnectArgs) -> Result<ConnectConfig, String> {
+    let mut c = ConnectConfig::new(a.url.clone());
+    for h in &a.headers {
+        let (n, v) = h.split_once(':').ok_or_else(|| format!("header {h:?} is not in the form 'Name: value'"))?;
+        c.headers.push(KeyValue::new(n.trim(), v.trim()));
+    }
+    c.subprotocols = a.subprotocols.clone();
+    c.origin = a.origin.clone();
+    c.tls.ca_file = a.ca.clone();
+    c.tls.accept_invalid_certs = a.insecure;
+    if let Some(m) = a.max_message_size {
+        c.limits.max_message_size = m;
+        c.limits.max_frame_size = c.limits.max_frame_size.min(m);
+    }
+    if let Some(t) = a.timeout {
+        let ms = (t * 1000.0) as u64;
+        c.timeouts.connect_ms = c.timeouts.connect_ms.min(ms.max(1));
+        c.timeouts.handshake_ms = c.timeouts.handshake_ms.min(ms.max(1));
+    }
+    // The CLI prints as it goes; the log only needs to hold what is not printed yet.
+    c.log.max_frames = 1_000_000;
+    Ok(c)
+}
+
+fn print_frame(out: &mut Vec<u8>, f: &Frame, ndjson: bool) {
+    if ndjson {
+        if let Ok(line) = serde_json::to_string(&f.to_record()) {
+            out.extend_from_slice(line.as_bytes());
+            out.push(b'\n');
+        }
+        return;
+    }
+    if f.direction != Direction::In || !f.opcode.is_data() {
+        return;
+    }
+    match (f.opcode, f.text()) {
+        (Opcode::Text, Some(t)) => out.extend_from_slice(t.as_bytes()),
+        _ => {
+            out.extend_from_slice(b"b64:");
+            out.extend_from_slice(base64::engine::general_purpose::STANDARD.encode(&f.payload).as_bytes());
+        }
+    }
+    out.push(b'\n');
+}
+
+async fn connect(args: ConnectArgs) -> u8 {
+    let config = match build_config(&args) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("wsbench-cli: {e}");
+            return 2;
+        }
+    };
+    let manager = Arc::new(SessionManager::new(Arc::new(NullSink)));
+    let id = manager.create("cli", config);
+    let session = match manager.get(id) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("wsbench-cli: {e}");
+            return EXIT_FAILED;
+        }
+    };
+    let mut follow = session.log().follow();
+    let mut state = session.watch_state();
+    if let Err(e) = manager.connect(id) {
+        eprintln!("wsbench-cli: {e}");
+        return if e.kind() == wsbench_core::ErrorKind::InvalidUrl || e.kind() == wsbench_core::ErrorKind::InvalidHeader { 2 } else { EXIT_FAILED };
+    }
+    let deadline = args.timeout.map(|t| tokio::time::Instant::now() + Duration::from_secs_f64(t.max(0.0)));
+    let timeout = async {
+        match deadline {
+            Some(d) => tokio::time::sleep_until(d).await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::pin!(timeout);
+
+    // Wait for the connection to open (or fail).
+    loop {
+        let s = state.borrow_and_update().clone();
+        match s {
+            ConnState::Open { .. } => break,
+            ConnState::Failed { error } => {
+                eprintln!("wsbench-cli: {}", error.message);
+                if let Some(http) = error.http {
+                    for h in &http.headers {
+                        eprintln!("  {}: {}", h.name, h.value);
+                    }
+                    if !http.body.is_empty() {
+                        eprintln!("\n{}{}", http.body, if http.body_truncated { "\n[...]" } else { "" });
+                    }
+                }
+                return EXIT_FAILED;
+            }
+            ConnState::Closed { code, reason, .. } => {
+                eprintln!("wsbench-cli: closed before opening ({code} {reason})");
+                return EXIT_FAILED;
+            }
+            _ => {}
+        }
+        tokio::select! {
+            r = state.changed() => if r.is_err() { return EXIT_FAILED },
+            _ = &mut timeout => {
+                eprintln!("wsbench-cli: timed out connecting to {}", args.url);
+                return EXIT_TIMEOUT;
+            }
+        }
+    }
+
+    for text in &args.send {
+        if let Err(e) = manager.send(id, Outgoing::Text(text.clone())).await {
+            eprintln!("wsbench-cli: {e}");
+            return EXIT_FAILED;
+        }
+    }
+
+    // Lines from stdin, unless --echo or --count are given.
+    let (line_tx, mut lines) = tokio::sync::mpsc::channel::<Option<String>>(64);
+    let read_stdin = !args.echo && args.count.is_none();
+    if read_stdin {
+        tokio::spawn(async move {
+            let mut reader = BufReader::new(tokio::io::stdin()).lines();
+            loop {
+                match reader.next_line().await {
+                    Ok(Some(l)) => {
+                        if line_tx.send(Some(l)).await.is_err() {
+                            return;
+                        }
+                    }
+                    Ok(None) | Err(_) => {
+                        let _ = line_tx.send(None).await;
+                        return;
+                    }
+                }
+            }
+        });
+    }
+    let mut stdin_open = read_stdin;
+
+    let mut stdout = tokio::io::stdout();
+    let mut next_seq = 1u64;
+    let mut received = 0u64;
+    let mut closing = false;
+    let mut buf = Vec::with_capacity(64 * 1024);
+    loop {
+        // Print (and echo) everything logged since last time.
+        loop {
+            let page = session.log().page(next_seq, 4096);
+            if page.is_empty() {
+                break;
+            }
+            if page[0].seq > next_seq && next_seq > 1 {
+                eprintln!("wsbench-cli: {} frames were evicted before they could be printed", page[0].seq - next_seq);
+            }
+            buf.clear();
+            for f in &page {
+                next_seq = f.seq + 1;
+                print_frame(&mut buf, f, args.ndjson);
+                if f.direction == Direction::In && f.opcode.is_data() {
+                    received += 1;
+                    if args.echo && !closing {
+                        let msg = match (f.opcode, f.text()) {
+                            (Opcode::Text, Some(t)) => Outgoing::Text(t.to_owned()),
+                            _ => Outgoing::Binary(f.payload.clone()),
+                        };
+                        if manager.send(id, msg).await.is_err() {
+                            closing = true;
+                        }
+                    }
+                    if args.count.is_some_and(|n| received >= n) && !closing {
+                        closing = true;
+                        let _ = manager.disconnect(id, 1000, "");
+                    }
+                }
+            }
+            if stdout.write_all(&buf).await.is_err() {
+                let _ = manager.disconnect(id, 1001, "output closed");
+                return EXIT_FAILED;
+            }
+            let _ = stdout.flush().await;
+            if closing && args.count.is_some() {
+                break;
+            }
+        }
+        let s = state.borrow_and_update().clone();
+        if s.is_terminal() && session.log().stats().last_seq < next_seq {
+            return match s {
+                ConnState::Closed { code, reason, clean, initiated_by } => {
+                    let done = args.count.is_some_and(|n| received >= n);
+                    if !clean && !done {
+                        eprintln!("wsbench-cli: connection closed abnormally ({code}{}{reason})", if reason.is_empty() { "" } else { ": " });
+                        EXIT_FAILED
+                    } else {
+                        if initiated_by == wsbench_core::Initiator::Server && code != 1000 {
+                            eprintln!("wsbench-cli: server closed the connection ({code}{}{reason})", if reason.is_empty() { "" } else { ": " });
+                        }
+                        0
+                    }
+                }
+                ConnState::Failed { error } => {
+                    eprintln!("wsbench-cli: {}", error.message);
+                    EXIT_FAILED
+                }
+                _ => 0,
+            };
+        }
+        tokio::select! {
+            _ = follow.changed() => {}
+            _ = state.changed() => {}
+            l = lines.recv(), if stdin_open => match l.flatten() {
+                Some(line) => {
+                    if let Err(e) = manager.send(id, Outgoing::Text(line)).await {
+                        eprintln!("wsbench-cli: {e}");
+                    }
+                }
+                None => {
+                    stdin_open = false;
+                    let _ = manager.disconnect(id, 1000, "");
+                }
+            },
+            _ = &mut timeout => {
+                eprintln!("wsbench-cli: timed out after {} s", args.timeout.unwrap_or_default());
+                let _ = manager.disconnect(id, 1000, "timeout");
+                return EXIT_TIMEOUT;
+            }
+        }
+    }
+}
+
+async fn serve(args: ServeArgs) -> u8 {
+    let mode = if args.broadcast { ServerMode::Broadcast } else { ServerMode::Echo };
+    let cfg = ServerConfig { mode, ..ServerConfig::default() }.port(args.port);
+    let server = match LocalServer::start(cfg).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("wsbench-cli: {e}");
+            return EXIT_FAILED;
+        }
+    };
+    let mut events = server.subscribe();
+    println!("{}", server.url());
+    eprintln!("wsbench-cli: {mode:?} server listening on {} (Ctrl+C to stop)", server.url());
+    loop {
+        tokio::select! {
+            ev = events.recv() => match ev {
+                Ok(ev) => match ev.kind {
+                    ServerEventKind::Connected { path, subprotocol, .. } => eprintln!(
+                        "client {} connected from {} to {path}{}",
+                        ev.client, ev.peer, subprotocol.map(|p| format!(" (subprotocol {p})")).unwrap_or_default()
+                    ),
+                    ServerEventKind::Message { opcode, len } => eprintln!("client {} sent {opcode:?} ({len} bytes)", ev.client),
+                    ServerEventKind::Disconnected { code, reason } => eprintln!(
+                        "client {} disconnected ({}{})",
+                        ev.client, code.map_or("no close code".into(), |c| c.to_string()), if reason.is_empty() { String::new() } else { format!(": {reason}") }
+                    ),
+                },
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => eprintln!("({n} server events not shown)"),
+                Err(_) => return 0,
+            },
+            _ = tokio::signal::ctrl_c() => {
+                server.shutdown();
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                return 0;
+            }
+        }
+    }
+}

@@ -1,0 +1,233 @@
+//! What a connection is made of. Serde-friendly and versioned so the same struct can
+//! live in collection files; every field has a default so old files keep loading.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+pub const CONFIG_VERSION: u32 = 1;
+
+/// 64 MiB, as tungstenite and browsers allow.
+pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 64 << 20;
+/// 16 MiB.
+pub const DEFAULT_MAX_FRAME_SIZE: usize = 16 << 20;
+/// Frames kept per connection before the oldest are evicted.
+pub const DEFAULT_LOG_MAX_FRAMES: usize = 2_000_000;
+/// Payload bytes kept per connection before the oldest frames are evicted.
+pub const DEFAULT_LOG_MAX_BYTES: usize = 256 << 20;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ConnectConfig {
+    pub version: u32,
+    /// `ws://` or `wss://` URL; may already carry a query string.
+    pub url: String,
+    /// Extra query parameters, appended percent-encoded (RFC 3986) when enabled.
+    pub params: Vec<KeyValue>,
+    /// Handshake headers.
+    pub headers: Vec<KeyValue>,
+    /// Offered in `Sec-WebSocket-Protocol`, in order.
+    pub subprotocols: Vec<String>,
+    /// Sent as the `Origin` header when set.
+    pub origin: Option<String>,
+    pub auth: Auth,
+    pub tls: TlsConfig,
+    pub timeouts: Timeouts,
+    pub limits: Limits,
+    pub log: LogLimits,
+    pub keepalive: Keepalive,
+    pub reconnect: Reconnect,
+}
+
+impl Default for ConnectConfig {
+    fn default() -> Self {
+        Self {
+            version: CONFIG_VERSION,
+            url: String::new(),
+            params: Vec::new(),
+            headers: Vec::new(),
+            subprotocols: Vec::new(),
+            origin: None,
+            auth: Auth::None,
+            tls: TlsConfig::default(),
+            timeouts: Timeouts::default(),
+            limits: Limits::default(),
+            log: LogLimits::default(),
+            keepalive: Keepalive::default(),
+            reconnect: Reconnect::default(),
+        }
+    }
+}
+
+impl ConnectConfig {
+    pub fn new(url: impl Into<String>) -> Self {
+        Self { url: url.into(), ..Self::default() }
+    }
+
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push(KeyValue::new(name, value));
+        self
+    }
+
+    pub fn param(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.params.push(KeyValue::new(name, value));
+        self
+    }
+}
+
+/// A name/value row that can be switched off without being deleted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KeyValue {
+    pub name: String,
+    #[serde(default)]
+    pub value: String,
+    #[serde(default = "yes")]
+    pub enabled: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl KeyValue {
+    pub fn new(name: impl Into<String>, value: impl Into<String>) -> Self {
+        Self { name: name.into(), value: value.into(), enabled: true }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum Auth {
+    #[default]
+    None,
+    /// `Authorization: Bearer <token>`
+    Bearer { token: String },
+    /// `Authorization: Basic base64(username:password)`
+    Basic { username: String, password: String },
+    /// An API key sent as a header or as a query parameter.
+    ApiKey { name: String, value: String, #[serde(default)] placement: ApiKeyPlacement },
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ApiKeyPlacement {
+    #[default]
+    Header,
+    Query,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct TlsConfig {
+    /// Trust the operating system's certificate store (in addition to webpki roots).
+    pub system_roots: bool,
+    /// Trust the Mozilla roots bundled with the app.
+    pub webpki_roots: bool,
+    /// An extra CA bundle in PEM, e.g. a local development CA.
+    pub ca_file: Option<PathBuf>,
+    /// Client certificate chain (PEM) for mutual TLS; needs `client_key_file`.
+    pub client_cert_file: Option<PathBuf>,
+    /// Private key (PEM, PKCS#8, PKCS#1 or SEC1) for `client_cert_file`.
+    pub client_key_file: Option<PathBuf>,
+    /// Accept any certificate. Recorded in the handshake so it is never silent.
+    pub accept_invalid_certs: bool,
+}
+
+impl Default for TlsConfig {
+    fn default() -> Self {
+        Self {
+            system_roots: true,
+            webpki_roots: true,
+            ca_file: None,
+            client_cert_file: None,
+            client_key_file: None,
+            accept_invalid_certs: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Timeouts {
+    /// DNS + TCP + TLS.
+    pub connect_ms: u64,
+    /// The HTTP upgrade exchange.
+    pub handshake_ms: u64,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Self { connect_ms: 10_000, handshake_ms: 10_000 }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Limits {
+    /// Largest message accepted or sent, in bytes.
+    pub max_message_size: usize,
+    /// Largest single incoming frame payload, in bytes.
+    pub max_frame_size: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self { max_message_size: DEFAULT_MAX_MESSAGE_SIZE, max_frame_size: DEFAULT_MAX_FRAME_SIZE }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct LogLimits {
+    pub max_frames: usize,
+    pub max_bytes: usize,
+}
+
+impl Default for LogLimits {
+    fn default() -> Self {
+        Self { max_frames: DEFAULT_LOG_MAX_FRAMES, max_bytes: DEFAULT_LOG_MAX_BYTES }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Keepalive {
+    /// Send a ping this often while open; 0 turns keepalive pings off.
+    pub ping_interval_ms: u64,
+    /// Answer the server's pings automatically (RFC 6455 requires it; turn off to test
+    /// a server's timeout handling).
+    pub auto_pong: bool,
+}
+
+impl Default for Keepalive {
+    fn default() -> Self {
+        Self { ping_interval_ms: 0, auto_pong: true }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Reconnect {
+    pub enabled: bool,
+    /// Attempts after the first connection is lost or fails; 0 means no limit.
+    pub max_attempts: u32,
+    pub initial_delay_ms: u64,
+    pub max_delay_ms: u64,
+}
+
+impl Default for Reconnect {
+    fn default() -> Self {
+        Self { enabled: false, max_attempts: 10, initial_delay_ms: 500, max_delay_ms: 30_000 }
+    }
+}
+
+impl Reconnect {
+    /// Exponential backoff with "equal jitter": half the step is fixed, half random,
+    /// so a fleet of clients does not reconnect in lockstep.
+    pub fn delay_ms(&self, attempt: u32) -> u64 {
+        let exp = attempt.saturating_sub(1).min(30);
+        let step = self.initial_delay_ms.saturating_mul(1u64 << exp).min(self.max_delay_ms).max(1);
+        step / 2 + fastrand::u64(0..=step - step / 2)
+    }
+}

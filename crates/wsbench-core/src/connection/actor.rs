@@ -1,0 +1,394 @@
+//! The connection actor: the only owner of its socket.
+//!
+//! One task per connection: dial (with reconnects), then a `select!` over incoming
+//! frames, user commands, the keepalive tick and a stop request. Writes happen in a
+//! writer sub-task holding the sink half, so a peer that stops reading never keeps us
+//! from reading (and logging) what it sends, nor from honoring a disconnect.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::stream::SplitSink;
+use futures_util::{SinkExt, StreamExt};
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio::time::Instant;
+use tokio_tungstenite::tungstenite::error::{CapacityError, ProtocolError};
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::{Error as WsError, Message, Utf8Bytes};
+
+use super::dial::{self, Socket, Target};
+use super::wire::TapContext;
+use super::{Command, ConnState, ConnectionHandle, Initiator, Outgoing, StopRequest};
+use crate::config::ConnectConfig;
+use crate::error::{Error, Result};
+use crate::frame::{close_payload, Direction, Opcode};
+use crate::session::Session;
+
+/// How long we wait for the server's close reply after sending ours.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+/// After failing a connection (1002/1007/1009) we only linger briefly.
+const FAIL_LINGER: Duration = Duration::from_secs(1);
+
+pub(crate) fn spawn(session: Arc<Session>, config: ConnectConfig, target: Target) -> ConnectionHandle {
+    let (tx, rx) = mpsc::channel(1024);
+    let (stop_tx, stop_rx) = watch::channel(None);
+    let handle = ConnectionHandle::new(tx, Arc::new(stop_tx));
+    let actor = Actor { session, config, target, rx, stop: stop_rx };
+    tokio::spawn(actor.run());
+    handle
+}
+
+struct Actor {
+    session: Arc<Session>,
+    config: ConnectConfig,
+    target: Target,
+    rx: mpsc::Receiver<Command>,
+    stop: watch::Receiver<StopRequest>,
+}
+
+/// Pings we sent, to match pongs and measure the round trip.
+type PendingPings = Arc<Mutex<VecDeque<(Bytes, Instant)>>>;
+
+struct WriteReq {
+    msg: Outgoing,
+    reply: Option<oneshot::Sender<Result<u64>>>,
+}
+
+struct Ending {
+    code: u16,
+    reason: String,
+    clean: bool,
+    initiated_by: Initiator,
+}
+
+impl Actor {
+    fn stop_request(&self) -> StopRequest {
+        self.stop.borrow().clone()
+    }
+
+    /// Run `fut` while refusing sends; `None` if a disconnect was requested first.
+    async fn while_not_open<F: std::future::Future>(&mut self, what: &str, fut: F) -> Option<F::Output> {
+        tokio::pin!(fut);
+        loop {
+            if self.stop_request().is_some() {
+                return None;
+            }
+            tokio::select! {
+                r = &mut fut => return Some(r),
+                _ = self.stop.changed() => {}
+                Some(Command::Send { reply, .. }) = self.rx.recv() => {
+                    let _ = reply.send(Err(Error::NotConnected(format!("still {what}; wait until the connection is open"))));
+                }
+            }
+        }
+    }
+
+    fn cancelled(&self) {
+        let (code, reason) = self.stop_request().unwrap_or((1000, String::new()));
+        let reason = if reason.is_empty() { "cancelled before the connection opened".to_owned() } else { reason };
+        self.session.set_state(ConnState::Closed { code, reason, clean: false, initiated_by: Initiator::Client });
+    }
+
+    /// Wait before reconnect attempt `attempt`; false if the user gave up meanwhile.
+    async fn backoff(&mut self, attempt: u32, last_error: Option<Error>) -> bool {
+        let rc = self.config.reconnect;
+        let delay = rc.delay_ms(attempt);
+        self.session.set_state(ConnState::Reconnecting {
+            attempt,
+            max_attempts: rc.max_attempts,
+            delay_ms: delay,
+            last_error: last_error.map(|e| e.info()),
+        });
+        self.while_not_open("reconnecting", tokio::time::sleep(Duration::from_millis(delay))).await.is_some()
+    }
+
+    fn may_retry(&self, attempt: u32) -> bool {
+        let rc = self.config.reconnect;
+        rc.enabled && (rc.max_attempts == 0 || attempt < rc.max_attempts)
+    }
+
+    async fn run(mut self) {
+        // Reconnect attempts since the last successful open.
+        let mut attempt: u32 = 0;
+        loop {
+            self.session.set_state(ConnState::Connecting { attempt: attempt + 1 });
+            let started = Instant::now();
+            let tap = TapContext::new(self.session.clone(), started.into_std(), self.config.keepalive.auto_pong);
+            let target = self.target.clone();
+            let dialing = dial::dial(&target, tap.clone());
+            let Some(result) = self.while_not_open("connecting", dialing).await else {
+                return self.cancelled();
+            };
+            match result {
+                Err(e) => {
+                    tracing::info!(session = self.session.id, error = %e, "connect failed");
+                    if self.may_retry(attempt) {
+                        attempt += 1;
+                        if self.backoff(attempt, Some(e)).await {
+                            continue;
+                        }
+                        return self.cancelled();
+                    }
+                    self.session.set_state(ConnState::Failed { error: e.info() });
+                    return;
+                }
+                Ok((ws, handshake)) => {
+                    tap.arm();
+                    attempt = 0;
+                    self.session.set_state(ConnState::Open { handshake: Box::new(handshake) });
+                    let end = self.run_open(ws, tap, started).await;
+                    let by_client = end.initiated_by == Initiator::Client;
+                    self.session.set_state(ConnState::Closed {
+                        code: end.code,
+                        reason: end.reason,
+                        clean: end.clean,
+                        initiated_by: end.initiated_by,
+                    });
+                    if by_client || !self.may_retry(attempt) {
+                        return;
+                    }
+                    attempt += 1;
+                    if !self.backoff(attempt, None).await {
+                        return self.cancelled();
+                    }
+                }
+            }
+        }
+    }
+
+    async fn run_open(&mut self, ws: Socket, tap: Arc<TapContext>, started: Instant) -> Ending {
+        let (sink, mut stream) = ws.split();
+        let pings: PendingPings = Arc::default();
+        let (wtx, wrx) = mpsc::unbounded_channel::<WriteReq>();
+        let writer = tokio::spawn(writer(sink, wrx, self.session.clone(), tap, started, pings.clone()));
+        let session = self.session.clone();
+        let offset = || started.elapsed().as_micros() as u64;
+
+        let ping_every = self.config.keepalive.ping_interval_ms;
+        let mut keepalive = tokio::time::interval(Duration::from_millis(ping_every.max(1)));
+        keepalive.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        keepalive.reset();
+        let mut ping_no: u64 = 0;
+
+        // Who started closing, with the code and reason of the first close frame.
+        let mut closing: Option<Initiator> = None;
+        let mut our_close: Option<(u16, String)> = None;
+        let mut their_close: Option<(u16, String)> = None;
+        let mut failure: Option<(u16, String)> = None;
+        let mut lost: Option<String> = None;
+        let mut deadline: Option<Instant> = None;
+        let mut timed_out = false;
+
+        let begin_close = |code: u16, reason: String, closing: &mut Option<Initiator>, our: &mut Option<(u16, String)>, linger: Duration| {
+            if our.is_some() {
+                return None;
+            }
+            *our = Some((code, reason.clone()));
+            if closing.is_none() {
+                *closing = Some(Initiator::Client);
+                session.set_state(ConnState::Closing { initiated_by: Initiator::Client });
+            }
+            let _ = wtx.send(WriteReq { msg: Outgoing::Close { code, reason }, reply: None });
+            Some(Instant::now() + linger)
+        };
+
+        if let Some((code, reason)) = self.stop_request() {
+            deadline = begin_close(code, reason, &mut closing, &mut our_close, CLOSE_TIMEOUT);
+        }
+
+        loop {
+            tokio::select! {
+                msg = stream.next() => match msg {
+                    None => break,
+                    Some(Ok(m)) => match m {
+                        Message::Text(t) => { session.record(Direction::In, Opcode::Text, Bytes::from(t), offset(), 0); }
+                        Message::Binary(b) => { session.record(Direction::In, Opcode::Binary, b, offset(), 0); }
+                        Message::Ping(b) => { session.record(Direction::In, Opcode::Ping, b, offset(), 0); }
+                        Message::Pong(b) => {
+                            let rtt = take_rtt(&pings, &b);
+                            session.record(Direction::In, Opcode::Pong, b, offset(), rtt);
+                        }
+                        Message::Close(cf) => {
+                            let (code, reason) = cf.map_or((1005, String::new()), |c| (u16::from(c.code), c.reason.to_string()));
+                            let payload = if code == 1005 { Bytes::new() } else { close_payload(code, &reason) };
+                            session.record(Direction::In, Opcode::Close, payload, offset(), 0);
+                            their_close = Some((code, reason));
+                            if closing.is_none() {
+                                closing = Some(Initiator::Server);
+                                session.set_state(ConnState::Closing { initiated_by: Initiator::Server });
+                                // tungstenite replies with the close frame; the tap logs it.
+                                deadline = Some(Instant::now() + CLOSE_TIMEOUT);
+                            }
+                        }
+                        Message::Frame(_) => {}
+                    },
+                    Some(Err(e)) => {
+                        if failure.is_some() || our_close.is_some() && their_close.is_some() {
+                            break;
+                        }
+                        match classify(&e) {
+                            ReadError::Fail(code, reason) => {
+                                tracing::info!(session = session.id, code, %reason, "failing the connection");
+                                failure = Some((code, reason.clone()));
+                                deadline = begin_close(code, reason, &mut closing, &mut our_close, FAIL_LINGER)
+                                    .or(Some(Instant::now() + FAIL_LINGER));
+                            }
+                            ReadError::Lost(why) => {
+                                lost = Some(why);
+                                break;
+                            }
+                        }
+                    }
+                },
+                Some(cmd) = self.rx.recv() => match cmd {
+                    Command::Send { msg, reply } if closing.is_none() => {
+                        if let Outgoing::Close { code, reason } = &msg {
+                            our_close = Some((*code, reason.clone()));
+                            closing = Some(Initiator::Client);
+                            session.set_state(ConnState::Closing { initiated_by: Initiator::Client });
+                            deadline = Some(Instant::now() + CLOSE_TIMEOUT);
+                        }
+                        let _ = wtx.send(WriteReq { msg, reply: Some(reply) });
+                    }
+                    Command::Send { reply, .. } => {
+                        let _ = reply.send(Err(Error::NotConnected("the connection is closing".into())));
+                    }
+                },
+                Ok(()) = self.stop.changed() => {
+                    if let Some((code, reason)) = self.stop_request() {
+                        if let Some(d) = begin_close(code, reason, &mut closing, &mut our_close, CLOSE_TIMEOUT) {
+                            deadline = Some(deadline.map_or(d, |old| old.min(d)));
+                        }
+                    }
+                }
+                _ = keepalive.tick(), if ping_every > 0 && closing.is_none() => {
+                    ping_no += 1;
+                    let _ = wtx.send(WriteReq { msg: Outgoing::Ping(Bytes::from(ping_no.to_be_bytes().to_vec())), reply: None });
+                }
+                _ = sleep_until(deadline) => {
+                    timed_out = true;
+                    break;
+                }
+            }
+        }
+        writer.abort();
+        drop(stream);
+
+        if let Some((code, reason)) = failure {
+            return Ending { code, reason, clean: false, initiated_by: Initiator::Client };
+        }
+        let initiated_by = closing.unwrap_or(Initiator::Server);
+        let first = match initiated_by {
+            Initiator::Client => our_close.clone(),
+            Initiator::Server => their_close.clone(),
+        };
+        match (first, their_close.is_some() && !timed_out && lost.is_none()) {
+            (Some((code, reason)), true) => Ending { code, reason, clean: our_close.is_some() || initiated_by == Initiator::Server, initiated_by },
+            (Some((code, reason)), false) if timed_out => Ending {
+                code,
+                reason: if reason.is_empty() { "no close reply from the peer".into() } else { format!("{reason} (no close reply from the peer)") },
+                clean: false,
+                initiated_by,
+            },
+            _ => Ending {
+                code: 1006,
+                reason: lost.unwrap_or_else(|| "connection closed without a close frame".into()),
+                clean: false,
+                initiated_by,
+            },
+        }
+    }
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d).await,
+        None => std::future::pending().await,
+    }
+}
+
+fn take_rtt(pings: &PendingPings, payload: &Bytes) -> u32 {
+    let mut q = pings.lock().unwrap_or_else(|p| p.into_inner());
+    match q.iter().position(|(p, _)| p == payload) {
+        Some(i) => {
+            let sent = q[i].1;
+            q.drain(..=i);
+            sent.elapsed().as_micros().clamp(1, u32::MAX as u128) as u32
+        }
+        None => 0,
+    }
+}
+
+enum ReadError {
+    /// We must fail the connection with this close code (RFC 6455 section 7.1.7).
+    Fail(u16, String),
+    /// The transport is gone.
+    Lost(String),
+}
+
+fn classify(e: &WsError) -> ReadError {
+    match e {
+        WsError::Capacity(CapacityError::MessageTooLong { size, max_size }) => {
+            ReadError::Fail(1009, format!("message of {size} bytes exceeds the limit of {max_size} bytes"))
+        }
+        WsError::Capacity(c) => ReadError::Fail(1009, c.to_string()),
+        WsError::Utf8(_) => ReadError::Fail(1007, "text message is not valid UTF-8".into()),
+        WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => {
+            ReadError::Lost("connection reset without a closing handshake".into())
+        }
+        WsError::Protocol(p) => ReadError::Fail(1002, format!("protocol error: {p}")),
+        WsError::Io(io) => ReadError::Lost(format!("connection lost: {io}")),
+        other => ReadError::Lost(format!("connection lost: {other}")),
+    }
+}
+
+async fn writer(
+    mut sink: SplitSink<Socket, Message>,
+    mut rx: mpsc::UnboundedReceiver<WriteReq>,
+    session: Arc<Session>,
+    tap: Arc<TapContext>,
+    started: Instant,
+    pings: PendingPings,
+) {
+    while let Some(WriteReq { msg, reply }) = rx.recv().await {
+        let opcode = msg.opcode();
+        let (message, payload) = match msg {
+            Outgoing::Text(s) => {
+                let u = Utf8Bytes::from(s);
+                let b = Bytes::from(u.clone());
+                (Message::Text(u), b)
+            }
+            Outgoing::Binary(b) => (Message::Binary(b.clone()), b),
+            Outgoing::Ping(b) => {
+                let mut q = pings.lock().unwrap_or_else(|p| p.into_inner());
+                q.push_back((b.clone(), Instant::now()));
+                if q.len() > 64 {
+                    q.pop_front();
+                }
+                (Message::Ping(b.clone()), b)
+            }
+            Outgoing::Pong(b) => {
+                tap.expect_user(Opcode::Pong, b.clone());
+                (Message::Pong(b.clone()), b)
+            }
+            Outgoing::Close { code, reason } => {
+                let payload = close_payload(code, &reason);
+                tap.expect_user(Opcode::Close, payload.clone());
+                (Message::Close(Some(CloseFrame { code: CloseCode::from(code), reason: reason.into() })), payload)
+            }
+        };
+        let result = match sink.send(message).await {
+            Ok(()) => {
+                let f = session.record(Direction::Out, opcode, payload, started.elapsed().as_micros() as u64, 0);
+                Ok(f.seq)
+            }
+            Err(e) => Err(Error::Io(format!("send failed: {e}"))),
+        };
+        if let Some(reply) = reply {
+            let _ = reply.send(result);
+        }
+    }
+}

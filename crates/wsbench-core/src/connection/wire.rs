@@ -1,0 +1,243 @@
+//! A transparent layer under tungstenite that parses the frames we write.
+//!
+//! tungstenite answers pings and close frames on its own and offers no switch to
+//! stop answering pings. This tap sees every outgoing frame, so it can (a) log the
+//! control frames tungstenite sends by itself (automatic pongs, the close reply) as
+//! they really went out, and (b) drop automatic pongs when the user turned auto-pong
+//! off. Data frames pass untouched; the read side is a plain pass-through.
+
+use std::collections::VecDeque;
+use std::io;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use bytes::Bytes;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+use crate::frame::{Direction, Opcode};
+use crate::session::Session;
+
+const OP_CLOSE: u8 = 0x8;
+const OP_PONG: u8 = 0xA;
+
+pub struct TapContext {
+    session: Arc<Session>,
+    started: Instant,
+    auto_pong: bool,
+    /// Set once the HTTP upgrade is done: from then on every byte written is a frame.
+    armed: AtomicBool,
+    /// Control frames the user asked for (logged by the writer, never dropped).
+    user: Mutex<VecDeque<(u8, Bytes)>>,
+}
+
+impl TapContext {
+    pub(crate) fn new(session: Arc<Session>, started: Instant, auto_pong: bool) -> Arc<Self> {
+        Arc::new(Self { session, started, auto_pong, armed: AtomicBool::new(false), user: Mutex::default() })
+    }
+
+    pub(crate) fn arm(&self) {
+        self.armed.store(true, Ordering::Release);
+    }
+
+    /// Announce a user pong or close before handing it to tungstenite.
+    pub(crate) fn expect_user(&self, opcode: Opcode, payload: Bytes) {
+        let op = match opcode {
+            Opcode::Pong => OP_PONG,
+            Opcode::Close => OP_CLOSE,
+            _ => return,
+        };
+        self.user.lock().unwrap_or_else(|p| p.into_inner()).push_back((op, payload));
+    }
+
+    fn is_user(&self, op: u8, payload: &[u8], take: bool) -> bool {
+        let mut q = self.user.lock().unwrap_or_else(|p| p.into_inner());
+        match q.iter().position(|(o, p)| *o == op && p.as_ref() == payload) {
+            Some(i) => {
+                if take {
+                    q.remove(i);
+                }
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn log_auto(&self, op: u8, payload: Vec<u8>) {
+        let opcode = if op == OP_PONG { Opcode::Pong } else { Opcode::Close };
+        let offset = self.started.elapsed().as_micros() as u64;
+        self.session.record(Direction::Out, opcode, Bytes::from(payload), offset, 0);
+    }
+}
+
+#[derive(Clone, Default)]
+struct Parser {
+    hdr: [u8; 14],
+    have: usize,
+    in_payload: bool,
+    left: u64,
+    /// The control frame being read: opcode, mask, unmasked payload, start offset.
+    ctl: Option<(u8, [u8; 4], Vec<u8>)>,
+}
+
+/// A complete control frame seen by [`Parser::advance`].
+struct Ctl {
+    op: u8,
+    payload: Vec<u8>,
+    /// Byte offsets in the slice passed to `advance`; `start` is None when the frame
+    /// began in an earlier write.
+    start: Option<usize>,
+    end: usize,
+}
+
+impl Parser {
+    fn header_len(&self) -> usize {
+        if self.have < 2 {
+            return 2;
+        }
+        let b1 = self.hdr[1];
+        let ext = match b1 & 0x7f {
+            126 => 2,
+            127 => 8,
+            _ => 0,
+        };
+        2 + ext + if b1 & 0x80 != 0 { 4 } else { 0 }
+    }
+
+    /// Walk `data`; call `on_ctl` for every control frame that ends inside it.
+    fn advance(&mut self, data: &[u8], mut on_ctl: impl FnMut(Ctl) -> bool) {
+        let mut i = 0;
+        let mut start = None;
+        while i < data.len() {
+            if !self.in_payload {
+                if self.have == 0 {
+                    start = Some(i);
+                }
+                let need = self.header_len();
+                let n = (need - self.have).min(data.len() - i);
+                self.hdr[self.have..self.have + n].copy_from_slice(&data[i..i + n]);
+                self.have += n;
+                i += n;
+                if self.have < self.header_len() {
+                    continue;
+                }
+                let b1 = self.hdr[1];
+                let (len, at) = match b1 & 0x7f {
+                    126 => (u16::from_be_bytes([self.hdr[2], self.hdr[3]]) as u64, 4),
+                    127 => (u64::from_be_bytes(self.hdr[2..10].try_into().unwrap_or([0; 8])), 10),
+                    n => (n as u64, 2),
+                };
+                let mask = if b1 & 0x80 != 0 {
+                    [self.hdr[at], self.hdr[at + 1], self.hdr[at + 2], self.hdr[at + 3]]
+                } else {
+                    [0; 4]
+                };
+                let op = self.hdr[0] & 0x0f;
+                self.ctl = (op >= 0x8).then(|| (op, mask, Vec::with_capacity(len as usize)));
+                self.in_payload = true;
+                self.left = len;
+            }
+            let n = (self.left.min((data.len() - i) as u64)) as usize;
+            if let Some((_, mask, buf)) = self.ctl.as_mut() {
+                for &b in &data[i..i + n] {
+                    let k = mask[buf.len() % 4];
+                    buf.push(b ^ k);
+                }
+            }
+            i += n;
+            self.left -= n as u64;
+            if self.left == 0 {
+                self.in_payload = false;
+                self.have = 0;
+                if let Some((op, _, payload)) = self.ctl.take() {
+                    if !on_ctl(Ctl { op, payload, start: start.take(), end: i }) {
+                        return;
+                    }
+                }
+                start = None;
+            }
+        }
+    }
+}
+
+pub struct WireTap<S> {
+    inner: S,
+    ctx: Arc<TapContext>,
+    parser: Parser,
+    /// Bytes of a suppressed frame still to swallow.
+    dropping: usize,
+}
+
+impl<S> WireTap<S> {
+    pub(crate) fn new(inner: S, ctx: Arc<TapContext>) -> Self {
+        Self { inner, ctx, parser: Parser::default(), dropping: 0 }
+    }
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for WireTap<S> {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_read(cx, buf)
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for WireTap<S> {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        if !this.ctx.armed.load(Ordering::Acquire) {
+            return Pin::new(&mut this.inner).poll_write(cx, buf);
+        }
+        if this.dropping > 0 {
+            let n = this.dropping.min(buf.len());
+            this.parser.advance(&buf[..n], |_| true);
+            this.dropping -= n;
+            return Poll::Ready(Ok(n));
+        }
+        // Where does the first automatic pong we must suppress start?
+        let mut pass = buf.len();
+        if !this.ctx.auto_pong {
+            let mut scan = this.parser.clone();
+            let ctx = &this.ctx;
+            scan.advance(buf, |c| {
+                if c.op == OP_PONG && !ctx.is_user(OP_PONG, &c.payload, false) {
+                    if let Some(s) = c.start {
+                        if s == 0 {
+                            this.dropping = c.end;
+                        }
+                        pass = s;
+                        return false;
+                    }
+                }
+                true
+            });
+            if this.dropping > 0 {
+                let n = this.dropping;
+                this.parser.advance(&buf[..n], |_| true);
+                this.dropping = 0;
+                return Poll::Ready(Ok(n));
+            }
+        }
+        match Pin::new(&mut this.inner).poll_write(cx, &buf[..pass]) {
+            Poll::Ready(Ok(n)) => {
+                let ctx = &this.ctx;
+                this.parser.advance(&buf[..n], |c| {
+                    if (c.op == OP_PONG || c.op == OP_CLOSE) && !ctx.is_user(c.op, &c.payload, true) {
+                        ctx.log_auto(c.op, c.payload);
+                    }
+                    true
+                });
+                Poll::Ready(Ok(n))
+            }
+            other => other,
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+    }
+}

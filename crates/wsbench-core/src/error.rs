@@ -1,0 +1,123 @@
+//! One error type for the engine, with a serializable [`ErrorKind`] the UI and the
+//! CLI can branch on. Every variant names what it is about (URL, header, host, limit).
+
+use serde::{Deserialize, Serialize};
+
+use crate::connection::HttpFailure;
+
+/// What went wrong, as a stable tag for front ends (`{ "kind": "refused", ... }`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ErrorKind {
+    InvalidUrl,
+    InvalidHeader,
+    InvalidConfig,
+    InvalidPayload,
+    MessageTooLarge,
+    Dns,
+    Refused,
+    Connect,
+    Timeout,
+    Tls,
+    File,
+    HttpStatus,
+    Handshake,
+    Protocol,
+    Io,
+    NotConnected,
+    UnknownSession,
+}
+
+/// Engine error. `Display` is a complete sentence a user can act on.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum Error {
+    #[error("invalid URL {url:?}: {reason}")]
+    InvalidUrl { url: String, reason: String },
+    #[error("invalid header {name:?}: {reason}")]
+    InvalidHeader { name: String, reason: String },
+    #[error("invalid configuration: {0}")]
+    InvalidConfig(String),
+    #[error("invalid {format} payload: {reason}")]
+    InvalidPayload { format: &'static str, reason: String },
+    #[error("{what} of {size} bytes exceeds the limit of {limit} bytes")]
+    MessageTooLarge { what: &'static str, size: usize, limit: usize },
+    #[error("could not resolve host {host:?}: {reason}")]
+    Dns { host: String, reason: String },
+    #[error("connection refused by {addr}")]
+    Refused { addr: String },
+    #[error("could not connect to {addr}: {reason}")]
+    Connect { addr: String, reason: String },
+    #[error("{stage} timed out after {ms} ms")]
+    Timeout { stage: &'static str, ms: u64 },
+    #[error("TLS handshake with {host:?} failed: {reason}")]
+    Tls { host: String, reason: String },
+    #[error("cannot use {path:?}: {reason}")]
+    File { path: String, reason: String },
+    #[error("server rejected the WebSocket upgrade with HTTP {} {}", .0.status, .0.reason)]
+    HttpStatus(Box<HttpFailure>),
+    #[error("WebSocket handshake failed: {0}")]
+    Handshake(String),
+    #[error("protocol error: {0}")]
+    Protocol(String),
+    #[error("I/O error: {0}")]
+    Io(String),
+    #[error("not connected: {0}")]
+    NotConnected(String),
+    #[error("unknown session {0}")]
+    UnknownSession(u64),
+}
+
+impl Error {
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::InvalidUrl { .. } => ErrorKind::InvalidUrl,
+            Error::InvalidHeader { .. } => ErrorKind::InvalidHeader,
+            Error::InvalidConfig(_) => ErrorKind::InvalidConfig,
+            Error::InvalidPayload { .. } => ErrorKind::InvalidPayload,
+            Error::MessageTooLarge { .. } => ErrorKind::MessageTooLarge,
+            Error::Dns { .. } => ErrorKind::Dns,
+            Error::Refused { .. } => ErrorKind::Refused,
+            Error::Connect { .. } => ErrorKind::Connect,
+            Error::Timeout { .. } => ErrorKind::Timeout,
+            Error::Tls { .. } => ErrorKind::Tls,
+            Error::File { .. } => ErrorKind::File,
+            Error::HttpStatus(_) => ErrorKind::HttpStatus,
+            Error::Handshake(_) => ErrorKind::Handshake,
+            Error::Protocol(_) => ErrorKind::Protocol,
+            Error::Io(_) => ErrorKind::Io,
+            Error::NotConnected(_) => ErrorKind::NotConnected,
+            Error::UnknownSession(_) => ErrorKind::UnknownSession,
+        }
+    }
+
+    /// The serializable form sent to front ends.
+    pub fn info(&self) -> ErrorInfo {
+        ErrorInfo {
+            kind: self.kind(),
+            message: self.to_string(),
+            http: match self {
+                Error::HttpStatus(h) => Some((**h).clone()),
+                _ => None,
+            },
+        }
+    }
+}
+
+/// `{ kind, message, http? }`: what a front end receives for any error.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ErrorInfo {
+    pub kind: ErrorKind,
+    pub message: String,
+    /// For a rejected upgrade: the status, headers and the start of the body.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http: Option<HttpFailure>,
+}
+
+impl From<Error> for ErrorInfo {
+    fn from(e: Error) -> Self {
+        e.info()
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

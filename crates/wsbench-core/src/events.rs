@@ -1,0 +1,285 @@
+//! Notifications to a front end, coalesced into batches.
+//!
+//! The frame log is the source of truth; events only say "something changed" with
+//! previews and counters. Frame notifications go through a bounded queue: when the
+//! consumer is slow they are counted as dropped (never blocking the socket reader)
+//! and the consumer resyncs from the log. State changes are rare and never dropped.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use crate::connection::ConnState;
+use crate::frame::{Direction, Frame, Opcode};
+use crate::frame_log::{FrameLog, LogStats};
+
+pub type SessionId = u64;
+
+/// Receives batches. Called from the batcher task: keep it quick and non-blocking
+/// (hand the batch to a channel, a webview IPC channel, a counter...).
+pub trait EventSink: Send + Sync + 'static {
+    fn deliver(&self, batch: EventBatch);
+}
+
+/// A sink that discards everything (the CLI follows the log instead).
+pub struct NullSink;
+
+impl EventSink for NullSink {
+    fn deliver(&self, _batch: EventBatch) {}
+}
+
+impl<F: Fn(EventBatch) + Send + Sync + 'static> EventSink for F {
+    fn deliver(&self, batch: EventBatch) {
+        self(batch)
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct BatchConfig {
+    /// A batch is delivered at most this long after its first event...
+    pub interval: Duration,
+    /// ...or as soon as it holds this many frame notifications.
+    pub max_frames: usize,
+    /// Bounded queue between connections and the batcher.
+    pub queue: usize,
+    /// Bytes of payload per preview.
+    pub preview_bytes: usize,
+    /// Previews kept per session per batch (the newest); older ones are fetched on demand.
+    pub previews_per_session: usize,
+}
+
+impl Default for BatchConfig {
+    fn default() -> Self {
+        Self {
+            interval: Duration::from_millis(33),
+            max_frames: 8192,
+            queue: 65_536,
+            preview_bytes: 4096,
+            previews_per_session: 500,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum PreviewEncoding {
+    Text,
+    Base64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FramePreview {
+    pub seq: u64,
+    pub at_us: i64,
+    pub offset_us: u64,
+    pub direction: Direction,
+    pub opcode: Opcode,
+    pub len: usize,
+    /// The first `preview_bytes` of the payload: UTF-8 text (lossy) or base64.
+    pub preview: String,
+    pub encoding: PreviewEncoding,
+    pub truncated: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub close_code: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub close_reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rtt_us: Option<u32>,
+}
+
+impl FramePreview {
+    pub fn of(f: &Frame, max: usize) -> Self {
+        let close = f.close_info();
+        let body: &[u8] = if f.opcode == crate::frame::Opcode::Close { f.payload.get(2..).unwrap_or(&[]) } else { &f.payload };
+        let truncated = body.len() > max;
+        let cut = &body[..body.len().min(max)];
+        let (preview, encoding) = match (f.opcode, std::str::from_utf8(cut)) {
+            (Opcode::Binary, _) => (base64::engine::general_purpose::STANDARD.encode(cut), PreviewEncoding::Base64),
+            (_, Ok(s)) => (s.to_owned(), PreviewEncoding::Text),
+            // A cut in the middle of a UTF-8 sequence: keep the valid prefix as text.
+            (_, Err(e)) if truncated && e.error_len().is_none() => (
+                String::from_utf8_lossy(&cut[..e.valid_up_to()]).into_owned(),
+                PreviewEncoding::Text,
+            ),
+            (_, Err(_)) => (base64::engine::general_purpose::STANDARD.encode(cut), PreviewEncoding::Base64),
+        };
+        FramePreview {
+            seq: f.seq,
+            at_us: f.at_us,
+            offset_us: f.offset_us,
+            direction: f.direction,
+            opcode: f.opcode,
+            len: f.payload.len(),
+            preview,
+            encoding,
+            truncated,
+            close_code: close.as_ref().map(|c| c.0),
+            close_reason: close.map(|c| c.1),
+            rtt_us: (f.rtt_us > 0).then_some(f.rtt_us),
+        }
+    }
+}
+
+/// What changed in one session during a batch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionUpdate {
+    pub session: SessionId,
+    /// Counters as of the end of the batch (exact: read from the log).
+    pub stats: LogStats,
+    /// Frame notifications for this session in the batch.
+    pub new_frames: u64,
+    /// Previews of the newest of those frames, oldest first.
+    pub previews: Vec<FramePreview>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StateChange {
+    pub session: SessionId,
+    pub state: ConnState,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventBatch {
+    /// In the order they happened.
+    pub states: Vec<StateChange>,
+    pub sessions: Vec<SessionUpdate>,
+    /// Frame notifications lost because the consumer was slow, since the last batch.
+    /// The log still has the frames: resync from it when this is non-zero.
+    pub dropped: u64,
+}
+
+pub(crate) struct EventBus {
+    frames: mpsc::Sender<(SessionId, Frame)>,
+    states: mpsc::UnboundedSender<StateChange>,
+    dropped: Arc<AtomicU64>,
+    logs: Arc<Mutex<HashMap<SessionId, Arc<FrameLog>>>>,
+    sink: Arc<Mutex<Arc<dyn EventSink>>>,
+}
+
+impl EventBus {
+    /// Spawns the batcher on the current tokio runtime.
+    pub fn new(sink: Arc<dyn EventSink>, cfg: BatchConfig) -> Self {
+        let (ftx, frx) = mpsc::channel(cfg.queue.max(1));
+        let (stx, srx) = mpsc::unbounded_channel();
+        let bus = EventBus {
+            frames: ftx,
+            states: stx,
+            dropped: Arc::new(AtomicU64::new(0)),
+            logs: Arc::default(),
+            sink: Arc::new(Mutex::new(sink)),
+        };
+        let batcher = Batcher {
+            frames: frx,
+            states: srx,
+            dropped: bus.dropped.clone(),
+            logs: bus.logs.clone(),
+            sink: bus.sink.clone(),
+            cfg,
+        };
+        tokio::spawn(batcher.run());
+        bus
+    }
+
+    pub fn register(&self, id: SessionId, log: Arc<FrameLog>) {
+        lock(&self.logs).insert(id, log);
+    }
+
+    pub fn unregister(&self, id: SessionId) {
+        lock(&self.logs).remove(&id);
+    }
+
+    pub fn set_sink(&self, sink: Arc<dyn EventSink>) {
+        *lock(&self.sink) = sink;
+    }
+
+    pub fn frame(&self, session: SessionId, frame: &Frame) {
+        if self.frames.try_send((session, frame.clone())).is_err() {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    pub fn state(&self, session: SessionId, state: ConnState) {
+        let _ = self.states.send(StateChange { session, state });
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+struct Batcher {
+    frames: mpsc::Receiver<(SessionId, Frame)>,
+    states: mpsc::UnboundedReceiver<StateChange>,
+    dropped: Arc<AtomicU64>,
+    logs: Arc<Mutex<HashMap<SessionId, Arc<FrameLog>>>>,
+    sink: Arc<Mutex<Arc<dyn EventSink>>>,
+    cfg: BatchConfig,
+}
+
+#[derive(Default)]
+struct Pending {
+    states: Vec<StateChange>,
+    frames: BTreeMap<SessionId, (u64, std::collections::VecDeque<Frame>)>,
+    count: usize,
+}
+
+impl Batcher {
+    async fn run(mut self) {
+        loop {
+            let mut p = Pending::default();
+            // Wait for the first event of a batch.
+            tokio::select! {
+                f = self.frames.recv() => match f { Some(f) => self.add(&mut p, f), None => return },
+                s = self.states.recv() => match s { Some(s) => p.states.push(s), None => return },
+            }
+            let deadline = Instant::now() + self.cfg.interval;
+            while p.count < self.cfg.max_frames {
+                tokio::select! {
+                    biased;
+                    s = self.states.recv() => match s { Some(s) => p.states.push(s), None => break },
+                    f = self.frames.recv() => match f { Some(f) => self.add(&mut p, f), None => break },
+                    _ = tokio::time::sleep_until(deadline) => break,
+                }
+            }
+            self.deliver(p);
+        }
+    }
+
+    fn add(&self, p: &mut Pending, (id, f): (SessionId, Frame)) {
+        let e = p.frames.entry(id).or_default();
+        e.0 += 1;
+        e.1.push_back(f);
+        if e.1.len() > self.cfg.previews_per_session {
+            e.1.pop_front();
+        }
+        p.count += 1;
+    }
+
+    fn deliver(&self, p: Pending) {
+        let logs = lock(&self.logs).clone();
+        let sessions = p
+            .frames
+            .into_iter()
+            .map(|(session, (n, frames))| SessionUpdate {
+                session,
+                stats: logs.get(&session).map(|l| l.stats()).unwrap_or_default(),
+                new_frames: n,
+                previews: frames.iter().map(|f| FramePreview::of(f, self.cfg.preview_bytes)).collect(),
+            })
+            .collect();
+        let batch =
+            EventBatch { states: p.states, sessions, dropped: self.dropped.swap(0, Ordering::Relaxed) };
+        let sink = lock(&self.sink).clone();
+        sink.deliver(batch);
+    }
+}

@@ -1,0 +1,141 @@
+//! One logged WebSocket frame, in either direction, control frames included.
+
+use base64::Engine as _;
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[repr(u8)]
+pub enum Direction {
+    /// Received from the server.
+    In,
+    /// Sent by us.
+    Out,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[repr(u8)]
+pub enum Opcode {
+    Text,
+    Binary,
+    Ping,
+    Pong,
+    Close,
+}
+
+impl Opcode {
+    pub fn is_data(self) -> bool {
+        matches!(self, Opcode::Text | Opcode::Binary)
+    }
+
+    pub fn parse(s: &str) -> Option<Opcode> {
+        Some(match s.to_ascii_lowercase().as_str() {
+            "text" => Opcode::Text,
+            "binary" => Opcode::Binary,
+            "ping" => Opcode::Ping,
+            "pong" => Opcode::Pong,
+            "close" => Opcode::Close,
+            _ => return None,
+        })
+    }
+}
+
+/// A logged frame. Fragmented messages are logged once, reassembled, as tungstenite
+/// delivers them. The payload shares the socket's read buffer (no copy). A close
+/// frame's payload is its wire form: a big-endian code then the UTF-8 reason.
+///
+/// 64 bytes plus the payload (checked by a test).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Frame {
+    /// Per-connection-tab sequence number, from 1, never reused, survives reconnects.
+    pub seq: u64,
+    /// Wall-clock time, microseconds since the Unix epoch.
+    pub at_us: i64,
+    /// Microseconds since the current connection attempt began.
+    pub offset_us: u64,
+    pub payload: Bytes,
+    /// Round-trip time for a pong that answers one of our pings, else 0.
+    pub rtt_us: u32,
+    pub direction: Direction,
+    pub opcode: Opcode,
+}
+
+impl Frame {
+    pub fn len(&self) -> usize {
+        self.payload.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.payload.is_empty()
+    }
+
+    /// `(code, reason)` for a close frame that carries a code.
+    pub fn close_info(&self) -> Option<(u16, String)> {
+        if self.opcode != Opcode::Close || self.payload.len() < 2 {
+            return None;
+        }
+        let code = u16::from_be_bytes([self.payload[0], self.payload[1]]);
+        Some((code, String::from_utf8_lossy(&self.payload[2..]).into_owned()))
+    }
+
+    /// Payload as UTF-8 text when it is valid UTF-8.
+    pub fn text(&self) -> Option<&str> {
+        std::str::from_utf8(&self.payload).ok()
+    }
+
+    /// The serializable, lossless form: text as text, anything else as base64.
+    pub fn to_record(&self) -> FrameRecord {
+        let (text, base64) = match (self.opcode, self.text()) {
+            (Opcode::Text, Some(t)) => (Some(t.to_owned()), None),
+            (Opcode::Close, _) => (None, None),
+            _ if self.payload.is_empty() => (None, None),
+            _ => (None, Some(base64::engine::general_purpose::STANDARD.encode(&self.payload))),
+        };
+        let close = self.close_info();
+        FrameRecord {
+            seq: self.seq,
+            at_us: self.at_us,
+            offset_us: self.offset_us,
+            direction: self.direction,
+            opcode: self.opcode,
+            len: self.payload.len(),
+            text,
+            base64,
+            close_code: close.as_ref().map(|c| c.0),
+            close_reason: close.map(|c| c.1),
+            rtt_us: (self.rtt_us > 0).then_some(self.rtt_us),
+        }
+    }
+}
+
+/// JSON shape of a whole frame (used by `--ndjson` and on-demand fetches).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FrameRecord {
+    pub seq: u64,
+    pub at_us: i64,
+    pub offset_us: u64,
+    pub direction: Direction,
+    pub opcode: Opcode,
+    pub len: usize,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base64: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub close_code: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub close_reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rtt_us: Option<u32>,
+}
+
+/// Encode a close frame's payload as it goes on the wire.
+pub fn close_payload(code: u16, reason: &str) -> Bytes {
+    let mut v = Vec::with_capacity(2 + reason.len());
+    v.extend_from_slice(&code.to_be_bytes());
+    v.extend_from_slice(reason.as_bytes());
+    Bytes::from(v)
+}

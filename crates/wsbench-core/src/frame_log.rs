@@ -1,0 +1,275 @@
+//! The bounded per-tab log: the source of truth for every frame in and out.
+//!
+//! Short synchronous methods behind a `std::sync::Mutex`; no lock is ever held across
+//! an `.await`. Search copies frames out in chunks (cheap `Bytes` clones) and scans
+//! them with the lock released, so a long search never stalls the socket reader.
+
+use std::collections::VecDeque;
+use std::sync::{Mutex, MutexGuard};
+
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+use tokio::sync::watch;
+
+use crate::config::LogLimits;
+use crate::error::{Error, Result};
+use crate::frame::{Direction, Frame, Opcode};
+
+/// Counters a user sees next to the log.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LogStats {
+    pub frames_in: u64,
+    pub frames_out: u64,
+    pub bytes_in: u64,
+    pub bytes_out: u64,
+    /// Frames dropped from the front because a cap was reached.
+    pub evicted_frames: u64,
+    pub evicted_bytes: u64,
+    /// Frames held now.
+    pub held_frames: u64,
+    pub held_bytes: u64,
+    /// Sequence numbers held now: `first_seq..=last_seq` (both 0 when empty).
+    pub first_seq: u64,
+    pub last_seq: u64,
+}
+
+struct Inner {
+    frames: VecDeque<Frame>,
+    held_bytes: usize,
+    next_seq: u64,
+    limits: LogLimits,
+    stats: LogStats,
+}
+
+pub struct FrameLog {
+    inner: Mutex<Inner>,
+    /// Last sequence number pushed; followers (the CLI, exporters) wait on it.
+    last_seq: watch::Sender<u64>,
+}
+
+/// A search over the log. Empty `text` matches every frame passing the filters.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct SearchQuery {
+    pub text: String,
+    /// Treat `text` as a regular expression (Rust `regex` syntax).
+    pub regex: bool,
+    pub case_sensitive: bool,
+    /// Only these directions; empty means both.
+    pub directions: Vec<Direction>,
+    /// Only these opcodes; empty means all.
+    pub opcodes: Vec<Opcode>,
+    /// Start at this sequence number (inclusive); 0 means the oldest held frame.
+    pub from_seq: u64,
+    /// Return at most this many sequence numbers; 0 means 10 000. All are counted.
+    pub limit: usize,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SearchResult {
+    /// Matching sequence numbers, oldest first, at most `limit`.
+    pub seqs: Vec<u64>,
+    /// How many frames matched in all.
+    pub total: u64,
+    pub scanned: u64,
+}
+
+/// A compiled [`SearchQuery`]; usable on any frame (live or imported).
+pub struct FrameFilter {
+    re: Option<regex::bytes::Regex>,
+    directions: Vec<Direction>,
+    opcodes: Vec<Opcode>,
+}
+
+impl FrameFilter {
+    pub fn new(q: &SearchQuery) -> Result<Self> {
+        let re = if q.text.is_empty() {
+            None
+        } else {
+            let pattern = if q.regex { q.text.clone() } else { regex::escape(&q.text) };
+            let re = regex::bytes::RegexBuilder::new(&pattern)
+                .case_insensitive(!q.case_sensitive)
+                .size_limit(16 << 20)
+                .build()
+                .map_err(|e| Error::InvalidConfig(format!("search pattern {:?}: {e}", q.text)))?;
+            Some(re)
+        };
+        Ok(Self { re, directions: q.directions.clone(), opcodes: q.opcodes.clone() })
+    }
+
+    pub fn matches(&self, f: &Frame) -> bool {
+        (self.directions.is_empty() || self.directions.contains(&f.direction))
+            && (self.opcodes.is_empty() || self.opcodes.contains(&f.opcode))
+            && match &self.re {
+                None => true,
+                Some(re) if f.opcode == Opcode::Close => re.is_match(f.payload.get(2..).unwrap_or(&[])),
+                Some(re) => re.is_match(&f.payload),
+            }
+    }
+}
+
+const SEARCH_CHUNK: usize = 32 * 1024;
+
+impl FrameLog {
+    pub fn new(limits: LogLimits) -> Self {
+        let limits = LogLimits { max_frames: limits.max_frames.max(1), max_bytes: limits.max_bytes.max(1) };
+        Self {
+            inner: Mutex::new(Inner {
+                frames: VecDeque::new(),
+                held_bytes: 0,
+                next_seq: 1,
+                limits,
+                stats: LogStats::default(),
+            }),
+            last_seq: watch::channel(0).0,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic while holding the lock cannot leave the log half-updated in a way
+        // that matters more than losing the whole tab, so keep going.
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Append a frame and return it (with its sequence number). Evicts from the front
+    /// while either cap is exceeded; the newest frame is always kept.
+    pub fn push(
+        &self,
+        direction: Direction,
+        opcode: Opcode,
+        payload: Bytes,
+        at_us: i64,
+        offset_us: u64,
+        rtt_us: u32,
+    ) -> Frame {
+        let frame;
+        {
+            let mut g = self.lock();
+            let inner = &mut *g;
+            let seq = inner.next_seq;
+            inner.next_seq += 1;
+            frame = Frame { seq, at_us, offset_us, payload, rtt_us, direction, opcode };
+            let len = frame.payload.len();
+            match direction {
+                Direction::In => {
+                    inner.stats.frames_in += 1;
+                    inner.stats.bytes_in += len as u64;
+                }
+                Direction::Out => {
+                    inner.stats.frames_out += 1;
+                    inner.stats.bytes_out += len as u64;
+                }
+            }
+            inner.frames.push_back(frame.clone());
+            inner.held_bytes += len;
+            while inner.frames.len() > 1
+                && (inner.frames.len() > inner.limits.max_frames || inner.held_bytes > inner.limits.max_bytes)
+            {
+                if let Some(old) = inner.frames.pop_front() {
+                    inner.held_bytes -= old.payload.len();
+                    inner.stats.evicted_frames += 1;
+                    inner.stats.evicted_bytes += old.payload.len() as u64;
+                }
+            }
+        }
+        self.last_seq.send_replace(frame.seq);
+        frame
+    }
+
+    pub fn stats(&self) -> LogStats {
+        let g = self.lock();
+        let mut s = g.stats;
+        s.held_frames = g.frames.len() as u64;
+        s.held_bytes = g.held_bytes as u64;
+        s.first_seq = g.frames.front().map_or(0, |f| f.seq);
+        s.last_seq = g.frames.back().map_or(0, |f| f.seq);
+        s
+    }
+
+    pub fn limits(&self) -> LogLimits {
+        self.lock().limits
+    }
+
+    /// Change the caps; evicts at once if the new caps are smaller.
+    pub fn set_limits(&self, limits: LogLimits) {
+        let mut g = self.lock();
+        let inner = &mut *g;
+        inner.limits = LogLimits { max_frames: limits.max_frames.max(1), max_bytes: limits.max_bytes.max(1) };
+        while inner.frames.len() > inner.limits.max_frames || inner.held_bytes > inner.limits.max_bytes {
+            let Some(old) = inner.frames.pop_front() else { break };
+            inner.held_bytes -= old.payload.len();
+            inner.stats.evicted_frames += 1;
+            inner.stats.evicted_bytes += old.payload.len() as u64;
+        }
+    }
+
+    /// Drop every held frame. Counters of traffic stay; sequence numbers go on.
+    pub fn clear(&self) {
+        let mut g = self.lock();
+        g.frames.clear();
+        g.held_bytes = 0;
+    }
+
+    fn index_of(inner: &Inner, seq: u64) -> usize {
+        let first = inner.frames.front().map_or(inner.next_seq, |f| f.seq);
+        seq.saturating_sub(first) as usize
+    }
+
+    pub fn get(&self, seq: u64) -> Option<Frame> {
+        let g = self.lock();
+        let first = g.frames.front()?.seq;
+        if seq < first {
+            return None;
+        }
+        g.frames.get((seq - first) as usize).cloned()
+    }
+
+    /// Up to `limit` frames with `seq >= from_seq`, oldest first. A `from_seq` older
+    /// than the oldest held frame starts at the oldest held frame.
+    pub fn page(&self, from_seq: u64, limit: usize) -> Vec<Frame> {
+        let g = self.lock();
+        let start = Self::index_of(&g, from_seq);
+        g.frames.range(start.min(g.frames.len())..).take(limit).cloned().collect()
+    }
+
+    /// Up to `limit` frames with `seq <= before_seq`, returned oldest first: the page
+    /// that ends at `before_seq` (for scrolling backwards and "jump to latest").
+    pub fn page_before(&self, before_seq: u64, limit: usize) -> Vec<Frame> {
+        let g = self.lock();
+        let end = (Self::index_of(&g, before_seq) + 1).min(g.frames.len());
+        let start = end.saturating_sub(limit);
+        g.frames.range(start..end).cloned().collect()
+    }
+
+    pub fn search(&self, q: &SearchQuery) -> Result<SearchResult> {
+        let filter = FrameFilter::new(q)?;
+        let limit = if q.limit == 0 { 10_000 } else { q.limit };
+        let mut out = SearchResult::default();
+        let mut next = q.from_seq;
+        loop {
+            let chunk = self.page(next, SEARCH_CHUNK);
+            let Some(last) = chunk.last() else { break };
+            next = last.seq + 1;
+            for f in &chunk {
+                out.scanned += 1;
+                if filter.matches(f) {
+                    out.total += 1;
+                    if out.seqs.len() < limit {
+                        out.seqs.push(f.seq);
+                    }
+                }
+            }
+            if chunk.len() < SEARCH_CHUNK {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Follow new frames: the receiver's value is the last sequence number pushed.
+    pub fn follow(&self) -> watch::Receiver<u64> {
+        self.last_seq.subscribe()
+    }
+}

@@ -1,0 +1,29 @@
+//! wsbench-core: the GUI-free WebSocket engine behind the wsbench desktop app and
+//! `wsbench-cli`. It owns every socket (one actor task per connection), keeps a bounded
+//! log of every frame in and out, and notifies a front end in coalesced batches.
+
+pub mod config;
+pub mod connection;
+pub mod error;
+pub mod events;
+pub mod frame;
+pub mod frame_log;
+pub mod payload;
+pub mod server;
+pub mod session;
+
+pub use config::ConnectConfig;
+pub use connection::{ConnState, ConnectionHandle, Handshake, HttpFailure, Initiator, Outgoing};
+pub use error::{Error, ErrorInfo, ErrorKind, Result};
+pub use events::{BatchConfig, EventBatch, EventSink, NullSink, SessionId};
+pub use frame::{Direction, Frame, FrameRecord, Opcode};
+pub use frame_log::{FrameLog, LogStats, SearchQuery, SearchResult};
+pub use server::{LocalServer, ServerConfig, ServerMode};
+pub use session::{Session, SessionManager, SessionSnapshot};
+
+/// Install ring as the process-wide rustls crypto provider. The engine itself always
+/// passes its provider explicitly; call this once at start-up if other code in the
+/// process uses rustls' default provider.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}

@@ -1,0 +1,311 @@
+//! The built-in local server: echo or broadcast on 127.0.0.1, port 0 or a chosen one.
+//! The desktop app starts one so a first launch shows traffic with no network; tests
+//! and `wsbench-cli serve` use the same code.
+
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use futures_util::{SinkExt, StreamExt};
+use serde::{Deserialize, Serialize};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpListener;
+use tokio::sync::{broadcast, mpsc, watch};
+use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::connection::Header;
+use crate::error::{Error, Result};
+use crate::frame::Opcode;
+use crate::session::now_us;
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ServerMode {
+    /// Send every data message back to its sender, same opcode.
+    #[default]
+    Echo,
+    /// Send every data message to every connected client, the sender included.
+    Broadcast,
+}
+
+#[derive(Clone)]
+pub struct ServerConfig {
+    pub addr: SocketAddr,
+    pub mode: ServerMode,
+    /// Serve wss:// with this TLS config.
+    pub tls: Option<Arc<rustls::ServerConfig>>,
+    pub max_message_size: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            mode: ServerMode::Echo,
+            tls: None,
+            max_message_size: crate::config::DEFAULT_MAX_MESSAGE_SIZE,
+        }
+    }
+}
+
+impl ServerConfig {
+    pub fn echo() -> Self {
+        Self::default()
+    }
+
+    pub fn broadcast() -> Self {
+        Self { mode: ServerMode::Broadcast, ..Self::default() }
+    }
+
+    pub fn port(mut self, port: u16) -> Self {
+        self.addr.set_port(port);
+        self
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "camelCase", rename_all_fields = "camelCase")]
+pub enum ServerEventKind {
+    /// A client finished the handshake: what it asked for.
+    Connected { path: String, headers: Vec<Header>, subprotocol: Option<String> },
+    Message { opcode: Opcode, len: usize },
+    Disconnected { code: Option<u16>, reason: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServerEvent {
+    pub at_us: i64,
+    pub client: u64,
+    pub peer: String,
+    #[serde(flatten)]
+    pub kind: ServerEventKind,
+}
+
+const EVENT_HISTORY: usize = 10_000;
+
+struct Shared {
+    mode: ServerMode,
+    clients: Mutex<HashMap<u64, mpsc::Sender<Message>>>,
+    history: Mutex<VecDeque<ServerEvent>>,
+    events: broadcast::Sender<ServerEvent>,
+    next: AtomicU64,
+}
+
+impl Shared {
+    fn emit(&self, client: u64, peer: &SocketAddr, kind: ServerEventKind) {
+        let ev = ServerEvent { at_us: now_us(), client, peer: peer.to_string(), kind };
+        {
+            let mut h = self.history.lock().unwrap_or_else(|p| p.into_inner());
+            if h.len() == EVENT_HISTORY {
+                h.pop_front();
+            }
+            h.push_back(ev.clone());
+        }
+        let _ = self.events.send(ev);
+    }
+}
+
+pub struct LocalServer {
+    addr: SocketAddr,
+    tls: bool,
+    shared: Arc<Shared>,
+    shutdown: watch::Sender<bool>,
+}
+
+impl LocalServer {
+    /// Bind and start serving. Must be called inside a tokio runtime.
+    pub async fn start(cfg: ServerConfig) -> Result<LocalServer> {
+        let listener = TcpListener::bind(cfg.addr)
+            .await
+            .map_err(|e| Error::Io(format!("cannot listen on {}: {e}", cfg.addr)))?;
+        let addr = listener.local_addr().map_err(|e| Error::Io(e.to_string()))?;
+        let shared = Arc::new(Shared {
+            mode: cfg.mode,
+            clients: Mutex::default(),
+            history: Mutex::default(),
+            events: broadcast::channel(4096).0,
+            next: AtomicU64::new(1),
+        });
+        let (shutdown, stop) = watch::channel(false);
+        let tls = cfg.tls.is_some();
+        tokio::spawn(accept_loop(listener, cfg, shared.clone(), stop));
+        tracing::info!(%addr, "local server listening");
+        Ok(LocalServer { addr, tls, shared, shutdown })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `ws://127.0.0.1:PORT/` (or wss://localhost:PORT/ with TLS).
+    pub fn url(&self) -> String {
+        if self.tls {
+            format!("wss://localhost:{}/", self.addr.port())
+        } else {
+            format!("ws://{}/", self.addr)
+        }
+    }
+
+    pub fn client_count(&self) -> usize {
+        self.shared.clients.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
+    /// The most recent events (connects, messages, disconnects), oldest first.
+    pub fn history(&self) -> Vec<ServerEvent> {
+        self.shared.history.lock().unwrap_or_else(|p| p.into_inner()).iter().cloned().collect()
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<ServerEvent> {
+        self.shared.events.subscribe()
+    }
+
+    /// Stop accepting and close every client with 1001.
+    pub fn shutdown(&self) {
+        let _ = self.shutdown.send(true);
+    }
+}
+
+impl Drop for LocalServer {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+async fn accept_loop(listener: TcpListener, cfg: ServerConfig, shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
+    let acceptor = cfg.tls.clone().map(tokio_rustls::TlsAcceptor::from);
+    let ws_config = WebSocketConfig::default().max_message_size(Some(cfg.max_message_size));
+    loop {
+        let (tcp, peer) = tokio::select! {
+            r = listener.accept() => match r {
+                Ok(x) => x,
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed");
+                    continue;
+                }
+            },
+            _ = stop.changed() => return,
+        };
+        let _ = tcp.set_nodelay(true);
+        let shared = shared.clone();
+        let stop = stop.clone();
+        let acceptor = acceptor.clone();
+        tokio::spawn(async move {
+            match acceptor {
+                None => serve_client(tcp, peer, shared, stop, ws_config).await,
+                Some(a) => match a.accept(tcp).await {
+                    Ok(tls) => serve_client(tls, peer, shared, stop, ws_config).await,
+                    Err(e) => tracing::info!(%peer, error = %e, "TLS accept failed"),
+                },
+            }
+        });
+    }
+}
+
+async fn serve_client<S>(
+    stream: S,
+    peer: SocketAddr,
+    shared: Arc<Shared>,
+    mut stop: watch::Receiver<bool>,
+    ws_config: WebSocketConfig,
+) where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let mut seen: Option<(String, Vec<Header>, Option<String>)> = None;
+    let callback = |req: &Request, mut resp: Response| {
+        let headers = req
+            .headers()
+            .iter()
+            .map(|(n, v)| Header { name: n.to_string(), value: String::from_utf8_lossy(v.as_bytes()).into_owned() })
+            .collect();
+        // Accept the first subprotocol the client offers.
+        let proto = req
+            .headers()
+            .get("sec-websocket-protocol")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').map(str::trim).find(|p| !p.is_empty()))
+            .map(str::to_owned);
+        if let Some(p) = proto.as_deref().and_then(|p| HeaderValue::from_str(p).ok()) {
+            resp.headers_mut().insert("sec-websocket-protocol", p);
+        }
+        let path = req.uri().path_and_query().map_or("/".to_owned(), |p| p.to_string());
+        seen = Some((path, headers, proto));
+        Ok(resp)
+    };
+    let ws = match tokio_tungstenite::accept_hdr_async_with_config(stream, callback, Some(ws_config)).await {
+        Ok(ws) => ws,
+        Err(e) => {
+            tracing::info!(%peer, error = %e, "handshake failed");
+            return;
+        }
+    };
+    let id = shared.next.fetch_add(1, Ordering::Relaxed);
+    let (path, headers, subprotocol) = seen.unwrap_or_default();
+    shared.emit(id, &peer, ServerEventKind::Connected { path, headers, subprotocol });
+    let (tx, mut rx) = mpsc::channel::<Message>(1024);
+    shared.clients.lock().unwrap_or_else(|p| p.into_inner()).insert(id, tx);
+    let mut ws = ws;
+    let mut end: (Option<u16>, String) = (None, String::new());
+    let mut stopping = false;
+    loop {
+        // One owner, one loop: an echo is written before the next frame is read, so
+        // replies keep their order relative to the close handshake.
+        let msg = tokio::select! {
+            m = ws.next() => m,
+            Some(out) = rx.recv() => {
+                if ws.send(out).await.is_err() {
+                    break;
+                }
+                continue;
+            }
+            _ = stop.changed(), if !stopping => {
+                stopping = true;
+                let _ = ws.send(Message::Close(Some(CloseFrame { code: CloseCode::Away, reason: "server shutting down".into() }))).await;
+                end = (Some(1001), "server shutting down".into());
+                continue;
+            }
+        };
+        match msg {
+            Some(Ok(m @ (Message::Text(_) | Message::Binary(_)))) => {
+                let opcode = if m.is_text() { Opcode::Text } else { Opcode::Binary };
+                shared.emit(id, &peer, ServerEventKind::Message { opcode, len: m.len() });
+                match shared.mode {
+                    ServerMode::Echo => {
+                        if ws.send(m).await.is_err() {
+                            break;
+                        }
+                    }
+                    ServerMode::Broadcast => {
+                        let all: Vec<_> =
+                            shared.clients.lock().unwrap_or_else(|p| p.into_inner()).values().cloned().collect();
+                        for c in all {
+                            // A slow client misses messages rather than stalling the others.
+                            let _ = c.try_send(m.clone());
+                        }
+                    }
+                }
+            }
+            Some(Ok(Message::Close(cf))) => {
+                if !stopping {
+                    end = cf.map_or((None, String::new()), |c| (Some(u16::from(c.code)), c.reason.to_string()));
+                }
+                // tungstenite queues the close reply; keep polling until the stream ends.
+            }
+            Some(Ok(_)) => {}
+            Some(Err(e)) => {
+                if end.0.is_none() {
+                    end = (Some(1006), e.to_string());
+                }
+                break;
+            }
+            None => break,
+        }
+    }
+    shared.clients.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
+    shared.emit(id, &peer, ServerEventKind::Disconnected { code: end.0, reason: end.1 });
+}

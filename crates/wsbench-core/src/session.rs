@@ -1,0 +1,227 @@
+//! A session is a tab: its config, its state, its frame log and (while connected)
+//! the handle to its connection actor. [`SessionManager`] owns all of them.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+use tokio::sync::watch;
+
+use crate::config::ConnectConfig;
+use crate::connection::{actor, dial, ConnState, ConnectionHandle, Outgoing};
+use crate::error::{Error, Result};
+use crate::events::{BatchConfig, EventBus, EventSink, SessionId};
+use crate::frame::{Direction, Frame, Opcode};
+use crate::frame_log::{FrameLog, LogStats};
+
+pub struct Session {
+    pub id: SessionId,
+    name: Mutex<String>,
+    config: Mutex<ConnectConfig>,
+    log: Arc<FrameLog>,
+    state: watch::Sender<ConnState>,
+    handle: Mutex<Option<ConnectionHandle>>,
+    bus: Arc<EventBus>,
+}
+
+/// Everything a front end needs to draw a tab from scratch (after a reload).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionSnapshot {
+    pub id: SessionId,
+    pub name: String,
+    pub config: ConnectConfig,
+    pub state: ConnState,
+    pub stats: LogStats,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+pub(crate) fn now_us() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_micros() as i64)
+}
+
+impl Session {
+    pub fn name(&self) -> String {
+        lock(&self.name).clone()
+    }
+
+    pub fn config(&self) -> ConnectConfig {
+        lock(&self.config).clone()
+    }
+
+    pub fn state(&self) -> ConnState {
+        self.state.borrow().clone()
+    }
+
+    /// Watch state changes (every change, in order, is also in the event batches).
+    pub fn watch_state(&self) -> watch::Receiver<ConnState> {
+        self.state.subscribe()
+    }
+
+    pub fn log(&self) -> &Arc<FrameLog> {
+        &self.log
+    }
+
+    pub fn snapshot(&self) -> SessionSnapshot {
+        SessionSnapshot {
+            id: self.id,
+            name: self.name(),
+            config: self.config(),
+            state: self.state(),
+            stats: self.log.stats(),
+        }
+    }
+
+    /// Log a frame and notify the front end.
+    pub(crate) fn record(
+        &self,
+        direction: Direction,
+        opcode: Opcode,
+        payload: Bytes,
+        offset_us: u64,
+        rtt_us: u32,
+    ) -> Frame {
+        let f = self.log.push(direction, opcode, payload, now_us(), offset_us, rtt_us);
+        self.bus.frame(self.id, &f);
+        f
+    }
+
+    pub(crate) fn set_state(&self, state: ConnState) {
+        tracing::debug!(session = self.id, state = state.name(), "state");
+        self.state.send_replace(state.clone());
+        self.bus.state(self.id, state);
+    }
+
+    fn handle(&self) -> Option<ConnectionHandle> {
+        lock(&self.handle).clone().filter(|h| h.is_alive())
+    }
+}
+
+/// Owns every session. Cheap to share behind an `Arc`; all methods are short and
+/// never hold a lock across an `.await`.
+pub struct SessionManager {
+    sessions: Mutex<BTreeMap<SessionId, Arc<Session>>>,
+    next_id: AtomicU64,
+    bus: Arc<EventBus>,
+}
+
+impl SessionManager {
+    /// Must be called inside a tokio runtime (it spawns the event batcher).
+    pub fn new(sink: Arc<dyn EventSink>) -> Self {
+        Self::with_batching(sink, BatchConfig::default())
+    }
+
+    pub fn with_batching(sink: Arc<dyn EventSink>, cfg: BatchConfig) -> Self {
+        Self { sessions: Mutex::default(), next_id: AtomicU64::new(1), bus: Arc::new(EventBus::new(sink, cfg)) }
+    }
+
+    /// Replace the event consumer (e.g. a reloaded webview's new channel).
+    pub fn set_sink(&self, sink: Arc<dyn EventSink>) {
+        self.bus.set_sink(sink);
+    }
+
+    pub fn create(&self, name: impl Into<String>, config: ConnectConfig) -> SessionId {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let log = Arc::new(FrameLog::new(config.log));
+        self.bus.register(id, log.clone());
+        let session = Arc::new(Session {
+            id,
+            name: Mutex::new(name.into()),
+            config: Mutex::new(config),
+            log,
+            state: watch::channel(ConnState::Idle).0,
+            handle: Mutex::new(None),
+            bus: self.bus.clone(),
+        });
+        lock(&self.sessions).insert(id, session);
+        id
+    }
+
+    pub fn get(&self, id: SessionId) -> Result<Arc<Session>> {
+        lock(&self.sessions).get(&id).cloned().ok_or(Error::UnknownSession(id))
+    }
+
+    pub fn ids(&self) -> Vec<SessionId> {
+        lock(&self.sessions).keys().copied().collect()
+    }
+
+    pub fn snapshot(&self) -> Vec<SessionSnapshot> {
+        let all: Vec<_> = lock(&self.sessions).values().cloned().collect();
+        all.iter().map(|s| s.snapshot()).collect()
+    }
+
+    pub fn rename(&self, id: SessionId, name: impl Into<String>) -> Result<()> {
+        *lock(&self.get(id)?.name) = name.into();
+        Ok(())
+    }
+
+    /// Replace the config used by the next connect (log caps apply at once).
+    pub fn set_config(&self, id: SessionId, config: ConnectConfig) -> Result<()> {
+        let s = self.get(id)?;
+        s.log.set_limits(config.log);
+        *lock(&s.config) = config;
+        Ok(())
+    }
+
+    /// Start connecting with the session's config. Returns at once: bad input (URL,
+    /// headers, TLS files) is an `Err` here; everything else arrives as state.
+    pub fn connect(&self, id: SessionId) -> Result<()> {
+        let s = self.get(id)?;
+        if s.handle().is_some() {
+            return Err(Error::InvalidConfig(format!(
+                "session {id} is already {}; disconnect first",
+                s.state().name()
+            )));
+        }
+        let config = s.config();
+        let target = dial::prepare(&config)?;
+        let handle = actor::spawn(s.clone(), config, target);
+        *lock(&s.handle) = Some(handle);
+        Ok(())
+    }
+
+    /// Send a message; resolves with its sequence number in the log once written.
+    pub async fn send(&self, id: SessionId, msg: Outgoing) -> Result<u64> {
+        let s = self.get(id)?;
+        let max = lock(&s.config).limits.max_message_size;
+        msg.validate(max)?;
+        let h = s.handle().ok_or_else(|| Error::NotConnected(format!("session {id} is {}", s.state().name())))?;
+        h.send(msg).await
+    }
+
+    /// Close cleanly with `code` and `reason`, or abandon a connect in progress.
+    pub fn disconnect(&self, id: SessionId, code: u16, reason: &str) -> Result<()> {
+        crate::payload::validate_close(code, reason)?;
+        let s = self.get(id)?;
+        match s.handle() {
+            Some(h) => h.disconnect(code, reason.to_owned()),
+            None => Ok(()),
+        }
+    }
+
+    /// Close the tab: disconnect (code 1001, "going away") and forget the session.
+    pub fn remove(&self, id: SessionId) -> Result<()> {
+        let s = lock(&self.sessions).remove(&id).ok_or(Error::UnknownSession(id))?;
+        if let Some(h) = s.handle() {
+            let _ = h.disconnect(1001, "tab closed".into());
+        }
+        self.bus.unregister(id);
+        Ok(())
+    }
+
+    /// Disconnect every session (app exit). Returns at once.
+    pub fn disconnect_all(&self) {
+        let all: Vec<_> = lock(&self.sessions).values().cloned().collect();
+        for s in all {
+            if let Some(h) = s.handle() {
+                let _ = h.disconnect(1001, "going away".into());
+            }
+        }
+    }
+}
