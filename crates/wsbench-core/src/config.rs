@@ -231,3 +231,35 @@ impl Reconnect {
         step / 2 + fastrand::u64(0..=step - step / 2)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_with_jitter_and_stays_under_the_cap() {
+        let r = Reconnect { enabled: true, max_attempts: 0, initial_delay_ms: 100, max_delay_ms: 1_000 };
+        for attempt in 1..40 {
+            let step = (100u64 << (attempt - 1).min(30)).min(1_000);
+            for _ in 0..50 {
+                let d = r.delay_ms(attempt);
+                assert!(d >= step / 2 && d <= step, "attempt {attempt}: {d} not in {}..={step}", step / 2);
+            }
+        }
+        let spread: std::collections::HashSet<u64> = (0..50).map(|_| r.delay_ms(5)).collect();
+        assert!(spread.len() > 5, "jitter spreads reconnects");
+    }
+
+    #[test]
+    fn old_or_partial_files_load_with_defaults() {
+        let c: ConnectConfig = serde_json::from_str(r#"{"url":"ws://x/","headers":[{"name":"A"}]}"#).unwrap();
+        assert_eq!(c.version, CONFIG_VERSION);
+        assert!(c.headers[0].enabled);
+        assert_eq!(c.limits.max_message_size, 64 << 20);
+        assert_eq!(c.limits.max_frame_size, 16 << 20);
+        assert!(c.keepalive.auto_pong && !c.reconnect.enabled);
+        let json = serde_json::to_string(&ConnectConfig { auth: Auth::Bearer { token: "t".into() }, ..c }).unwrap();
+        assert!(json.contains(r#""auth":{"type":"bearer","token":"t"}"#), "{json}");
+        assert!(json.contains(r#""maxMessageSize""#), "{json}");
+    }
+}

@@ -139,3 +139,35 @@ pub fn close_payload(code: u16, reason: &str) -> Bytes {
     v.extend_from_slice(reason.as_bytes());
     Bytes::from(v)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_frame_costs_64_bytes_plus_payload() {
+        assert_eq!(std::mem::size_of::<Frame>(), 64);
+    }
+
+    #[test]
+    fn records_are_lossless() {
+        let f = |opcode, payload: &'static [u8]| Frame {
+            seq: 7,
+            at_us: 1,
+            offset_us: 2,
+            payload: Bytes::from_static(payload),
+            rtt_us: 0,
+            direction: Direction::In,
+            opcode,
+        };
+        let t = f(Opcode::Text, "héllo".as_bytes()).to_record();
+        assert_eq!(t.text.as_deref(), Some("héllo"));
+        let b = f(Opcode::Binary, &[0, 255]).to_record();
+        assert_eq!((b.text, b.base64.as_deref()), (None, Some("AP8=")));
+        let c = Frame { payload: close_payload(4001, "bye"), ..f(Opcode::Close, b"") };
+        let r = c.to_record();
+        assert_eq!((r.close_code, r.close_reason.as_deref(), r.len), (Some(4001), Some("bye"), 5));
+        let json = serde_json::to_string(&r).unwrap();
+        assert!(json.contains(r#""opcode":"close""#) && json.contains(r#""closeCode":4001"#), "{json}");
+    }
+}

@@ -92,3 +92,49 @@ pub fn validate_close(code: u16, reason: &str) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_accepts_common_spellings() {
+        for s in ["deadbeef", "DE AD BE EF", "0xde 0xad 0xbe 0xef", "de:ad:be:ef", "de-ad,be ef\n"] {
+            assert_eq!(&parse_hex(s).unwrap()[..], &[0xde, 0xad, 0xbe, 0xef], "{s}");
+        }
+        assert!(parse_hex("").unwrap().is_empty());
+    }
+
+    #[test]
+    fn hex_errors_point_at_the_problem() {
+        let e = parse_hex("de ag").unwrap_err().to_string();
+        assert!(e.contains("'g' at position 5 is not a hex digit"), "{e}");
+        let e = parse_hex("abc").unwrap_err().to_string();
+        assert!(e.contains("odd number of hex digits") && e.contains("position 3"), "{e}");
+        let e = parse_hex("a bc").unwrap_err().to_string();
+        assert!(e.contains("position 1"), "{e}");
+    }
+
+    #[test]
+    fn base64_standard_url_safe_and_unpadded() {
+        assert_eq!(&parse_base64("3q2+7w==").unwrap()[..], &[0xde, 0xad, 0xbe, 0xef]);
+        assert_eq!(&parse_base64("3q2-7w").unwrap()[..], &[0xde, 0xad, 0xbe, 0xef]);
+        assert_eq!(&parse_base64("aGVs\nbG8=").unwrap()[..], b"hello");
+        let e = parse_base64("aGV$bG8=").unwrap_err().to_string();
+        assert!(e.contains("'$' at position 4"), "{e}");
+        let e = parse_base64("aGVsb").unwrap_err().to_string();
+        assert!(e.contains("5 characters"), "{e}");
+    }
+
+    #[test]
+    fn close_codes_and_reasons() {
+        for ok in [1000, 1001, 1003, 1007, 1011, 3000, 4001, 4999] {
+            validate_close(ok, "fine").unwrap();
+        }
+        for bad in [0, 999, 1004, 1005, 1006, 1015, 2000, 5000] {
+            assert!(validate_close(bad, "").is_err(), "{bad}");
+        }
+        validate_close(1000, &"a".repeat(123)).unwrap();
+        assert!(validate_close(1000, &"é".repeat(62)).unwrap_err().to_string().contains("124 bytes"));
+    }
+}

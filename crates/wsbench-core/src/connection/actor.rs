@@ -274,7 +274,13 @@ impl Actor {
                 }
             }
         }
-        writer.abort();
+        // Let the writer flush what is queued (our close frame above all), briefly: a
+        // peer that stopped reading must not keep the tab in Closing.
+        drop(wtx);
+        let abort = writer.abort_handle();
+        if tokio::time::timeout(FAIL_LINGER, writer).await.is_err() {
+            abort.abort();
+        }
         drop(stream);
 
         if let Some((code, reason)) = failure {

@@ -241,3 +241,56 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for WireTap<S> {
         Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn masked(op: u8, payload: &[u8]) -> Vec<u8> {
+        let mask = [1, 2, 3, 4];
+        let mut v = vec![0x80 | op];
+        match payload.len() {
+            n if n < 126 => v.push(0x80 | n as u8),
+            n if n < 65536 => {
+                v.push(0x80 | 126);
+                v.extend_from_slice(&(n as u16).to_be_bytes());
+            }
+            n => {
+                v.push(0x80 | 127);
+                v.extend_from_slice(&(n as u64).to_be_bytes());
+            }
+        }
+        v.extend_from_slice(&mask);
+        v.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+        v
+    }
+
+    #[test]
+    fn finds_control_frames_between_data_frames_in_any_split() {
+        let mut wire = masked(0x1, &vec![b'x'; 300]);
+        let pong_at = wire.len();
+        wire.extend(masked(0xA, b"hb"));
+        let pong_end = wire.len();
+        wire.extend(masked(0x2, &vec![0; 70_000]));
+        wire.extend(masked(0x8, &[0x03, 0xe8, b'o', b'k']));
+        for chunk in [1, 2, 3, 7, 100, wire.len()] {
+            let mut p = Parser::default();
+            let mut seen = Vec::new();
+            let mut base = 0;
+            for piece in wire.chunks(chunk) {
+                p.advance(piece, |c| {
+                    seen.push((c.op, c.payload, c.start.map(|s| s + base), c.end + base));
+                    true
+                });
+                base += piece.len();
+            }
+            assert_eq!(seen.len(), 2, "chunk {chunk}");
+            assert_eq!((seen[0].0, &seen[0].1[..]), (OP_PONG, &b"hb"[..]));
+            assert_eq!(seen[0].3, pong_end);
+            if chunk == wire.len() {
+                assert_eq!(seen[0].2, Some(pong_at));
+            }
+            assert_eq!((seen[1].0, &seen[1].1[..]), (OP_CLOSE, &[0x03, 0xe8, b'o', b'k'][..]));
+        }
+    }
+}

@@ -1,0 +1,185 @@
+//! Reconnects, timeouts, cancellation and isolation between connections.
+
+use std::time::{Duration, Instant};
+
+use futures_util::SinkExt;
+use tokio::net::TcpListener;
+use tokio_tungstenite::tungstenite::Message;
+use wsbench_core::{ConnState, ConnectConfig, ErrorKind, Initiator, LocalServer, Opcode, Outgoing, ServerConfig};
+
+use crate::support::*;
+
+#[tokio::test]
+async fn reconnects_after_the_server_restarts() {
+    let server = LocalServer::start(ServerConfig::echo()).await.unwrap();
+    let port = server.addr().port();
+    let (m, rec) = manager();
+    let mut c = ConnectConfig::new(server.url());
+    c.reconnect.enabled = true;
+    c.reconnect.initial_delay_ms = 50;
+    c.reconnect.max_delay_ms = 200;
+    c.reconnect.max_attempts = 50;
+    let (id, s) = open(&m, c);
+    wait_open(&s).await;
+    m.send(id, Outgoing::Text("before".into())).await.unwrap();
+
+    server.shutdown();
+    drop(server);
+    wait_for(&s, "reconnecting", |st| matches!(st, ConnState::Reconnecting { .. })).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let server = LocalServer::start(ServerConfig::echo().port(port)).await.unwrap();
+    wait_for(&s, "open again", |st| st.is_open()).await;
+    m.send(id, Outgoing::Text("after".into())).await.unwrap();
+    wait_frame(&s, "echo after restart", |f| f.text() == Some("after") && f.direction == wsbench_core::Direction::In).await;
+    assert!(s.log().get(1).is_some_and(|f| f.text() == Some("before")), "the log spans both connections");
+
+    // Every attempt was visible as state, each with its number.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let states = rec.states(id);
+    let attempts: Vec<u32> = states.iter().filter_map(|s| match s {
+        ConnState::Reconnecting { attempt, .. } => Some(*attempt),
+        _ => None,
+    }).collect();
+    assert!(!attempts.is_empty());
+    assert!(attempts.windows(2).all(|w| w[1] == w[0] + 1), "{attempts:?}");
+    assert!(states.iter().any(|s| matches!(s, ConnState::Closed { code: 1001, initiated_by: Initiator::Server, .. })), "{states:?}");
+    drop(server);
+}
+
+#[tokio::test]
+async fn reconnect_gives_up_after_max_attempts() {
+    let port = closed_port().await;
+    let (m, rec) = manager();
+    let mut c = ConnectConfig::new(format!("ws://127.0.0.1:{port}/"));
+    c.reconnect.enabled = true;
+    c.reconnect.initial_delay_ms = 10;
+    c.reconnect.max_delay_ms = 20;
+    c.reconnect.max_attempts = 3;
+    let (id, s) = open(&m, c);
+    match wait_end(&s).await {
+        ConnState::Failed { error } => assert_eq!(error.kind, ErrorKind::Refused),
+        other => panic!("{other:?}"),
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let connecting = rec.states(id).iter().filter(|s| matches!(s, ConnState::Connecting { .. })).count();
+    assert_eq!(connecting, 4, "the first attempt and 3 reconnects");
+}
+
+#[tokio::test]
+async fn handshake_timeout_and_cancel_while_connecting() {
+    // Accepts TCP but never answers the upgrade.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((tcp, _)) = listener.accept().await {
+            held.push(tcp);
+        }
+    });
+    let (m, _) = manager();
+    let mut c = ConnectConfig::new(format!("ws://{addr}/"));
+    c.timeouts.handshake_ms = 200;
+    let (_, s) = open(&m, c);
+    match wait_end(&s).await {
+        ConnState::Failed { error } => {
+            assert_eq!(error.kind, ErrorKind::Timeout);
+            assert!(error.message.contains("200 ms"), "{}", error.message);
+        }
+        other => panic!("{other:?}"),
+    }
+
+    let (id, s) = open(&m, ConnectConfig::new(format!("ws://{addr}/")));
+    wait_for(&s, "connecting", |st| matches!(st, ConnState::Connecting { .. })).await;
+    let t = Instant::now();
+    m.disconnect(id, 1000, "").unwrap();
+    match wait_end(&s).await {
+        ConnState::Closed { initiated_by, clean, .. } => assert_eq!((initiated_by, clean), (Initiator::Client, false)),
+        other => panic!("{other:?}"),
+    }
+    assert!(t.elapsed() < Duration::from_secs(1), "cancel is immediate");
+    m.connect(id).expect("the tab can connect again after a cancel");
+}
+
+#[tokio::test]
+async fn a_stalled_connection_does_not_slow_another() {
+    // Server A never reads: our writes to it back up in TCP buffers.
+    let (stalled, _) = scripted(|ws| async move {
+        tokio::time::sleep(Duration::from_secs(30)).await;
+        drop(ws);
+    })
+    .await;
+    let echo = LocalServer::start(ServerConfig::echo()).await.unwrap();
+    let (m, _) = manager();
+    let (a, sa) = open(&m, ConnectConfig::new(format!("ws://{stalled}/")));
+    let (b, sb) = open(&m, ConnectConfig::new(echo.url()));
+    wait_open(&sa).await;
+    wait_open(&sb).await;
+
+    // Fill A's socket: 64 x 1 MiB never read by the server.
+    let m2 = m.clone();
+    let flood = tokio::spawn(async move {
+        let big = bytes::Bytes::from(vec![1u8; 1 << 20]);
+        for _ in 0..64 {
+            if m2.send(a, Outgoing::Binary(big.clone())).await.is_err() {
+                break;
+            }
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!flood.is_finished(), "A is really stalled");
+
+    let t = Instant::now();
+    for i in 0..200 {
+        m.send(b, Outgoing::Text(format!("m{i}"))).await.unwrap();
+    }
+    wait_frame(&sb, "last echo", |f| f.text() == Some("m199") && f.direction == wsbench_core::Direction::In).await;
+    let took = t.elapsed();
+    assert!(took < Duration::from_secs(3), "200 round trips on B took {took:?} while A was stalled");
+
+    // A disconnect overtakes A's queued sends.
+    m.disconnect(a, 1000, "").unwrap();
+    wait_for(&sa, "A closing or closed", |st| matches!(st, ConnState::Closing { .. } | ConnState::Closed { .. })).await;
+    flood.abort();
+}
+
+#[tokio::test]
+async fn a_flooding_server_does_not_delay_another_connection() {
+    let (flooder, _) = scripted(|mut ws| async move {
+        let msg = Message::text("x".repeat(64));
+        for _ in 0..200_000 {
+            if ws.feed(msg.clone()).await.is_err() {
+                return;
+            }
+        }
+        let _ = ws.flush().await;
+    })
+    .await;
+    let echo = LocalServer::start(ServerConfig::echo()).await.unwrap();
+    let (m, _) = manager();
+    let (_, sf) = open(&m, ConnectConfig::new(format!("ws://{flooder}/")));
+    let (b, sb) = open(&m, ConnectConfig::new(echo.url()));
+    wait_open(&sf).await;
+    wait_open(&sb).await;
+    let t = Instant::now();
+    for i in 0..100 {
+        m.send(b, Outgoing::Text(format!("q{i}"))).await.unwrap();
+    }
+    wait_frame(&sb, "echo", |f| f.text() == Some("q99") && f.direction == wsbench_core::Direction::In).await;
+    assert!(t.elapsed() < Duration::from_secs(3), "{:?}", t.elapsed());
+    assert!(sf.log().stats().frames_in > 0);
+}
+
+#[tokio::test]
+async fn removing_a_tab_closes_its_connection_with_1001() {
+    let server = LocalServer::start(ServerConfig::echo()).await.unwrap();
+    let (m, _) = manager();
+    let (id, s) = open(&m, ConnectConfig::new(server.url()));
+    wait_open(&s).await;
+    m.remove(id).unwrap();
+    match wait_end(&s).await {
+        ConnState::Closed { code, clean, .. } => assert_eq!((code, clean), (1001, true)),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(m.get(id).err().map(|e| e.kind()), Some(ErrorKind::UnknownSession));
+    assert!(s.log().page(0, 10).iter().any(|f| f.opcode == Opcode::Close));
+}

@@ -1,0 +1,10 @@
+//! Integration tests of the engine against servers the tests start on 127.0.0.1:0.
+//! One binary, a module per area (see ripgrep's tests/tests.rs).
+
+mod support;
+
+mod connect;
+mod events;
+mod frame_log;
+mod lifecycle;
+mod tls;
