@@ -263,13 +263,17 @@ class Kosoku:
         self._port_event.set()
 
     def wait_ready(self, timeout: float = 60.0) -> int:
+        """Wait for kosoku's "listening on ws://HOST:PORT" line (printed once
+        bound; with port 0 it carries the OS-chosen port), then check the port
+        accepts connections. A bind failure makes kosoku exit instead."""
         deadline = time.monotonic() + timeout
-        if self.requested_port == 0:
-            self._port_event.wait(timeout)
-            if self.port is None:
-                raise SetupError(self._why("did not report its listening port"))
-        else:
-            self.port = self.requested_port
+        self._port_event.wait(timeout)
+        if self.port is None:
+            if self.proc.poll() is not None:
+                raise SetupError(self._why(f"exited with code {self.proc.returncode}"))
+            raise SetupError(self._why(f"did not report its listening address within {timeout:.0f}s"))
+        if self.requested_port and self.port != self.requested_port:
+            raise SetupError(self._why(f"listens on {self.port}, not the requested {self.requested_port}"))
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise SetupError(self._why(f"exited with code {self.proc.returncode}"))
@@ -295,12 +299,13 @@ class Kosoku:
         return f"kosoku fuzzingserver {what}.\n  command: {' '.join(self.cmd)}\n  log ({self.logpath}):\n{self.log_tail()}"
 
     def stop(self, wait: float) -> int | None:
-        """Let kosoku finish writing reports (it exits by itself after
-        updateReports), then SIGTERM / SIGKILL it if it is still there."""
+        """Give kosoku `wait` seconds to exit by itself (it does after writing
+        the reports), then SIGTERM it, then SIGKILL it after 10 s more."""
         try:
             self.proc.wait(timeout=wait)
         except subprocess.TimeoutExpired:
-            log(f"[autobahn] kosoku still running after {wait:.0f}s; sending SIGTERM")
+            if wait:
+                log(f"[autobahn] kosoku still running after {wait:.0f}s; sending SIGTERM")
             kill_group(self.proc, grace=10.0)
         self._reader.join(timeout=5)
         self._log.close()
@@ -312,14 +317,19 @@ class Client:
         self.exe = exe
         self.log = open(logpath, "w", encoding="utf-8", errors="replace")
 
-    def run(self, url: str, mode: list[str], timeout: float, capture: bool = False):
-        """Run one client connection. Returns (rc or None on timeout, stdout, secs)."""
+    def run(self, url: str, mode: list[str], timeout: float, capture: bool = False,
+            keep_stdout: bool = False):
+        """Run one client connection. Returns (rc or None on timeout, stdout, secs).
+
+        stdout is captured (capture), appended to client.log (keep_stdout) or
+        discarded: wsbench-cli prints every message it receives, and 9.* alone
+        would put hundreds of MiB of payload into the log. stderr is kept."""
         cmd = [self.exe, "connect", url, *mode]
         self.log.write(f"=== {' '.join(cmd)}\n")
         self.log.flush()
         t0 = time.monotonic()
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
-                                stdout=subprocess.PIPE if capture else self.log,
+                                stdout=subprocess.PIPE if capture else (self.log if keep_stdout else subprocess.DEVNULL),
                                 stderr=self.log, start_new_session=True)
         try:
             out, _ = proc.communicate(timeout=timeout)
@@ -329,6 +339,9 @@ class Client:
             out, _ = proc.communicate()
             rc = None
             self.log.write(f"=== TIMEOUT after {timeout:.0f}s, killed\n")
+        except BaseException:  # Ctrl-C / SIGTERM of the runner: take the client down too
+            kill_group(proc)
+            raise
         dt = time.monotonic() - t0
         if rc is not None:
             self.log.write(f"=== exit {rc} ({dt:.2f}s)\n")
@@ -448,10 +461,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                     help="seconds before a hung client is killed (default: %(default)s)")
     ap.add_argument("--total-timeout", type=float, default=1800.0,
                     help="stop running cases after this many seconds (default: %(default)s)")
+    ap.add_argument("--fail-on-timeout", action="store_true",
+                    help="also fail when the client had to be killed (hung after the server closed)")
     ap.add_argument("--port", type=int, default=0,
                     help="fuzzing server port on 127.0.0.1; 0 lets the OS pick (default)")
     ap.add_argument("--kosoku", help="kosoku executable to use instead of finding/installing one")
-    ap.add_argument("-v", "--verbose", action="store_true", help="one line per case")
+    ap.add_argument("-v", "--verbose", action="store_true", help="one line per case; keep the client's stdout in client.log")
     return ap.parse_args(argv)
 
 
@@ -488,6 +503,7 @@ def run(args: argparse.Namespace) -> int:
     nonzero = 0
     count = 0
     aborted = None
+    reports_requested = False
     try:
         port = server.wait_ready()
         base = f"ws://{HOST}:{port}"
@@ -513,7 +529,9 @@ def run(args: argparse.Namespace) -> int:
                 aborted = f"kosoku exited (code {server.proc.returncode}) after {n - 1} of {count} cases"
                 break
             url = f"{base}/runCase?case={n}&agent={args.agent}"
-            rc, _, dt = client.run(url, ["--echo"], timeout=args.case_timeout)
+            remaining = max(5.0, deadline - time.monotonic())
+            rc, _, dt = client.run(url, ["--echo"], timeout=min(args.case_timeout, remaining),
+                                   keep_stdout=args.verbose)
             if rc is None:
                 timeouts.append(n)
                 log(f"[autobahn] case #{n}: client hung, killed after {args.case_timeout:.0f}s")
@@ -527,9 +545,12 @@ def run(args: argparse.Namespace) -> int:
 
         if server.alive():
             client.run(f"{base}/updateReports?agent={args.agent}", ["--echo"], timeout=120)
+            reports_requested = True
     finally:
         client.close()
-        kosoku_rc = server.stop(wait=120 if server.alive() else 0)
+        # After updateReports kosoku writes the reports and exits by itself;
+        # on any other path (setup error, Ctrl-C) it is just terminated.
+        kosoku_rc = server.stop(wait=120 if reports_requested else 0)
 
     elapsed = time.monotonic() - t_start
     if aborted:
@@ -556,6 +577,8 @@ def run(args: argparse.Namespace) -> int:
 
     if aborted:
         offending.append(f"  run aborted: {aborted}")
+    if timeouts and args.fail_on_timeout:
+        offending.append(f"  client hung and was killed in {len(timeouts)} case(s) (--fail-on-timeout)")
     if offending:
         print(f"\nFAILED: {len(offending)} problem(s):")
         print("\n".join(offending))

@@ -1,1 +1,260 @@
-fn main(){}
+//! Throughput of the engine against a bare tokio-tungstenite read loop, in one run.
+//!
+//!     cargo bench -p wsbench-core --bench throughput
+//!
+//! A local server (same process, 127.0.0.1:0) floods pre-encoded frames as fast as
+//! TCP takes them, then closes. Each scenario reads the same flood: first a bare
+//! `WebSocketStream` loop that only counts messages, then the wsbench engine with
+//! everything on (frame log, event batches to a sink). Best of N runs each.
+//! It also measures what the log costs in memory per frame (a counting allocator)
+//! and how long search takes over the 1M-frame log. Prints figures and ratios; it
+//! asserts nothing (speed goals are read here, not enforced by tests).
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpListener, TcpStream};
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::Message;
+use wsbench_core::{ConnState, ConnectConfig, EventBatch, EventSink, SearchQuery, SessionManager};
+
+struct Counting;
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+        LIVE.fetch_add(l.size(), Ordering::Relaxed);
+        unsafe { System.alloc(l) }
+    }
+    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+        LIVE.fetch_sub(l.size(), Ordering::Relaxed);
+        unsafe { System.dealloc(p, l) }
+    }
+    unsafe fn realloc(&self, p: *mut u8, l: Layout, new: usize) -> *mut u8 {
+        LIVE.fetch_add(new, Ordering::Relaxed);
+        LIVE.fetch_sub(l.size(), Ordering::Relaxed);
+        unsafe { System.realloc(p, l, new) }
+    }
+}
+
+#[global_allocator]
+static A: Counting = Counting;
+
+#[derive(Clone, Copy)]
+struct Flood {
+    name: &'static str,
+    count: usize,
+    size: usize,
+    binary: bool,
+}
+
+fn frame(f: Flood) -> Vec<u8> {
+    let mut v = vec![if f.binary { 0x82 } else { 0x81 }];
+    match f.size {
+        n if n < 126 => v.push(n as u8),
+        n if n < 65536 => {
+            v.push(126);
+            v.extend_from_slice(&(n as u16).to_be_bytes());
+        }
+        n => {
+            v.push(127);
+            v.extend_from_slice(&(n as u64).to_be_bytes());
+        }
+    }
+    v.extend(std::iter::repeat_n(b'a', f.size));
+    v
+}
+
+/// Serves `flood` to every client: handshake, pre-encoded frames, close.
+async fn flood_server(f: Flood) -> SocketAddr {
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    let one = frame(f);
+    let per_chunk = (256 * 1024 / one.len()).max(1);
+    let chunk: Vec<u8> = one.iter().copied().cycle().take(one.len() * per_chunk).collect();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = l.accept().await {
+            let chunk = chunk.clone();
+            let one = one.clone();
+            tokio::spawn(async move {
+                let mut ws = tokio_tungstenite::accept_async(tcp).await.unwrap();
+                let tcp = ws.get_mut();
+                let mut left = f.count;
+                while left >= per_chunk {
+                    tcp.write_all(&chunk).await.unwrap();
+                    left -= per_chunk;
+                }
+                for _ in 0..left {
+                    tcp.write_all(&one).await.unwrap();
+                }
+                tcp.write_all(&[0x88, 0x02, 0x03, 0xe8]).await.unwrap();
+                tcp.flush().await.unwrap();
+                // Keep the socket until the client goes.
+                while let Some(Ok(_)) = ws.next().await {}
+            });
+        }
+    });
+    addr
+}
+
+fn ws_config() -> WebSocketConfig {
+    WebSocketConfig::default().max_message_size(Some(64 << 20)).max_frame_size(Some(16 << 20))
+}
+
+async fn bare(addr: SocketAddr) -> (Duration, u64) {
+    let t = Instant::now();
+    let tcp = TcpStream::connect(addr).await.unwrap();
+    tcp.set_nodelay(true).unwrap();
+    let (mut ws, _) = tokio_tungstenite::client_async_with_config(format!("ws://{addr}/"), tcp, Some(ws_config()))
+        .await
+        .unwrap();
+    let mut n = 0u64;
+    while let Some(Ok(m)) = ws.next().await {
+        match m {
+            Message::Text(_) | Message::Binary(_) => n += 1,
+            Message::Close(_) => break,
+            _ => {}
+        }
+    }
+    (t.elapsed(), n)
+}
+
+#[derive(Default)]
+struct CountingSink {
+    batches: AtomicU64,
+    notified: AtomicU64,
+    dropped: AtomicU64,
+}
+
+impl EventSink for CountingSink {
+    fn deliver(&self, b: EventBatch) {
+        self.batches.fetch_add(1, Ordering::Relaxed);
+        self.dropped.fetch_add(b.dropped, Ordering::Relaxed);
+        // Touch what a front end would serialize.
+        let n: u64 = b.sessions.iter().map(|u| u.new_frames).sum();
+        self.notified.fetch_add(n, Ordering::Relaxed);
+    }
+}
+
+struct EngineRun {
+    took: Duration,
+    frames: u64,
+    manager: SessionManager,
+    id: u64,
+    sink: Arc<CountingSink>,
+}
+
+async fn engine(addr: SocketAddr) -> EngineRun {
+    let sink = Arc::new(CountingSink::default());
+    let manager = SessionManager::new(sink.clone());
+    let mut c = ConnectConfig::new(format!("ws://{addr}/"));
+    c.log.max_frames = 2_000_000;
+    c.log.max_bytes = 512 << 20;
+    let t = Instant::now();
+    let id = manager.create("bench", c);
+    let s = manager.get(id).unwrap();
+    let mut state = s.watch_state();
+    manager.connect(id).unwrap();
+    loop {
+        if matches!(&*state.borrow_and_update(), ConnState::Closing { .. } | ConnState::Closed { .. } | ConnState::Failed { .. }) {
+            break;
+        }
+        state.changed().await.unwrap();
+    }
+    let took = t.elapsed();
+    let st = s.log().stats();
+    EngineRun { took, frames: st.frames_in - 1, manager, id, sink }
+}
+
+fn rate(n: u64, bytes: usize, d: Duration) -> (f64, f64) {
+    let s = d.as_secs_f64();
+    (n as f64 / s, (n as f64 * bytes as f64) / s / 1e6)
+}
+
+fn main() {
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    rt.block_on(async {
+        let runs: usize = std::env::var("BENCH_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(3);
+        let floods = [
+            Flood { name: "1M x 32 B text", count: 1_000_000, size: 32, binary: false },
+            Flood { name: "2k x 64 KiB binary", count: 2_000, size: 64 * 1024, binary: true },
+        ];
+        println!("wsbench throughput: best of {runs} runs, 2 worker threads, server in-process on 127.0.0.1\n");
+        println!("| flood | reader | time | messages/s | MB/s | engine / bare |");
+        println!("|---|---|---:|---:|---:|---:|");
+        let mut overhead_line = String::new();
+        let mut search_lines = Vec::new();
+        for f in floods {
+            let addr = flood_server(f).await;
+            let mut best_bare = Duration::MAX;
+            let mut best_engine = Duration::MAX;
+            for _ in 0..runs {
+                let (d, n) = bare(addr).await;
+                assert_eq!(n, f.count as u64, "bare loop read everything");
+                best_bare = best_bare.min(d);
+
+                let live_before = LIVE.load(Ordering::Relaxed);
+                let r = engine(addr).await;
+                assert_eq!(r.frames, f.count as u64, "engine logged everything");
+                best_engine = best_engine.min(r.took);
+                if f.size == 32 && overhead_line.is_empty() {
+                    // Settle: let the batcher drain, then measure what the log holds.
+                    tokio::time::sleep(Duration::from_millis(300)).await;
+                    let live = LIVE.load(Ordering::Relaxed).saturating_sub(live_before);
+                    let st = r.manager.get(r.id).unwrap().log().stats();
+                    let per = (live as f64 - st.held_bytes as f64) / st.held_frames as f64;
+                    overhead_line = format!(
+                        "log memory: {:.1} MB live for {} frames holding {:.1} MB of payload: {:.1} bytes of overhead per frame",
+                        live as f64 / 1e6,
+                        st.held_frames,
+                        st.held_bytes as f64 / 1e6,
+                        per
+                    );
+                    let log = r.manager.get(r.id).unwrap().log().clone();
+                    for (what, q) in [
+                        ("substring, case-insensitive, no match", SearchQuery { text: "needle".into(), ..Default::default() }),
+                        ("substring, case-insensitive, every frame matches", SearchQuery { text: "AAAA".into(), limit: 1000, ..Default::default() }),
+                        ("regex `a{30}b|^z`", SearchQuery { text: "a{30}b|^z".into(), regex: true, ..Default::default() }),
+                    ] {
+                        let t = Instant::now();
+                        let res = log.search(&q).unwrap();
+                        search_lines.push(format!(
+                            "search over {} frames ({what}): {:.0} ms, {} matches",
+                            res.scanned,
+                            t.elapsed().as_secs_f64() * 1e3,
+                            res.total
+                        ));
+                    }
+                    let b = r.sink.batches.load(Ordering::Relaxed);
+                    let notified = r.sink.notified.load(Ordering::Relaxed);
+                    let dropped = r.sink.dropped.load(Ordering::Relaxed);
+                    search_lines.push(format!(
+                        "events: {b} batches for {} frames ({notified} notified, {dropped} dropped and left to resync)",
+                        st.frames_in + st.frames_out
+                    ));
+                }
+                drop(r);
+            }
+            let (bm, bmb) = rate(f.count as u64, f.size, best_bare);
+            let (em, emb) = rate(f.count as u64, f.size, best_engine);
+            println!("| {} | bare tokio-tungstenite | {:.3} s | {:.0} | {:.1} | |", f.name, best_bare.as_secs_f64(), bm, bmb);
+            println!(
+                "| {} | wsbench engine (log + events) | {:.3} s | {:.0} | {:.1} | **{:.2}** |",
+                f.name,
+                best_engine.as_secs_f64(),
+                em,
+                emb,
+                em / bm
+            );
+        }
+        println!("\n{overhead_line}");
+        for l in search_lines {
+            println!("{l}");
+        }
+    });
+}

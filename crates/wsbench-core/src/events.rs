@@ -158,8 +158,16 @@ pub struct EventBatch {
     pub dropped: u64,
 }
 
+/// "`count` frames up to `last_seq` were logged": the queue carries no payloads, so
+/// the socket reader never shares buffers with the batcher thread.
+pub(crate) struct Logged {
+    session: SessionId,
+    last_seq: u64,
+    count: u64,
+}
+
 pub(crate) struct EventBus {
-    frames: mpsc::Sender<(SessionId, Frame)>,
+    frames: mpsc::Sender<Logged>,
     states: mpsc::UnboundedSender<StateChange>,
     dropped: Arc<AtomicU64>,
     logs: Arc<Mutex<HashMap<SessionId, Arc<FrameLog>>>>,
@@ -202,9 +210,11 @@ impl EventBus {
         *lock(&self.sink) = sink;
     }
 
-    pub fn frame(&self, session: SessionId, frame: &Frame) {
-        if self.frames.try_send((session, frame.clone())).is_err() {
-            self.dropped.fetch_add(1, Ordering::Relaxed);
+    /// Notify `count` frames logged together, ending at `last_seq`. Never blocks:
+    /// when the queue is full they are counted as dropped (the log still has them).
+    pub fn frames(&self, session: SessionId, last_seq: u64, count: u64) {
+        if self.frames.try_send(Logged { session, last_seq, count }).is_err() {
+            self.dropped.fetch_add(count, Ordering::Relaxed);
         }
     }
 
@@ -218,7 +228,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 struct Batcher {
-    frames: mpsc::Receiver<(SessionId, Frame)>,
+    frames: mpsc::Receiver<Logged>,
     states: mpsc::UnboundedReceiver<StateChange>,
     dropped: Arc<AtomicU64>,
     logs: Arc<Mutex<HashMap<SessionId, Arc<FrameLog>>>>,
@@ -229,7 +239,8 @@ struct Batcher {
 #[derive(Default)]
 struct Pending {
     states: Vec<StateChange>,
-    frames: BTreeMap<SessionId, (u64, std::collections::VecDeque<Frame>)>,
+    /// Per session: frames notified in this batch and the last sequence number.
+    frames: BTreeMap<SessionId, (u64, u64)>,
     count: usize,
 }
 
@@ -255,14 +266,11 @@ impl Batcher {
         }
     }
 
-    fn add(&self, p: &mut Pending, (id, f): (SessionId, Frame)) {
-        let e = p.frames.entry(id).or_default();
-        e.0 += 1;
-        e.1.push_back(f);
-        if e.1.len() > self.cfg.previews_per_session {
-            e.1.pop_front();
-        }
-        p.count += 1;
+    fn add(&self, p: &mut Pending, l: Logged) {
+        let e = p.frames.entry(l.session).or_default();
+        e.0 += l.count;
+        e.1 = e.1.max(l.last_seq);
+        p.count += l.count as usize;
     }
 
     fn deliver(&self, p: Pending) {
@@ -270,11 +278,23 @@ impl Batcher {
         let sessions = p
             .frames
             .into_iter()
-            .map(|(session, (n, frames))| SessionUpdate {
-                session,
-                stats: logs.get(&session).map(|l| l.stats()).unwrap_or_default(),
-                new_frames: n,
-                previews: frames.iter().map(|f| FramePreview::of(f, self.cfg.preview_bytes)).collect(),
+            .map(|(session, (n, last_seq))| {
+                let log = logs.get(&session);
+                // Previews of the newest frames of this batch, read from the log (some
+                // may already be evicted or cleared: the log is the truth).
+                let keep = (n as usize).min(self.cfg.previews_per_session);
+                let frames = log.map(|l| l.page_before(last_seq, keep)).unwrap_or_default();
+                let first_new = (last_seq + 1).saturating_sub(n);
+                SessionUpdate {
+                    session,
+                    stats: log.map(|l| l.stats()).unwrap_or_default(),
+                    new_frames: n,
+                    previews: frames
+                        .iter()
+                        .filter(|f| f.seq >= first_new)
+                        .map(|f| FramePreview::of(f, self.cfg.preview_bytes))
+                        .collect(),
+                }
             })
             .collect();
         let batch =

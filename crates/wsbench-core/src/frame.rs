@@ -132,6 +132,33 @@ pub struct FrameRecord {
     pub rtt_us: Option<u32>,
 }
 
+/// One clock per connection: a single monotonic read per frame gives both the offset
+/// from connect and the wall-clock time (start + offset), so they always agree.
+#[derive(Debug, Clone, Copy)]
+pub struct Clock {
+    started: std::time::Instant,
+    wall_start_us: i64,
+}
+
+impl Clock {
+    pub fn start() -> Self {
+        let wall = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_micros() as i64);
+        Self { started: std::time::Instant::now(), wall_start_us: wall }
+    }
+
+    pub fn started(&self) -> std::time::Instant {
+        self.started
+    }
+
+    /// A frame stamped now, with sequence number 0 until the log assigns one.
+    pub fn frame(&self, direction: Direction, opcode: Opcode, payload: Bytes, rtt_us: u32) -> Frame {
+        let offset_us = self.started.elapsed().as_micros() as u64;
+        Frame { seq: 0, at_us: self.wall_start_us + offset_us as i64, offset_us, payload, rtt_us, direction, opcode }
+    }
+}
+
 /// Encode a close frame's payload as it goes on the wire.
 pub fn close_payload(code: u16, reason: &str) -> Bytes {
     let mut v = Vec::with_capacity(2 + reason.len());

@@ -7,7 +7,6 @@
 use std::collections::VecDeque;
 use std::sync::{Mutex, MutexGuard};
 
-use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
@@ -133,49 +132,71 @@ impl FrameLog {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Append a frame and return it (with its sequence number). Evicts from the front
-    /// while either cap is exceeded; the newest frame is always kept.
-    pub fn push(
-        &self,
-        direction: Direction,
-        opcode: Opcode,
-        payload: Bytes,
-        at_us: i64,
-        offset_us: u64,
-        rtt_us: u32,
-    ) -> Frame {
-        let frame;
+    /// Append a frame, assigning its sequence number; returns it. Evicts from the
+    /// front while either cap is exceeded; the newest frame is always kept.
+    pub fn push(&self, mut frame: Frame) -> Frame {
         {
             let mut g = self.lock();
-            let inner = &mut *g;
-            let seq = inner.next_seq;
-            inner.next_seq += 1;
-            frame = Frame { seq, at_us, offset_us, payload, rtt_us, direction, opcode };
-            let len = frame.payload.len();
-            match direction {
-                Direction::In => {
-                    inner.stats.frames_in += 1;
-                    inner.stats.bytes_in += len as u64;
-                }
-                Direction::Out => {
-                    inner.stats.frames_out += 1;
-                    inner.stats.bytes_out += len as u64;
-                }
-            }
-            inner.frames.push_back(frame.clone());
-            inner.held_bytes += len;
-            while inner.frames.len() > 1
-                && (inner.frames.len() > inner.limits.max_frames || inner.held_bytes > inner.limits.max_bytes)
-            {
-                if let Some(old) = inner.frames.pop_front() {
-                    inner.held_bytes -= old.payload.len();
-                    inner.stats.evicted_frames += 1;
-                    inner.stats.evicted_bytes += old.payload.len() as u64;
-                }
-            }
+            Self::append(&mut g, &mut frame);
+            Self::evict(&mut g);
         }
         self.last_seq.send_replace(frame.seq);
         frame
+    }
+
+    /// Append frames in order under one lock, with one notification for the lot.
+    /// Returns the last sequence number assigned (None for no frames).
+    pub fn push_many(&self, frames: Vec<Frame>) -> Option<u64> {
+        let last = {
+            let mut g = self.lock();
+            for mut f in frames {
+                f.seq = g.next_seq;
+                g.next_seq += 1;
+                Self::count(&mut g, &f);
+                g.held_bytes += f.payload.len();
+                g.frames.push_back(f);
+            }
+            Self::evict(&mut g);
+            g.next_seq - 1
+        };
+        (last > 0).then(|| {
+            self.last_seq.send_replace(last);
+            last
+        })
+    }
+
+    fn count(inner: &mut Inner, frame: &Frame) {
+        let len = frame.payload.len() as u64;
+        match frame.direction {
+            Direction::In => {
+                inner.stats.frames_in += 1;
+                inner.stats.bytes_in += len;
+            }
+            Direction::Out => {
+                inner.stats.frames_out += 1;
+                inner.stats.bytes_out += len;
+            }
+        }
+    }
+
+    fn append(inner: &mut Inner, frame: &mut Frame) {
+        frame.seq = inner.next_seq;
+        inner.next_seq += 1;
+        Self::count(inner, frame);
+        inner.frames.push_back(frame.clone());
+        inner.held_bytes += frame.payload.len();
+    }
+
+    fn evict(inner: &mut Inner) {
+        while inner.frames.len() > 1
+            && (inner.frames.len() > inner.limits.max_frames || inner.held_bytes > inner.limits.max_bytes)
+        {
+            if let Some(old) = inner.frames.pop_front() {
+                inner.held_bytes -= old.payload.len();
+                inner.stats.evicted_frames += 1;
+                inner.stats.evicted_bytes += old.payload.len() as u64;
+            }
+        }
     }
 
     pub fn stats(&self) -> LogStats {

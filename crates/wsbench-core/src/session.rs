@@ -14,7 +14,7 @@ use crate::config::ConnectConfig;
 use crate::connection::{actor, dial, ConnState, ConnectionHandle, Outgoing};
 use crate::error::{Error, Result};
 use crate::events::{BatchConfig, EventBus, EventSink, SessionId};
-use crate::frame::{Direction, Frame, Opcode};
+use crate::frame::{Clock, Direction, Frame, Opcode};
 use crate::frame_log::{FrameLog, LogStats};
 
 pub struct Session {
@@ -78,18 +78,19 @@ impl Session {
         }
     }
 
-    /// Log a frame and notify the front end.
-    pub(crate) fn record(
-        &self,
-        direction: Direction,
-        opcode: Opcode,
-        payload: Bytes,
-        offset_us: u64,
-        rtt_us: u32,
-    ) -> Frame {
-        let f = self.log.push(direction, opcode, payload, now_us(), offset_us, rtt_us);
-        self.bus.frame(self.id, &f);
+    /// Log a frame (stamped now) and notify the front end.
+    pub(crate) fn record(&self, clock: &Clock, direction: Direction, opcode: Opcode, payload: Bytes, rtt_us: u32) -> Frame {
+        let f = self.log.push(clock.frame(direction, opcode, payload, rtt_us));
+        self.bus.frames(self.id, f.seq, 1);
         f
+    }
+
+    /// Log frames received in one burst, in order, with one notification.
+    pub(crate) fn record_many(&self, frames: Vec<Frame>) {
+        let n = frames.len() as u64;
+        if let Some(last) = self.log.push_many(frames) {
+            self.bus.frames(self.id, last, n);
+        }
     }
 
     pub(crate) fn set_state(&self, state: ConnState) {

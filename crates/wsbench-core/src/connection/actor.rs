@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::stream::SplitSink;
-use futures_util::{SinkExt, StreamExt};
+use futures_util::{FutureExt, SinkExt, StreamExt};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::error::{CapacityError, ProtocolError};
@@ -24,13 +24,15 @@ use super::wire::TapContext;
 use super::{Command, ConnState, ConnectionHandle, Initiator, Outgoing, StopRequest};
 use crate::config::ConnectConfig;
 use crate::error::{Error, Result};
-use crate::frame::{close_payload, Direction, Opcode};
+use crate::frame::{close_payload, Clock, Direction, Opcode};
 use crate::session::Session;
 
 /// How long we wait for the server's close reply after sending ours.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 /// After failing a connection (1002/1007/1009) we only linger briefly.
 const FAIL_LINGER: Duration = Duration::from_secs(1);
+/// Frames logged together at most, so a flood still yields to commands.
+const MAX_BURST: usize = 1024;
 
 pub(crate) fn spawn(session: Arc<Session>, config: ConnectConfig, target: Target) -> ConnectionHandle {
     let (tx, rx) = mpsc::channel(1024);
@@ -115,8 +117,8 @@ impl Actor {
         let mut attempt: u32 = 0;
         loop {
             self.session.set_state(ConnState::Connecting { attempt: attempt + 1 });
-            let started = Instant::now();
-            let tap = TapContext::new(self.session.clone(), started.into_std(), self.config.keepalive.auto_pong);
+            let clock = Clock::start();
+            let tap = TapContext::new(self.session.clone(), clock, self.config.keepalive.auto_pong);
             let target = self.target.clone();
             let dialing = dial::dial(&target, tap.clone());
             let Some(result) = self.while_not_open("connecting", dialing).await else {
@@ -139,7 +141,7 @@ impl Actor {
                     tap.arm();
                     attempt = 0;
                     self.session.set_state(ConnState::Open { handshake: Box::new(handshake) });
-                    let end = self.run_open(ws, tap, started).await;
+                    let end = self.run_open(ws, tap, clock).await;
                     let by_client = end.initiated_by == Initiator::Client;
                     self.session.set_state(ConnState::Closed {
                         code: end.code,
@@ -159,13 +161,12 @@ impl Actor {
         }
     }
 
-    async fn run_open(&mut self, ws: Socket, tap: Arc<TapContext>, started: Instant) -> Ending {
+    async fn run_open(&mut self, ws: Socket, tap: Arc<TapContext>, clock: Clock) -> Ending {
         let (sink, mut stream) = ws.split();
         let pings: PendingPings = Arc::default();
         let (wtx, wrx) = mpsc::unbounded_channel::<WriteReq>();
-        let writer = tokio::spawn(writer(sink, wrx, self.session.clone(), tap, started, pings.clone()));
+        let writer = tokio::spawn(writer(sink, wrx, self.session.clone(), tap, clock, pings.clone()));
         let session = self.session.clone();
-        let offset = || started.elapsed().as_micros() as u64;
 
         let ping_every = self.config.keepalive.ping_interval_ms;
         let mut keepalive = tokio::time::interval(Duration::from_millis(ping_every.max(1)));
@@ -201,20 +202,38 @@ impl Actor {
 
         loop {
             tokio::select! {
-                msg = stream.next() => match msg {
-                    None => break,
-                    Some(Ok(m)) => match m {
-                        Message::Text(t) => { session.record(Direction::In, Opcode::Text, Bytes::from(t), offset(), 0); }
-                        Message::Binary(b) => { session.record(Direction::In, Opcode::Binary, b, offset(), 0); }
-                        Message::Ping(b) => { session.record(Direction::In, Opcode::Ping, b, offset(), 0); }
-                        Message::Pong(b) => {
-                            let rtt = take_rtt(&pings, &b);
-                            session.record(Direction::In, Opcode::Pong, b, offset(), rtt);
+                msg = stream.next() => {
+                    // Drain everything already buffered in one pass: one lock, one
+                    // notification and one event per burst instead of per frame.
+                    let mut rest = Some(msg);
+                    let mut burst = Vec::new();
+                    while let Some(m) = rest.take() {
+                        match m {
+                            Some(Ok(Message::Text(t))) => burst.push(clock.frame(Direction::In, Opcode::Text, Bytes::from(t), 0)),
+                            Some(Ok(Message::Binary(b))) => burst.push(clock.frame(Direction::In, Opcode::Binary, b, 0)),
+                            Some(Ok(Message::Ping(b))) => burst.push(clock.frame(Direction::In, Opcode::Ping, b, 0)),
+                            Some(Ok(Message::Pong(b))) => {
+                                let rtt = take_rtt(&pings, &b);
+                                burst.push(clock.frame(Direction::In, Opcode::Pong, b, rtt));
+                            }
+                            Some(Ok(Message::Frame(_))) => {}
+                            other => {
+                                rest = Some(other);
+                                break;
+                            }
                         }
-                        Message::Close(cf) => {
+                        if burst.len() < MAX_BURST {
+                            rest = stream.next().now_or_never();
+                        }
+                    }
+                    if !burst.is_empty() {
+                        session.record_many(burst);
+                    }
+                    match rest {
+                        Some(Some(Ok(Message::Close(cf)))) => {
                             let (code, reason) = cf.map_or((1005, String::new()), |c| (u16::from(c.code), c.reason.to_string()));
                             let payload = if code == 1005 { Bytes::new() } else { close_payload(code, &reason) };
-                            session.record(Direction::In, Opcode::Close, payload, offset(), 0);
+                            session.record(&clock, Direction::In, Opcode::Close, payload, 0);
                             their_close = Some((code, reason));
                             if closing.is_none() {
                                 closing = Some(Initiator::Server);
@@ -223,22 +242,23 @@ impl Actor {
                                 deadline = Some(Instant::now() + CLOSE_TIMEOUT);
                             }
                         }
-                        Message::Frame(_) => {}
-                    },
-                    Some(Err(e)) => {
-                        if failure.is_some() || our_close.is_some() && their_close.is_some() {
-                            break;
-                        }
-                        match classify(&e) {
-                            ReadError::Fail(code, reason) => {
-                                tracing::info!(session = session.id, code, %reason, "failing the connection");
-                                failure = Some((code, reason.clone()));
-                                deadline = begin_close(code, reason, &mut closing, &mut our_close, FAIL_LINGER)
-                                    .or(Some(Instant::now() + FAIL_LINGER));
-                            }
-                            ReadError::Lost(why) => {
-                                lost = Some(why);
+                        None | Some(Some(Ok(_))) => {}
+                        Some(None) => break,
+                        Some(Some(Err(e))) => {
+                            if failure.is_some() || our_close.is_some() && their_close.is_some() {
                                 break;
+                            }
+                            match classify(&e) {
+                                ReadError::Fail(code, reason) => {
+                                    tracing::info!(session = session.id, code, %reason, "failing the connection");
+                                    failure = Some((code, reason.clone()));
+                                    deadline = begin_close(code, reason, &mut closing, &mut our_close, FAIL_LINGER)
+                                        .or(Some(Instant::now() + FAIL_LINGER));
+                                }
+                                ReadError::Lost(why) => {
+                                    lost = Some(why);
+                                    break;
+                                }
                             }
                         }
                     }
@@ -356,7 +376,7 @@ async fn writer(
     mut rx: mpsc::UnboundedReceiver<WriteReq>,
     session: Arc<Session>,
     tap: Arc<TapContext>,
-    started: Instant,
+    clock: Clock,
     pings: PendingPings,
 ) {
     while let Some(WriteReq { msg, reply }) = rx.recv().await {
@@ -388,7 +408,7 @@ async fn writer(
         };
         let result = match sink.send(message).await {
             Ok(()) => {
-                let f = session.record(Direction::Out, opcode, payload, started.elapsed().as_micros() as u64, 0);
+                let f = session.record(&clock, Direction::Out, opcode, payload, 0);
                 Ok(f.seq)
             }
             Err(e) => Err(Error::Io(format!("send failed: {e}"))),

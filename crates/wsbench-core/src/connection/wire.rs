@@ -12,12 +12,11 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
-use std::time::Instant;
 
 use bytes::Bytes;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
-use crate::frame::{Direction, Opcode};
+use crate::frame::{Clock, Direction, Opcode};
 use crate::session::Session;
 
 const OP_CLOSE: u8 = 0x8;
@@ -25,7 +24,7 @@ const OP_PONG: u8 = 0xA;
 
 pub struct TapContext {
     session: Arc<Session>,
-    started: Instant,
+    clock: Clock,
     auto_pong: bool,
     /// Set once the HTTP upgrade is done: from then on every byte written is a frame.
     armed: AtomicBool,
@@ -34,8 +33,8 @@ pub struct TapContext {
 }
 
 impl TapContext {
-    pub(crate) fn new(session: Arc<Session>, started: Instant, auto_pong: bool) -> Arc<Self> {
-        Arc::new(Self { session, started, auto_pong, armed: AtomicBool::new(false), user: Mutex::default() })
+    pub(crate) fn new(session: Arc<Session>, clock: Clock, auto_pong: bool) -> Arc<Self> {
+        Arc::new(Self { session, clock, auto_pong, armed: AtomicBool::new(false), user: Mutex::default() })
     }
 
     pub(crate) fn arm(&self) {
@@ -67,8 +66,7 @@ impl TapContext {
 
     fn log_auto(&self, op: u8, payload: Vec<u8>) {
         let opcode = if op == OP_PONG { Opcode::Pong } else { Opcode::Close };
-        let offset = self.started.elapsed().as_micros() as u64;
-        self.session.record(Direction::Out, opcode, Bytes::from(payload), offset, 0);
+        self.session.record(&self.clock, Direction::Out, opcode, Bytes::from(payload), 0);
     }
 }
 
