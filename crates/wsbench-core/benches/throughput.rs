@@ -9,6 +9,8 @@
 //! It also measures what the log costs in memory per frame (a counting allocator)
 //! and how long search takes over the 1M-frame log. Prints figures and ratios; it
 //! asserts nothing (speed goals are read here, not enforced by tests).
+//! `BENCH_RUNS=N` sets the runs per reader (default 5); `BENCH_ONLY_ENGINE=1` skips
+//! the bare loops (for profiling the engine alone with `perf record`).
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::net::SocketAddr;
@@ -106,7 +108,12 @@ fn ws_config() -> WebSocketConfig {
     WebSocketConfig::default().max_message_size(Some(64 << 20)).max_frame_size(Some(16 << 20))
 }
 
-async fn bare(addr: SocketAddr) -> (Duration, u64) {
+/// A bare tokio-tungstenite read loop. With `keep`, it keeps every payload (as a log
+/// must): the fair baseline for what retention alone costs. Returns the time, the
+/// message count and the live heap bytes per message beyond the payloads.
+async fn bare(addr: SocketAddr, keep: bool, count: usize) -> (Duration, u64, f64) {
+    let mut kept: Vec<bytes::Bytes> = Vec::with_capacity(if keep { count + 16 } else { 0 });
+    let before = LIVE.load(Ordering::Relaxed);
     let t = Instant::now();
     let tcp = TcpStream::connect(addr).await.unwrap();
     tcp.set_nodelay(true).unwrap();
@@ -114,14 +121,31 @@ async fn bare(addr: SocketAddr) -> (Duration, u64) {
         .await
         .unwrap();
     let mut n = 0u64;
+    let mut payload = 0usize;
     while let Some(Ok(m)) = ws.next().await {
         match m {
-            Message::Text(_) | Message::Binary(_) => n += 1,
+            Message::Text(t) => {
+                n += 1;
+                if keep {
+                    payload += t.len();
+                    kept.push(t.into());
+                }
+            }
+            Message::Binary(b) => {
+                n += 1;
+                if keep {
+                    payload += b.len();
+                    kept.push(b);
+                }
+            }
             Message::Close(_) => break,
             _ => {}
         }
     }
-    (t.elapsed(), n)
+    let took = t.elapsed();
+    drop(ws);
+    let per = (LIVE.load(Ordering::Relaxed) as f64 - before as f64 - payload as f64) / n.max(1) as f64;
+    (took, n, per)
 }
 
 #[derive(Default)]
@@ -153,7 +177,7 @@ async fn engine(addr: SocketAddr) -> EngineRun {
     let sink = Arc::new(CountingSink::default());
     let manager = SessionManager::new(sink.clone());
     let mut c = ConnectConfig::new(format!("ws://{addr}/"));
-    c.log.max_frames = 2_000_000;
+    c.log.max_frames = std::env::var("WSB_LOG_FRAMES").ok().and_then(|v| v.parse().ok()).unwrap_or(2_000_000);
     c.log.max_bytes = 512 << 20;
     let t = Instant::now();
     let id = manager.create("bench", c);
@@ -179,29 +203,32 @@ fn rate(n: u64, bytes: usize, d: Duration) -> (f64, f64) {
 fn main() {
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     rt.block_on(async {
-        let runs: usize = std::env::var("BENCH_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(3);
+        let runs: usize = std::env::var("BENCH_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(5);
         let floods = [
             Flood { name: "1M x 32 B text", count: 1_000_000, size: 32, binary: false },
             Flood { name: "2k x 64 KiB binary", count: 2_000, size: 64 * 1024, binary: true },
         ];
         println!("wsbench throughput: best of {runs} runs, 2 worker threads, server in-process on 127.0.0.1\n");
-        println!("| flood | reader | time | messages/s | MB/s | engine / bare |");
+        println!("| flood | reader | time | messages/s | MB/s | engine / this reader |");
         println!("|---|---|---:|---:|---:|---:|");
         let mut overhead_line = String::new();
         let mut search_lines = Vec::new();
         for f in floods {
             let addr = flood_server(f).await;
-            let mut best_bare = Duration::MAX;
-            let mut best_engine = Duration::MAX;
+            let mut best = [Duration::MAX; 3];
             for _ in 0..runs {
-                let (d, n) = bare(addr).await;
+                let only_engine = std::env::var("BENCH_ONLY_ENGINE").is_ok();
+                let (d, n, _) = if only_engine { (Duration::from_secs(1), f.count as u64, 0.0) } else { bare(addr, false, f.count).await };
                 assert_eq!(n, f.count as u64, "bare loop read everything");
-                best_bare = best_bare.min(d);
+                best[0] = best[0].min(d);
+                let (d, n, kept_per) = if only_engine { (Duration::from_secs(1), f.count as u64, 0.0) } else { bare(addr, true, f.count).await };
+                assert_eq!(n, f.count as u64);
+                best[1] = best[1].min(d);
 
                 let live_before = LIVE.load(Ordering::Relaxed);
                 let r = engine(addr).await;
                 assert_eq!(r.frames, f.count as u64, "engine logged everything");
-                best_engine = best_engine.min(r.took);
+                best[2] = best[2].min(r.took);
                 if f.size == 32 && overhead_line.is_empty() {
                     // Settle: let the batcher drain, then measure what the log holds.
                     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -209,11 +236,14 @@ fn main() {
                     let st = r.manager.get(r.id).unwrap().log().stats();
                     let per = (live as f64 - st.held_bytes as f64) / st.held_frames as f64;
                     overhead_line = format!(
-                        "log memory: {:.1} MB live for {} frames holding {:.1} MB of payload: {:.1} bytes of overhead per frame",
+                        "log memory: {:.1} MB live for {} frames holding {:.1} MB of payload: {:.1} bytes per frame beyond the payload\n\
+                         ({} bytes are the log's Frame record; the bare loop keeping the same messages costs {:.1} bytes each in tungstenite's read buffers)",
                         live as f64 / 1e6,
                         st.held_frames,
                         st.held_bytes as f64 / 1e6,
-                        per
+                        per,
+                        std::mem::size_of::<wsbench_core::Frame>(),
+                        kept_per,
                     );
                     let log = r.manager.get(r.id).unwrap().log().clone();
                     for (what, q) in [
@@ -240,17 +270,13 @@ fn main() {
                 }
                 drop(r);
             }
-            let (bm, bmb) = rate(f.count as u64, f.size, best_bare);
-            let (em, emb) = rate(f.count as u64, f.size, best_engine);
-            println!("| {} | bare tokio-tungstenite | {:.3} s | {:.0} | {:.1} | |", f.name, best_bare.as_secs_f64(), bm, bmb);
-            println!(
-                "| {} | wsbench engine (log + events) | {:.3} s | {:.0} | {:.1} | **{:.2}** |",
-                f.name,
-                best_engine.as_secs_f64(),
-                em,
-                emb,
-                em / bm
-            );
+            let names = ["bare tokio-tungstenite, counting", "bare tokio-tungstenite, keeping every message", "wsbench engine (log + events)"];
+            let (em, _) = rate(f.count as u64, f.size, best[2]);
+            for (i, name) in names.iter().enumerate() {
+                let (m, mb) = rate(f.count as u64, f.size, best[i]);
+                let ratio = if i < 2 { format!("**{:.2}**", em / m) } else { String::new() };
+                println!("| {} | {name} | {:.3} s | {:.0} | {:.1} | {ratio} |", f.name, best[i].as_secs_f64(), m, mb);
+            }
         }
         println!("\n{overhead_line}");
         for l in search_lines {

@@ -4,7 +4,6 @@
 //! an `.await`. Search copies frames out in chunks (cheap `Bytes` clones) and scans
 //! them with the lock released, so a long search never stalls the socket reader.
 
-use std::collections::VecDeque;
 use std::sync::{Mutex, MutexGuard};
 
 use serde::{Deserialize, Serialize};
@@ -33,8 +32,87 @@ pub struct LogStats {
     pub last_seq: u64,
 }
 
+/// Frames in fixed-size chunks: pushing never reallocates or copies the frames
+/// already held (a `VecDeque` doubles, copying everything and holding up to twice
+/// the memory), and evicting from the front frees whole chunks.
+struct FrameStore {
+    chunks: std::collections::VecDeque<Vec<Frame>>,
+    /// Index of the first live frame in `chunks[0]`.
+    head: usize,
+    len: usize,
+}
+
+const CHUNK: usize = 4096;
+
+impl FrameStore {
+    fn new() -> Self {
+        Self { chunks: Default::default(), head: 0, len: 0 }
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn push_back(&mut self, f: Frame) {
+        if self.chunks.back().is_none_or(|c| c.len() == CHUNK) {
+            self.chunks.push_back(Vec::with_capacity(CHUNK));
+        }
+        if let Some(c) = self.chunks.back_mut() {
+            c.push(f);
+            self.len += 1;
+        }
+    }
+
+    fn pop_front(&mut self) -> Option<Frame> {
+        let first = self.chunks.front_mut()?;
+        let placeholder = Frame {
+            seq: 0,
+            at_us: 0,
+            offset_us: 0,
+            payload: bytes::Bytes::new(),
+            rtt_us: 0,
+            direction: Direction::In,
+            opcode: Opcode::Text,
+        };
+        let f = std::mem::replace(first.get_mut(self.head)?, placeholder);
+        self.head += 1;
+        self.len -= 1;
+        if self.head == first.len() && (first.len() == CHUNK || self.len == 0) {
+            self.chunks.pop_front();
+            self.head = 0;
+        }
+        Some(f)
+    }
+
+    fn get(&self, i: usize) -> Option<&Frame> {
+        if i >= self.len {
+            return None;
+        }
+        let i = i + self.head;
+        self.chunks.get(i / CHUNK)?.get(i % CHUNK)
+    }
+
+    fn front(&self) -> Option<&Frame> {
+        self.get(0)
+    }
+
+    fn back(&self) -> Option<&Frame> {
+        self.len.checked_sub(1).and_then(|i| self.get(i))
+    }
+
+    fn range(&self, r: std::ops::Range<usize>) -> impl Iterator<Item = &Frame> + '_ {
+        r.filter_map(move |i| self.get(i))
+    }
+
+    fn clear(&mut self) {
+        self.chunks.clear();
+        self.head = 0;
+        self.len = 0;
+    }
+}
+
 struct Inner {
-    frames: VecDeque<Frame>,
+    frames: FrameStore,
     held_bytes: usize,
     next_seq: u64,
     limits: LogLimits,
@@ -116,7 +194,7 @@ impl FrameLog {
         let limits = LogLimits { max_frames: limits.max_frames.max(1), max_bytes: limits.max_bytes.max(1) };
         Self {
             inner: Mutex::new(Inner {
-                frames: VecDeque::new(),
+                frames: FrameStore::new(),
                 held_bytes: 0,
                 next_seq: 1,
                 limits,
@@ -252,7 +330,9 @@ impl FrameLog {
     pub fn page(&self, from_seq: u64, limit: usize) -> Vec<Frame> {
         let g = self.lock();
         let start = Self::index_of(&g, from_seq);
-        g.frames.range(start.min(g.frames.len())..).take(limit).cloned().collect()
+        let start = start.min(g.frames.len());
+        let end = start.saturating_add(limit).min(g.frames.len());
+        g.frames.range(start..end).cloned().collect()
     }
 
     /// Up to `limit` frames with `seq <= before_seq`, returned oldest first: the page
@@ -292,5 +372,53 @@ impl FrameLog {
     /// Follow new frames: the receiver's value is the last sequence number pushed.
     pub fn follow(&self) -> watch::Receiver<u64> {
         self.last_seq.subscribe()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::Bytes;
+
+    fn frame(i: u64) -> Frame {
+        let payload = Bytes::from(format!("frame {i}"));
+        Frame { seq: 0, at_us: 0, offset_us: 0, payload, rtt_us: 0, direction: Direction::In, opcode: Opcode::Text }
+    }
+
+    #[test]
+    fn eviction_and_paging_across_chunk_boundaries() {
+        let log = FrameLog::new(LogLimits { max_frames: 5_000, max_bytes: usize::MAX });
+        for i in 1..=3 * CHUNK as u64 + 17 {
+            let f = log.push(frame(i));
+            assert_eq!(f.seq, i);
+        }
+        let st = log.stats();
+        let total = 3 * CHUNK as u64 + 17;
+        assert_eq!((st.held_frames, st.evicted_frames, st.last_seq), (5_000, total - 5_000, total));
+        assert_eq!(st.first_seq, total - 4_999);
+        for seq in [st.first_seq, st.first_seq + 1, 2 * CHUNK as u64, 2 * CHUNK as u64 + 1, total] {
+            assert_eq!(log.get(seq).unwrap().payload, Bytes::from(format!("frame {seq}")), "{seq}");
+        }
+        assert!(log.get(st.first_seq - 1).is_none() && log.get(total + 1).is_none());
+        let page = log.page(2 * CHUNK as u64 - 2, 5);
+        assert_eq!(page.iter().map(|f| f.seq).collect::<Vec<_>>(), (2 * CHUNK as u64 - 2..2 * CHUNK as u64 + 3).collect::<Vec<_>>());
+        let mut batch: Vec<Frame> = (0..10).map(frame).collect();
+        batch.truncate(10);
+        assert_eq!(log.push_many(batch), Some(total + 10));
+        assert_eq!(log.stats().held_frames, 5_000);
+        log.set_limits(LogLimits { max_frames: 10, max_bytes: usize::MAX });
+        assert_eq!(log.page(0, 100).len(), 10);
+        log.clear();
+        assert_eq!(log.stats().held_frames, 0);
+        assert_eq!(log.push(frame(0)).seq, total + 11, "sequence numbers go on after a clear");
+    }
+
+    #[test]
+    fn the_byte_cap_keeps_the_newest_frame_even_if_alone_it_is_too_big() {
+        let log = FrameLog::new(LogLimits { max_frames: 100, max_bytes: 10 });
+        log.push(frame(1));
+        log.push(frame(22_222_222));
+        let st = log.stats();
+        assert_eq!((st.held_frames, st.evicted_frames), (1, 1));
     }
 }

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::stream::SplitSink;
-use futures_util::{FutureExt, SinkExt, StreamExt};
+use futures_util::{SinkExt, StreamExt};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::error::{CapacityError, ProtocolError};
@@ -202,30 +202,7 @@ impl Actor {
 
         loop {
             tokio::select! {
-                msg = stream.next() => {
-                    // Drain everything already buffered in one pass: one lock, one
-                    // notification and one event per burst instead of per frame.
-                    let mut rest = Some(msg);
-                    let mut burst = Vec::new();
-                    while let Some(m) = rest.take() {
-                        match m {
-                            Some(Ok(Message::Text(t))) => burst.push(clock.frame(Direction::In, Opcode::Text, Bytes::from(t), 0)),
-                            Some(Ok(Message::Binary(b))) => burst.push(clock.frame(Direction::In, Opcode::Binary, b, 0)),
-                            Some(Ok(Message::Ping(b))) => burst.push(clock.frame(Direction::In, Opcode::Ping, b, 0)),
-                            Some(Ok(Message::Pong(b))) => {
-                                let rtt = take_rtt(&pings, &b);
-                                burst.push(clock.frame(Direction::In, Opcode::Pong, b, rtt));
-                            }
-                            Some(Ok(Message::Frame(_))) => {}
-                            other => {
-                                rest = Some(other);
-                                break;
-                            }
-                        }
-                        if burst.len() < MAX_BURST {
-                            rest = stream.next().now_or_never();
-                        }
-                    }
+                (burst, rest) = std::future::poll_fn(|cx| poll_burst(&mut stream, cx, &clock, &pings)) => {
                     if !burst.is_empty() {
                         session.record_many(burst);
                     }
@@ -326,6 +303,44 @@ impl Actor {
                 initiated_by,
             },
         }
+    }
+}
+
+/// Everything already buffered, in one poll with the task's own waker: data and
+/// ping/pong frames as log entries (at most `MAX_BURST`), then whatever ended the
+/// burst (a close, an error or the end of the stream) for the caller to handle.
+/// Polling with the real context matters: tokio-tungstenite re-registers its waker
+/// on every poll, and a changing waker costs a clone and a drop each time.
+#[allow(clippy::type_complexity)]
+fn poll_burst(
+    stream: &mut futures_util::stream::SplitStream<Socket>,
+    cx: &mut std::task::Context<'_>,
+    clock: &Clock,
+    pings: &PendingPings,
+) -> std::task::Poll<(Vec<crate::frame::Frame>, Option<Option<Result<Message, WsError>>>)> {
+    use std::task::Poll;
+    let mut burst = Vec::new();
+    while burst.len() < MAX_BURST {
+        let item = match stream.poll_next_unpin(cx) {
+            Poll::Ready(item) => item,
+            Poll::Pending => break,
+        };
+        match item {
+            Some(Ok(Message::Text(t))) => burst.push(clock.frame(Direction::In, Opcode::Text, Bytes::from(t), 0)),
+            Some(Ok(Message::Binary(b))) => burst.push(clock.frame(Direction::In, Opcode::Binary, b, 0)),
+            Some(Ok(Message::Ping(b))) => burst.push(clock.frame(Direction::In, Opcode::Ping, b, 0)),
+            Some(Ok(Message::Pong(b))) => {
+                let rtt = take_rtt(pings, &b);
+                burst.push(clock.frame(Direction::In, Opcode::Pong, b, rtt));
+            }
+            Some(Ok(Message::Frame(_))) => {}
+            other => return Poll::Ready((burst, Some(other))),
+        }
+    }
+    if burst.is_empty() {
+        Poll::Pending
+    } else {
+        Poll::Ready((burst, None))
     }
 }
 
