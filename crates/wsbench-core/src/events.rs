@@ -16,7 +16,7 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use crate::connection::ConnState;
-use crate::frame::{Direction, Frame, Opcode};
+use crate::frame::{Frame, FrameMeta, Opcode};
 use crate::frame_log::{FrameLog, LogStats};
 
 pub type SessionId = u64;
@@ -76,27 +76,17 @@ pub enum PreviewEncoding {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FramePreview {
-    pub seq: u64,
-    pub at_us: i64,
-    pub offset_us: u64,
-    pub direction: Direction,
-    pub opcode: Opcode,
-    pub len: usize,
-    /// The first `preview_bytes` of the payload: UTF-8 text (lossy) or base64.
+    #[serde(flatten)]
+    pub meta: FrameMeta,
+    /// The first `preview_bytes` of the payload (of the reason, for a close frame):
+    /// UTF-8 text, or base64 for binary and invalid text.
     pub preview: String,
     pub encoding: PreviewEncoding,
     pub truncated: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub close_code: Option<u16>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub close_reason: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub rtt_us: Option<u32>,
 }
 
 impl FramePreview {
     pub fn of(f: &Frame, max: usize) -> Self {
-        let close = f.close_info();
         let body: &[u8] = if f.opcode == crate::frame::Opcode::Close { f.payload.get(2..).unwrap_or(&[]) } else { &f.payload };
         let truncated = body.len() > max;
         let cut = &body[..body.len().min(max)];
@@ -110,20 +100,7 @@ impl FramePreview {
             ),
             (_, Err(_)) => (base64::engine::general_purpose::STANDARD.encode(cut), PreviewEncoding::Base64),
         };
-        FramePreview {
-            seq: f.seq,
-            at_us: f.at_us,
-            offset_us: f.offset_us,
-            direction: f.direction,
-            opcode: f.opcode,
-            len: f.payload.len(),
-            preview,
-            encoding,
-            truncated,
-            close_code: close.as_ref().map(|c| c.0),
-            close_reason: close.map(|c| c.1),
-            rtt_us: (f.rtt_us > 0).then_some(f.rtt_us),
-        }
+        FramePreview { meta: f.meta(), preview, encoding, truncated }
     }
 }
 

@@ -85,6 +85,22 @@ impl Frame {
         std::str::from_utf8(&self.payload).ok()
     }
 
+    /// What every JSON form of a frame shares.
+    pub fn meta(&self) -> FrameMeta {
+        let close = self.close_info();
+        FrameMeta {
+            seq: self.seq,
+            at_us: self.at_us,
+            offset_us: self.offset_us,
+            direction: self.direction,
+            opcode: self.opcode,
+            len: self.payload.len(),
+            close_code: close.as_ref().map(|c| c.0),
+            close_reason: close.map(|c| c.1),
+            rtt_us: (self.rtt_us > 0).then_some(self.rtt_us),
+        }
+    }
+
     /// The serializable, lossless form: text as text, anything else as base64.
     pub fn to_record(&self) -> FrameRecord {
         let (text, base64) = match (self.opcode, self.text()) {
@@ -93,27 +109,15 @@ impl Frame {
             _ if self.payload.is_empty() => (None, None),
             _ => (None, Some(base64::engine::general_purpose::STANDARD.encode(&self.payload))),
         };
-        let close = self.close_info();
-        FrameRecord {
-            seq: self.seq,
-            at_us: self.at_us,
-            offset_us: self.offset_us,
-            direction: self.direction,
-            opcode: self.opcode,
-            len: self.payload.len(),
-            text,
-            base64,
-            close_code: close.as_ref().map(|c| c.0),
-            close_reason: close.map(|c| c.1),
-            rtt_us: (self.rtt_us > 0).then_some(self.rtt_us),
-        }
+        FrameRecord { meta: self.meta(), text, base64 }
     }
 }
 
-/// JSON shape of a whole frame (used by `--ndjson` and on-demand fetches).
+/// A frame's metadata as JSON: `seq`, `atUs`, `offsetUs`, `direction`, `opcode`,
+/// `len`, and when they apply `closeCode`, `closeReason`, `rttUs`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct FrameRecord {
+pub struct FrameMeta {
     pub seq: u64,
     pub at_us: i64,
     pub offset_us: u64,
@@ -121,15 +125,24 @@ pub struct FrameRecord {
     pub opcode: Opcode,
     pub len: usize,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub text: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub base64: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub close_code: Option<u16>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub close_reason: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rtt_us: Option<u32>,
+}
+
+/// JSON shape of a whole frame (used by `--ndjson` and on-demand fetches): the
+/// metadata plus the payload, `text` for valid text, else `base64`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FrameRecord {
+    #[serde(flatten)]
+    pub meta: FrameMeta,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base64: Option<String>,
 }
 
 /// One clock per connection: a single monotonic read per frame gives both the offset
@@ -193,7 +206,7 @@ mod tests {
         assert_eq!((b.text, b.base64.as_deref()), (None, Some("AP8=")));
         let c = Frame { payload: close_payload(4001, "bye"), ..f(Opcode::Close, b"") };
         let r = c.to_record();
-        assert_eq!((r.close_code, r.close_reason.as_deref(), r.len), (Some(4001), Some("bye"), 5));
+        assert_eq!((r.meta.close_code, r.meta.close_reason.as_deref(), r.meta.len), (Some(4001), Some("bye"), 5));
         let json = serde_json::to_string(&r).unwrap();
         assert!(json.contains(r#""opcode":"close""#) && json.contains(r#""closeCode":4001"#), "{json}");
     }

@@ -16,7 +16,7 @@ pub use config::ConnectConfig;
 pub use connection::{ConnState, ConnectionHandle, Handshake, HttpFailure, Initiator, Outgoing};
 pub use error::{Error, ErrorInfo, ErrorKind, Result};
 pub use events::{BatchConfig, EventBatch, EventSink, NullSink, SessionId};
-pub use frame::{Direction, Frame, FrameRecord, Opcode};
+pub use frame::{Direction, Frame, FrameMeta, FrameRecord, Opcode};
 pub use frame_log::{FrameLog, LogStats, SearchQuery, SearchResult};
 pub use server::{LocalServer, ServerConfig, ServerMode};
 pub use session::{Session, SessionManager, SessionSnapshot};

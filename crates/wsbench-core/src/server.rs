@@ -207,6 +207,8 @@ async fn accept_loop(listener: TcpListener, cfg: ServerConfig, shared: Arc<Share
     }
 }
 
+// The handshake callback's error type is tungstenite's (a whole HTTP response).
+#[allow(clippy::result_large_err)]
 async fn serve_client<S>(
     stream: S,
     peer: SocketAddr,

@@ -100,6 +100,7 @@ impl SeenRequest {
 
 /// A WebSocket server running `script` for each connection; returns its address and
 /// the requests it saw.
+#[allow(clippy::result_large_err)] // tungstenite's callback signature
 pub async fn scripted<F, Fut>(script: F) -> (SocketAddr, Arc<Mutex<Vec<SeenRequest>>>)
 where
     F: Fn(WebSocketStream<TcpStream>) -> Fut + Send + Sync + 'static,
