@@ -203,6 +203,9 @@ async fn connect(args: ConnectArgs) -> u8 {
                 }
                 return EXIT_FAILED;
             }
+            // Opened and already closing or closed (a watcher only sees the latest
+            // state): print what was logged, the loop below reports the close.
+            ConnState::Closing { .. } | ConnState::Closed { .. } if session.last_handshake().is_some() => break,
             ConnState::Closed { code, reason, .. } => {
                 eprintln!("wsbench-cli: closed before opening ({code} {reason})");
                 return EXIT_FAILED;
@@ -266,8 +269,12 @@ async fn connect(args: ConnectArgs) -> u8 {
             buf.clear();
             for f in &page {
                 next_seq = f.seq + 1;
+                let data_in = f.direction == Direction::In && f.opcode.is_data();
+                if data_in && args.count.is_some_and(|n| received >= n) {
+                    continue; // --count reached: later messages are not ours to print
+                }
                 print_frame(&mut buf, f, args.ndjson);
-                if f.direction == Direction::In && f.opcode.is_data() {
+                if data_in {
                     received += 1;
                     if args.echo && !closing {
                         let msg = match (f.opcode, f.text()) {

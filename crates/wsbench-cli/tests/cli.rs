@@ -214,3 +214,11 @@ fn serve_prints_its_url_and_echoes() {
     assert!(o.status.success(), "{}", err(&o));
     assert_eq!(out(&o), "ping?\n");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn count_stops_at_n_even_when_more_arrived_together() {
+    let url = sender((1..=50).map(|i| Message::text(format!("m{i}"))).collect()).await;
+    let o = run(s(&["connect", &url, "--count", "3"]), None).await;
+    assert!(o.status.success(), "{}", err(&o));
+    assert_eq!(out(&o), "m1\nm2\nm3\n");
+}

@@ -227,8 +227,9 @@ impl Batcher {
             let mut p = Pending::default();
             // Wait for the first event of a batch.
             tokio::select! {
-                f = self.frames.recv() => match f { Some(f) => self.add(&mut p, f), None => return },
+                biased;
                 s = self.states.recv() => match s { Some(s) => p.states.push(s), None => return },
+                f = self.frames.recv() => match f { Some(f) => self.add(&mut p, f), None => return },
             }
             let deadline = Instant::now() + self.cfg.interval;
             while p.count < self.cfg.max_frames {
@@ -250,7 +251,11 @@ impl Batcher {
         p.count += l.count as usize;
     }
 
-    fn deliver(&self, p: Pending) {
+    fn deliver(&mut self, mut p: Pending) {
+        // State changes never wait behind a backlog of frame notifications.
+        while let Ok(s) = self.states.try_recv() {
+            p.states.push(s);
+        }
         let logs = lock(&self.logs).clone();
         let sessions = p
             .frames

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
 use crate::config::ConnectConfig;
-use crate::connection::{actor, dial, ConnState, ConnectionHandle, Outgoing};
+use crate::connection::{actor, dial, ConnState, ConnectionHandle, Handshake, Outgoing};
 use crate::error::{Error, Result};
 use crate::events::{BatchConfig, EventBus, EventSink, SessionId};
 use crate::frame::{Clock, Direction, Frame, Opcode};
@@ -23,6 +23,8 @@ pub struct Session {
     config: Mutex<ConnectConfig>,
     log: Arc<FrameLog>,
     state: watch::Sender<ConnState>,
+    /// The handshake of the last connection that opened (kept after it closes).
+    handshake: Mutex<Option<Box<Handshake>>>,
     handle: Mutex<Option<ConnectionHandle>>,
     bus: Arc<EventBus>,
 }
@@ -35,6 +37,8 @@ pub struct SessionSnapshot {
     pub name: String,
     pub config: ConnectConfig,
     pub state: ConnState,
+    /// The last handshake that opened, also after the connection closed.
+    pub handshake: Option<Box<Handshake>>,
     pub stats: LogStats,
 }
 
@@ -59,6 +63,12 @@ impl Session {
         self.state.borrow().clone()
     }
 
+    /// The handshake of the last connection that opened: `Some` once the tab has
+    /// been open, even if it closed before a watcher saw the `Open` state.
+    pub fn last_handshake(&self) -> Option<Box<Handshake>> {
+        lock(&self.handshake).clone()
+    }
+
     /// Watch state changes (every change, in order, is also in the event batches).
     pub fn watch_state(&self) -> watch::Receiver<ConnState> {
         self.state.subscribe()
@@ -74,6 +84,7 @@ impl Session {
             name: self.name(),
             config: self.config(),
             state: self.state(),
+            handshake: self.last_handshake(),
             stats: self.log.stats(),
         }
     }
@@ -95,6 +106,9 @@ impl Session {
 
     pub(crate) fn set_state(&self, state: ConnState) {
         tracing::debug!(session = self.id, state = state.name(), "state");
+        if let ConnState::Open { handshake } = &state {
+            *lock(&self.handshake) = Some(handshake.clone());
+        }
         self.state.send_replace(state.clone());
         self.bus.state(self.id, state);
     }
@@ -137,6 +151,7 @@ impl SessionManager {
             config: Mutex::new(config),
             log,
             state: watch::channel(ConnState::Idle).0,
+            handshake: Mutex::new(None),
             handle: Mutex::new(None),
             bus: self.bus.clone(),
         });
