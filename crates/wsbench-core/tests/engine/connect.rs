@@ -422,3 +422,34 @@ async fn headers_listed_in_the_handshake_are_the_ones_sent() {
     assert_eq!(hs.request_headers.len(), server_saw.headers.len());
     assert!(hs.response_headers.iter().any(|h| h.name == "sec-websocket-accept"));
 }
+
+#[tokio::test]
+async fn broadcast_server_sends_every_message_to_every_client_and_logs_them() {
+    let server = LocalServer::start(ServerConfig::broadcast()).await.unwrap();
+    let (m, _) = manager();
+    let (a, sa) = open(&m, ConnectConfig::new(format!("{}room", server.url())));
+    let (_, sb) = open(&m, ConnectConfig::new(server.url()));
+    wait_open(&sa).await;
+    wait_open(&sb).await;
+    // Both clients are registered once the server logged both handshakes.
+    for _ in 0..100 {
+        if server.client_count() == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    m.send(a, Outgoing::Text("to everyone".into())).await.unwrap();
+    for s in [&sa, &sb] {
+        wait_frame(s, "broadcast", |f| f.direction == Direction::In && f.text() == Some("to everyone")).await;
+    }
+    let history = server.history();
+    let paths: Vec<_> = history
+        .iter()
+        .filter_map(|e| match &e.kind {
+            ServerEventKind::Connected { path, .. } => Some(path.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert!(paths.contains(&"/room") && paths.contains(&"/"), "{paths:?}");
+    assert!(history.iter().any(|e| matches!(e.kind, ServerEventKind::Message { opcode: Opcode::Text, len: 11 })));
+}
