@@ -124,7 +124,10 @@ fn build_config(a: &ConnectArgs) -> Result<ConnectConfig, String> {
         c.limits.max_frame_size = c.limits.max_frame_size.min(m);
     }
     if let Some(t) = a.timeout {
-        let ms = (t * 1000.0) as u64;
+        if Duration::try_from_secs_f64(t).is_err() {
+            return Err(format!("--timeout {t} is not a number of seconds (e.g. 5 or 0.5)"));
+        }
+        let ms = (t * 1000.0).min(u64::MAX as f64) as u64;
         c.timeouts.connect_ms = c.timeouts.connect_ms.min(ms.max(1));
         c.timeouts.handshake_ms = c.timeouts.handshake_ms.min(ms.max(1));
     }
@@ -177,7 +180,10 @@ async fn connect(args: ConnectArgs) -> u8 {
         eprintln!("wsbench-cli: {e}");
         return if e.kind() == wsbench_core::ErrorKind::InvalidUrl || e.kind() == wsbench_core::ErrorKind::InvalidHeader { 2 } else { EXIT_FAILED };
     }
-    let deadline = args.timeout.map(|t| tokio::time::Instant::now() + Duration::from_secs_f64(t.max(0.0)));
+    let deadline = args
+        .timeout
+        .and_then(|t| Duration::try_from_secs_f64(t).ok())
+        .and_then(|d| tokio::time::Instant::now().checked_add(d));
     let timeout = async {
         match deadline {
             Some(d) => tokio::time::sleep_until(d).await,
@@ -216,6 +222,7 @@ async fn connect(args: ConnectArgs) -> u8 {
             r = state.changed() => if r.is_err() { return EXIT_FAILED },
             _ = &mut timeout => {
                 eprintln!("wsbench-cli: timed out connecting to {}", args.url);
+                let _ = manager.disconnect(id, 1000, "timeout");
                 return EXIT_TIMEOUT;
             }
         }
@@ -296,16 +303,19 @@ async fn connect(args: ConnectArgs) -> u8 {
                 return EXIT_FAILED;
             }
             let _ = stdout.flush().await;
-            if closing && args.count.is_some() {
-                break;
-            }
         }
         let s = state.borrow_and_update().clone();
         if s.is_terminal() && session.log().stats().last_seq < next_seq {
             return match s {
                 ConnState::Closed { code, reason, clean, initiated_by } => {
                     let done = args.count.is_some_and(|n| received >= n);
-                    if !clean && !done {
+                    if let Some(n) = args.count.filter(|_| !done) {
+                        eprintln!(
+                            "wsbench-cli: the connection closed after {received} of {n} messages ({code}{}{reason})",
+                            if reason.is_empty() { "" } else { ": " }
+                        );
+                        EXIT_FAILED
+                    } else if !clean && !done {
                         eprintln!("wsbench-cli: connection closed abnormally ({code}{}{reason})", if reason.is_empty() { "" } else { ": " });
                         EXIT_FAILED
                     } else {
@@ -338,7 +348,16 @@ async fn connect(args: ConnectArgs) -> u8 {
             },
             _ = &mut timeout => {
                 eprintln!("wsbench-cli: timed out after {} s", args.timeout.unwrap_or_default());
+                // Close cleanly: give the close handshake a moment before exiting.
                 let _ = manager.disconnect(id, 1000, "timeout");
+                let _ = tokio::time::timeout(Duration::from_secs(2), async {
+                    while !state.borrow_and_update().is_terminal() {
+                        if state.changed().await.is_err() {
+                            break;
+                        }
+                    }
+                })
+                .await;
                 return EXIT_TIMEOUT;
             }
         }

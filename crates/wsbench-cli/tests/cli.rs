@@ -94,11 +94,16 @@ async fn binary_prints_as_base64_and_ndjson_has_every_frame() {
     assert!(o.status.success(), "{}", err(&o));
     assert_eq!(out(&o), "hi\nb64:3q2+7w==\n");
 
+    // stdin is empty: our own close (at EOF) races the server's, so check each side.
     let o = run(s(&["connect", &url, "--ndjson"]), None).await;
     let lines: Vec<serde_json::Value> = out(&o).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    let kinds: Vec<(&str, &str)> =
-        lines.iter().map(|v| (v["direction"].as_str().unwrap(), v["opcode"].as_str().unwrap())).collect();
-    assert_eq!(kinds, [("in", "text"), ("in", "binary"), ("in", "close"), ("out", "close")]);
+    let side = |d: &str| -> Vec<String> {
+        lines.iter().filter(|v| v["direction"] == d).map(|v| v["opcode"].as_str().unwrap().to_string()).collect()
+    };
+    assert_eq!(side("in"), ["text", "binary", "close"], "{lines:?}");
+    assert_eq!(side("out"), ["close"], "{lines:?}");
+    let seqs: Vec<u64> = lines.iter().map(|v| v["seq"].as_u64().unwrap()).collect();
+    assert!(seqs.windows(2).all(|w| w[1] == w[0] + 1), "every frame once, in order: {seqs:?}");
     assert_eq!(lines[1]["base64"], "3q2+7w==");
     assert_eq!(lines[2]["closeCode"], 1000);
     assert_eq!(lines[2]["closeReason"], "done");
@@ -221,4 +226,29 @@ async fn count_stops_at_n_even_when_more_arrived_together() {
     let o = run(s(&["connect", &url, "--count", "3"]), None).await;
     assert!(o.status.success(), "{}", err(&o));
     assert_eq!(out(&o), "m1\nm2\nm3\n");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fewer_messages_than_count_is_a_failure_and_bad_timeouts_are_usage_errors() {
+    let url = sender(vec![Message::text("only"), Message::text("two")]).await;
+    let o = run(s(&["connect", &url, "--count", "5"]), None).await;
+    assert_eq!(o.status.code(), Some(1), "{}", err(&o));
+    assert_eq!(out(&o), "only\ntwo\n");
+    assert!(err(&o).contains("closed after 2 of 5 messages"), "{}", err(&o));
+
+    for bad in ["inf", "-1", "NaN"] {
+        let o = run(s(&["connect", &url, &format!("--timeout={bad}")]), None).await;
+        assert_eq!(o.status.code(), Some(2), "{bad}: {}", err(&o));
+        assert!(err(&o).contains("--timeout"), "{}", err(&o));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn count_against_a_flood_exits_instead_of_hanging() {
+    let url = sender((0..30_000).map(|i| Message::text(format!("f{i}"))).collect()).await;
+    let t = std::time::Instant::now();
+    let o = run(s(&["connect", &url, "--count", "1"]), None).await;
+    assert!(o.status.success(), "{}", err(&o));
+    assert_eq!(out(&o), "f0\n");
+    assert!(t.elapsed() < Duration::from_secs(10), "{:?}", t.elapsed());
 }

@@ -273,7 +273,7 @@ impl Batcher {
                     new_frames: n,
                     previews: frames
                         .iter()
-                        .filter(|f| f.seq >= first_new)
+                        .filter(|f| f.seq >= first_new && f.seq <= last_seq)
                         .map(|f| FramePreview::of(f, self.cfg.preview_bytes))
                         .collect(),
                 }

@@ -296,12 +296,7 @@ impl FrameLog {
         let mut g = self.lock();
         let inner = &mut *g;
         inner.limits = LogLimits { max_frames: limits.max_frames.max(1), max_bytes: limits.max_bytes.max(1) };
-        while inner.frames.len() > inner.limits.max_frames || inner.held_bytes > inner.limits.max_bytes {
-            let Some(old) = inner.frames.pop_front() else { break };
-            inner.held_bytes -= old.payload.len();
-            inner.stats.evicted_frames += 1;
-            inner.stats.evicted_bytes += old.payload.len() as u64;
-        }
+        Self::evict(inner);
     }
 
     /// Drop every held frame. Counters of traffic stay; sequence numbers go on.
@@ -339,6 +334,9 @@ impl FrameLog {
     /// that ends at `before_seq` (for scrolling backwards and "jump to latest").
     pub fn page_before(&self, before_seq: u64, limit: usize) -> Vec<Frame> {
         let g = self.lock();
+        if g.frames.front().is_none_or(|f| before_seq < f.seq) {
+            return Vec::new();
+        }
         let end = (Self::index_of(&g, before_seq) + 1).min(g.frames.len());
         let start = end.saturating_sub(limit);
         g.frames.range(start..end).cloned().collect()
@@ -400,6 +398,10 @@ mod tests {
             assert_eq!(log.get(seq).unwrap().payload, Bytes::from(format!("frame {seq}")), "{seq}");
         }
         assert!(log.get(st.first_seq - 1).is_none() && log.get(total + 1).is_none());
+        assert!(log.page_before(st.first_seq - 1, 5).is_empty(), "nothing before the oldest held frame");
+        let back = log.page_before(st.first_seq + 2, 5);
+        assert_eq!(back.iter().map(|f| f.seq).collect::<Vec<_>>(), (st.first_seq..=st.first_seq + 2).collect::<Vec<_>>());
+        assert_eq!(log.page_before(u64::MAX, 2).last().map(|f| f.seq), Some(total), "past the end: the newest");
         let page = log.page(2 * CHUNK as u64 - 2, 5);
         assert_eq!(page.iter().map(|f| f.seq).collect::<Vec<_>>(), (2 * CHUNK as u64 - 2..2 * CHUNK as u64 + 3).collect::<Vec<_>>());
         let mut batch: Vec<Frame> = (0..10).map(frame).collect();

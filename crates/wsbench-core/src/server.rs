@@ -88,6 +88,10 @@ pub struct ServerEvent {
 }
 
 const EVENT_HISTORY: usize = 10_000;
+/// TLS accept and the upgrade must finish within this; so must a client's close
+/// reply once the server shuts down. A silent client cannot hold a task forever.
+const CLIENT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 
 struct Shared {
     mode: ServerMode,
@@ -198,9 +202,10 @@ async fn accept_loop(listener: TcpListener, cfg: ServerConfig, shared: Arc<Share
         tokio::spawn(async move {
             match acceptor {
                 None => serve_client(tcp, peer, shared, stop, ws_config).await,
-                Some(a) => match a.accept(tcp).await {
-                    Ok(tls) => serve_client(tls, peer, shared, stop, ws_config).await,
-                    Err(e) => tracing::info!(%peer, error = %e, "TLS accept failed"),
+                Some(a) => match tokio::time::timeout(CLIENT_TIMEOUT, a.accept(tcp)).await {
+                    Ok(Ok(tls)) => serve_client(tls, peer, shared, stop, ws_config).await,
+                    Ok(Err(e)) => tracing::info!(%peer, error = %e, "TLS accept failed"),
+                    Err(_) => tracing::info!(%peer, "TLS accept timed out"),
                 },
             }
         });
@@ -239,10 +244,15 @@ async fn serve_client<S>(
         seen = Some((path, headers, proto));
         Ok(resp)
     };
-    let ws = match tokio_tungstenite::accept_hdr_async_with_config(stream, callback, Some(ws_config)).await {
-        Ok(ws) => ws,
-        Err(e) => {
+    let handshake = tokio_tungstenite::accept_hdr_async_with_config(stream, callback, Some(ws_config));
+    let ws = match tokio::time::timeout(CLIENT_TIMEOUT, handshake).await {
+        Ok(Ok(ws)) => ws,
+        Ok(Err(e)) => {
             tracing::info!(%peer, error = %e, "handshake failed");
+            return;
+        }
+        Err(_) => {
+            tracing::info!(%peer, "handshake timed out");
             return;
         }
     };
@@ -254,6 +264,7 @@ async fn serve_client<S>(
     let mut ws = ws;
     let mut end: (Option<u16>, String) = (None, String::new());
     let mut stopping = false;
+    let mut give_up: Option<tokio::time::Instant> = None;
     loop {
         // One owner, one loop: an echo is written before the next frame is read, so
         // replies keep their order relative to the close handshake.
@@ -265,8 +276,13 @@ async fn serve_client<S>(
                 }
                 continue;
             }
+            _ = async { tokio::time::sleep_until(give_up.unwrap_or_else(tokio::time::Instant::now)).await }, if give_up.is_some() => {
+                end = (Some(1001), "server shutting down (client did not answer the close)".into());
+                break;
+            }
             _ = stop.changed(), if !stopping => {
                 stopping = true;
+                give_up = Some(tokio::time::Instant::now() + SHUTDOWN_GRACE);
                 let _ = ws.send(Message::Close(Some(CloseFrame { code: CloseCode::Away, reason: "server shutting down".into() }))).await;
                 end = (Some(1001), "server shutting down".into());
                 continue;

@@ -189,7 +189,9 @@ impl SessionManager {
     /// headers, TLS files) is an `Err` here; everything else arrives as state.
     pub fn connect(&self, id: SessionId) -> Result<()> {
         let s = self.get(id)?;
-        if s.handle().is_some() {
+        // Check, spawn and store under one lock: two quick Connects start one actor.
+        let mut slot = lock(&s.handle);
+        if slot.as_ref().is_some_and(|h| h.is_alive()) {
             return Err(Error::InvalidConfig(format!(
                 "session {id} is already {}; disconnect first",
                 s.state().name()
@@ -197,8 +199,7 @@ impl SessionManager {
         }
         let config = s.config();
         let target = dial::prepare(&config)?;
-        let handle = actor::spawn(s.clone(), config, target);
-        *lock(&s.handle) = Some(handle);
+        *slot = Some(actor::spawn(s.clone(), config, target));
         Ok(())
     }
 

@@ -64,6 +64,9 @@ struct Ending {
     reason: String,
     clean: bool,
     initiated_by: Initiator,
+    /// The user asked to close (disconnect or a Close frame): never reconnect then.
+    /// A close the engine started itself (1002/1007/1009) may reconnect.
+    by_user: bool,
 }
 
 impl Actor {
@@ -80,7 +83,8 @@ impl Actor {
             }
             tokio::select! {
                 r = &mut fut => return Some(r),
-                _ = self.stop.changed() => {}
+                // Every handle is gone (the tab was removed): nobody can use us.
+                r = self.stop.changed() => if r.is_err() { return None },
                 Some(Command::Send { reply, .. }) = self.rx.recv() => {
                     let _ = reply.send(Err(Error::NotConnected(format!("still {what}; wait until the connection is open"))));
                 }
@@ -88,10 +92,17 @@ impl Actor {
         }
     }
 
-    fn cancelled(&self) {
+    /// Publish the last state. The command channel closes first, so whoever reacts
+    /// to this state (e.g. by connecting again) finds the tab free.
+    fn finish(&mut self, state: ConnState) {
+        self.rx.close();
+        self.session.set_state(state);
+    }
+
+    fn cancelled(&mut self) {
         let (code, reason) = self.stop_request().unwrap_or((1000, String::new()));
         let reason = if reason.is_empty() { "cancelled before the connection opened".to_owned() } else { reason };
-        self.session.set_state(ConnState::Closed { code, reason, clean: false, initiated_by: Initiator::Client });
+        self.finish(ConnState::Closed { code, reason, clean: false, initiated_by: Initiator::Client });
     }
 
     /// Wait before reconnect attempt `attempt`; false if the user gave up meanwhile.
@@ -134,7 +145,7 @@ impl Actor {
                         }
                         return self.cancelled();
                     }
-                    self.session.set_state(ConnState::Failed { error: e.info() });
+                    self.finish(ConnState::Failed { error: e.info() });
                     return;
                 }
                 Ok((ws, handshake)) => {
@@ -142,16 +153,16 @@ impl Actor {
                     attempt = 0;
                     self.session.set_state(ConnState::Open { handshake: Box::new(handshake) });
                     let end = self.run_open(ws, tap, clock).await;
-                    let by_client = end.initiated_by == Initiator::Client;
-                    self.session.set_state(ConnState::Closed {
+                    let closed = ConnState::Closed {
                         code: end.code,
                         reason: end.reason,
                         clean: end.clean,
                         initiated_by: end.initiated_by,
-                    });
-                    if by_client || !self.may_retry(attempt) {
-                        return;
+                    };
+                    if end.by_user || !self.may_retry(attempt) {
+                        return self.finish(closed);
                     }
+                    self.session.set_state(closed);
                     attempt += 1;
                     if !self.backoff(attempt, None).await {
                         return self.cancelled();
@@ -164,8 +175,10 @@ impl Actor {
     async fn run_open(&mut self, ws: Socket, tap: Arc<TapContext>, clock: Clock) -> Ending {
         let (sink, mut stream) = ws.split();
         let pings: PendingPings = Arc::default();
+        // Keepalive pings handed to the writer and not yet written.
+        let ping_queued = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let (wtx, wrx) = mpsc::unbounded_channel::<WriteReq>();
-        let writer = tokio::spawn(writer(sink, wrx, self.session.clone(), tap, clock, pings.clone()));
+        let writer = tokio::spawn(writer(sink, wrx, self.session.clone(), tap, clock, pings.clone(), ping_queued.clone()));
         let session = self.session.clone();
 
         let ping_every = self.config.keepalive.ping_interval_ms;
@@ -187,6 +200,10 @@ impl Actor {
             if our.is_some() {
                 return None;
             }
+            if *closing == Some(Initiator::Server) {
+                // tungstenite has answered the server's close already.
+                return None;
+            }
             *our = Some((code, reason.clone()));
             if closing.is_none() {
                 *closing = Some(Initiator::Client);
@@ -196,7 +213,9 @@ impl Actor {
             Some(Instant::now() + linger)
         };
 
+        let mut by_user = false;
         if let Some((code, reason)) = self.stop_request() {
+            by_user = true;
             deadline = begin_close(code, reason, &mut closing, &mut our_close, CLOSE_TIMEOUT);
         }
 
@@ -243,6 +262,7 @@ impl Actor {
                 Some(cmd) = self.rx.recv() => match cmd {
                     Command::Send { msg, reply } if closing.is_none() => {
                         if let Outgoing::Close { code, reason } = &msg {
+                            by_user = true;
                             our_close = Some((*code, reason.clone()));
                             closing = Some(Initiator::Client);
                             session.set_state(ConnState::Closing { initiated_by: Initiator::Client });
@@ -256,14 +276,19 @@ impl Actor {
                 },
                 Ok(()) = self.stop.changed() => {
                     if let Some((code, reason)) = self.stop_request() {
+                        by_user = true;
                         if let Some(d) = begin_close(code, reason, &mut closing, &mut our_close, CLOSE_TIMEOUT) {
                             deadline = Some(deadline.map_or(d, |old| old.min(d)));
                         }
                     }
                 }
                 _ = keepalive.tick(), if ping_every > 0 && closing.is_none() => {
-                    ping_no += 1;
-                    let _ = wtx.send(WriteReq { msg: Outgoing::Ping(Bytes::from(ping_no.to_be_bytes().to_vec())), reply: None });
+                    // A peer that stopped reading gets no pile of pings in our queue.
+                    if ping_queued.load(std::sync::atomic::Ordering::Acquire) == 0 {
+                        ping_no += 1;
+                        ping_queued.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+                        let _ = wtx.send(WriteReq { msg: Outgoing::Ping(Bytes::from(ping_no.to_be_bytes().to_vec())), reply: None });
+                    }
                 }
                 _ = sleep_until(deadline) => {
                     timed_out = true;
@@ -281,26 +306,32 @@ impl Actor {
         drop(stream);
 
         if let Some((code, reason)) = failure {
-            return Ending { code, reason, clean: false, initiated_by: Initiator::Client };
+            return Ending { code, reason, clean: false, initiated_by: Initiator::Client, by_user };
         }
         let initiated_by = closing.unwrap_or(Initiator::Server);
         let first = match initiated_by {
             Initiator::Client => our_close.clone(),
             Initiator::Server => their_close.clone(),
         };
-        match (first, their_close.is_some() && !timed_out && lost.is_none()) {
-            (Some((code, reason)), true) => Ending { code, reason, clean: our_close.is_some() || initiated_by == Initiator::Server, initiated_by },
-            (Some((code, reason)), false) if timed_out => Ending {
+        // Clean: close frames went both ways. The peer's frame arrived; ours either
+        // went first or was tungstenite's reply. Whether the peer then dropped TCP in
+        // time does not change what the two sides agreed.
+        let exchanged = their_close.is_some() && (our_close.is_some() || initiated_by == Initiator::Server);
+        match first {
+            Some((code, reason)) if exchanged => Ending { code, reason, clean: true, initiated_by, by_user },
+            Some((code, reason)) if timed_out => Ending {
                 code,
                 reason: if reason.is_empty() { "no close reply from the peer".into() } else { format!("{reason} (no close reply from the peer)") },
                 clean: false,
                 initiated_by,
+                by_user,
             },
             _ => Ending {
                 code: 1006,
                 reason: lost.unwrap_or_else(|| "connection closed without a close frame".into()),
                 clean: false,
                 initiated_by,
+                by_user,
             },
         }
     }
@@ -328,7 +359,12 @@ fn poll_burst(
         match item {
             Some(Ok(Message::Text(t))) => burst.push(clock.frame(Direction::In, Opcode::Text, Bytes::from(t), 0)),
             Some(Ok(Message::Binary(b))) => burst.push(clock.frame(Direction::In, Opcode::Binary, b, 0)),
-            Some(Ok(Message::Ping(b))) => burst.push(clock.frame(Direction::In, Opcode::Ping, b, 0)),
+            Some(Ok(Message::Ping(b))) => {
+                // The next poll makes tungstenite write its pong (logged by the tap):
+                // log the ping first.
+                burst.push(clock.frame(Direction::In, Opcode::Ping, b, 0));
+                return Poll::Ready((burst, None));
+            }
             Some(Ok(Message::Pong(b))) => {
                 let rtt = take_rtt(pings, &b);
                 burst.push(clock.frame(Direction::In, Opcode::Pong, b, rtt));
@@ -393,6 +429,7 @@ async fn writer(
     tap: Arc<TapContext>,
     clock: Clock,
     pings: PendingPings,
+    ping_queued: Arc<std::sync::atomic::AtomicUsize>,
 ) {
     while let Some(WriteReq { msg, reply }) = rx.recv().await {
         let opcode = msg.opcode();
@@ -412,19 +449,37 @@ async fn writer(
                 (Message::Ping(b.clone()), b)
             }
             Outgoing::Pong(b) => {
-                tap.expect_user(Opcode::Pong, b.clone());
+                tap.expect_user_pong(b.clone());
                 (Message::Pong(b.clone()), b)
             }
             Outgoing::Close { code, reason } => {
-                let payload = close_payload(code, &reason);
-                tap.expect_user(Opcode::Close, payload.clone());
-                (Message::Close(Some(CloseFrame { code: CloseCode::from(code), reason: reason.into() })), payload)
+                // The tap logs the close frame if (and when) it really goes out:
+                // tungstenite skips it silently once the close handshake has begun.
+                let before = tap.last_close_seq();
+                let close = Message::Close(Some(CloseFrame { code: CloseCode::from(code), reason: reason.into() }));
+                let result = match sink.send(close).await {
+                    Ok(()) if tap.last_close_seq() != before => Ok(tap.last_close_seq()),
+                    Ok(()) => Err(Error::NotConnected("the connection was already closing; no close frame was sent".into())),
+                    Err(e) => Err(Error::Io(format!("send failed: {e}"))),
+                };
+                if let Some(reply) = reply {
+                    let _ = reply.send(result);
+                }
+                continue;
             }
         };
-        let result = match sink.send(message).await {
+        if reply.is_none() && opcode == Opcode::Ping {
+            ping_queued.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+        }
+        // Log once the frame is committed to tungstenite's buffer and before the
+        // flush, so a fast reply is never logged ahead of what it answers.
+        let result = match sink.feed(message).await {
             Ok(()) => {
                 let f = session.record(&clock, Direction::Out, opcode, payload, 0);
-                Ok(f.seq)
+                match sink.flush().await {
+                    Ok(()) => Ok(f.seq),
+                    Err(e) => Err(Error::Io(format!("frame {} was queued but the connection failed: {e}", f.seq))),
+                }
             }
             Err(e) => Err(Error::Io(format!("send failed: {e}"))),
         };

@@ -16,6 +16,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::handshake::client::{generate_key, Request};
 use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue, Uri};
+use tokio_tungstenite::tungstenite::error::{ProtocolError, SubProtocolError};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::WebSocketStream;
 use url::Url;
@@ -393,13 +394,20 @@ pub async fn dial(target: &Target, tap: Arc<TapContext>) -> Result<(Socket, Hand
         let t1 = Instant::now();
         let mut last = None;
         let mut tcp = None;
+        // Each address gets its share of the timeout, so one that never answers
+        // (a broken IPv6 route, say) leaves time for the next.
+        let per_address = (target.connect_timeout / addrs.len() as u32).max(Duration::from_millis(500));
         for addr in &addrs {
-            match TcpStream::connect(addr).await {
-                Ok(s) => {
+            match tokio::time::timeout(per_address, TcpStream::connect(addr)).await {
+                Ok(Ok(s)) => {
                     tcp = Some((s, *addr));
                     break;
                 }
-                Err(e) => last = Some((e, *addr)),
+                Ok(Err(e)) => last = Some((e, *addr)),
+                Err(_) => {
+                    let msg = format!("no answer within {} ms", per_address.as_millis());
+                    last = Some((io::Error::new(io::ErrorKind::TimedOut, msg), *addr))
+                }
             }
         }
         let (tcp, addr) = match (tcp, last) {
@@ -480,13 +488,18 @@ pub async fn dial(target: &Target, tap: Arc<TapContext>) -> Result<(Socket, Hand
     }));
 
     let t3 = Instant::now();
-    let upgrade = tokio_tungstenite::client_async_with_config(request, WireTap::new(stream, tap), Some(target.ws_config));
+    let upgrade =
+        tokio_tungstenite::client_async_with_config(request, WireTap::new(stream, tap.clone()), Some(target.ws_config));
     let (ws, response) = tokio::time::timeout(target.handshake_timeout, upgrade)
         .await
         .map_err(|_| Error::Timeout { stage: "WebSocket handshake", ms: target.handshake_timeout.as_millis() as u64 })?
         .map_err(handshake_error)?;
     timings.upgrade_us = us(t3.elapsed());
     timings.total_us = us(t0.elapsed());
+    // Record what really went out (tungstenite orders and spells some headers its
+    // own way); what we built is the fallback.
+    let (request_line, request_headers) =
+        parse_request(&tap.sent_request()).unwrap_or((request_line, request_headers));
 
     let headers = header_list(response.headers());
     let find = |name: &str| {
@@ -511,6 +524,21 @@ pub async fn dial(target: &Target, tap: Arc<TapContext>) -> Result<(Socket, Hand
     ))
 }
 
+/// Split a written HTTP request into its request line and headers.
+fn parse_request(bytes: &[u8]) -> Option<(String, Vec<Header>)> {
+    let end = bytes.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let text = std::str::from_utf8(&bytes[..end]).ok()?;
+    let mut lines = text.split("\r\n");
+    let line = lines.next()?.to_owned();
+    let headers = lines
+        .map(|l| {
+            let (n, v) = l.split_once(':')?;
+            Some(Header { name: n.to_owned(), value: v.trim().to_owned() })
+        })
+        .collect::<Option<Vec<_>>>()?;
+    Some((line, headers))
+}
+
 fn header_list(h: &tokio_tungstenite::tungstenite::http::HeaderMap) -> Vec<Header> {
     h.iter()
         .map(|(n, v)| Header { name: n.to_string(), value: String::from_utf8_lossy(v.as_bytes()).into_owned() })
@@ -533,6 +561,15 @@ fn handshake_error(e: tokio_tungstenite::tungstenite::Error) -> Error {
             }))
         }
         WsError::Io(e) => Error::Io(format!("during the WebSocket handshake: {e}")),
+        WsError::Protocol(ProtocolError::SecWebSocketSubProtocolError(e)) => Error::Handshake(match e {
+            SubProtocolError::NoSubProtocol => {
+                "the server accepted none of the offered subprotocols (its answer has no Sec-WebSocket-Protocol header)".into()
+            }
+            SubProtocolError::InvalidSubProtocol => "the server chose a subprotocol that was not offered".into(),
+            SubProtocolError::ServerSentSubProtocolNoneRequested => {
+                "the server chose a subprotocol although none was offered".into()
+            }
+        }),
         WsError::Protocol(p) => Error::Handshake(p.to_string()),
         other => Error::Handshake(other.to_string()),
     }

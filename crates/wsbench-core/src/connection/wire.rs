@@ -1,9 +1,9 @@
 //! A transparent layer under tungstenite that parses the frames we write.
 //!
-//! tungstenite answers pings and close frames on its own and offers no switch to
-//! stop answering pings. This tap sees every outgoing frame, so it can (a) log the
-//! control frames tungstenite sends by itself (automatic pongs, the close reply) as
-//! they really went out, and (b) drop automatic pongs when the user turned auto-pong
+//! tungstenite answers pings and close frames on its own, silently skips a close once
+//! closing has begun, and offers no switch to stop answering pings. This tap sees
+//! every outgoing frame, so it (a) logs every close frame and every automatic pong as
+//! it really went out, and (b) drops automatic pongs when the user turned auto-pong
 //! off. Data frames pass untouched; the read side is a plain pass-through.
 
 use std::collections::VecDeque;
@@ -28,27 +28,42 @@ pub struct TapContext {
     auto_pong: bool,
     /// Set once the HTTP upgrade is done: from then on every byte written is a frame.
     armed: AtomicBool,
-    /// Control frames the user asked for (logged by the writer, never dropped).
+    /// Pongs the user asked for (logged by the writer, never dropped).
     user: Mutex<VecDeque<(u8, Bytes)>>,
+    /// Sequence number of the last close frame written (0: none yet).
+    last_close_seq: std::sync::atomic::AtomicU64,
+    /// The HTTP upgrade request exactly as written (before `arm`), capped.
+    request: Mutex<Vec<u8>>,
 }
+
+const MAX_RECORDED_REQUEST: usize = 64 * 1024;
 
 impl TapContext {
     pub(crate) fn new(session: Arc<Session>, clock: Clock, auto_pong: bool) -> Arc<Self> {
-        Arc::new(Self { session, clock, auto_pong, armed: AtomicBool::new(false), user: Mutex::default() })
+        Arc::new(Self { session, clock, auto_pong, armed: AtomicBool::new(false),
+            user: Mutex::default(),
+            last_close_seq: Default::default(),
+            request: Mutex::default(),
+        })
+    }
+
+    /// The bytes of the upgrade request as they went out.
+    pub(crate) fn sent_request(&self) -> Vec<u8> {
+        self.request.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     pub(crate) fn arm(&self) {
         self.armed.store(true, Ordering::Release);
     }
 
-    /// Announce a user pong or close before handing it to tungstenite.
-    pub(crate) fn expect_user(&self, opcode: Opcode, payload: Bytes) {
-        let op = match opcode {
-            Opcode::Pong => OP_PONG,
-            Opcode::Close => OP_CLOSE,
-            _ => return,
-        };
-        self.user.lock().unwrap_or_else(|p| p.into_inner()).push_back((op, payload));
+    /// Announce a user pong before handing it to tungstenite.
+    pub(crate) fn expect_user_pong(&self, payload: Bytes) {
+        self.user.lock().unwrap_or_else(|p| p.into_inner()).push_back((OP_PONG, payload));
+    }
+
+    /// The sequence number of the last close frame that went out (0 if none).
+    pub(crate) fn last_close_seq(&self) -> u64 {
+        self.last_close_seq.load(Ordering::Acquire)
     }
 
     fn is_user(&self, op: u8, payload: &[u8], take: bool) -> bool {
@@ -64,9 +79,12 @@ impl TapContext {
         }
     }
 
-    fn log_auto(&self, op: u8, payload: Vec<u8>) {
+    fn log_written(&self, op: u8, payload: Vec<u8>) {
         let opcode = if op == OP_PONG { Opcode::Pong } else { Opcode::Close };
-        self.session.record(&self.clock, Direction::Out, opcode, Bytes::from(payload), 0);
+        let f = self.session.record(&self.clock, Direction::Out, opcode, Bytes::from(payload), 0);
+        if op == OP_CLOSE {
+            self.last_close_seq.store(f.seq, Ordering::Release);
+        }
     }
 }
 
@@ -164,7 +182,7 @@ pub struct WireTap<S> {
     inner: S,
     ctx: Arc<TapContext>,
     parser: Parser,
-    /// Bytes of a suppressed frame still to swallow.
+    /// Length of the automatic pong being suppressed in this write, if any.
     dropping: usize,
 }
 
@@ -184,13 +202,13 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for WireTap<S> {
     fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
         if !this.ctx.armed.load(Ordering::Acquire) {
-            return Pin::new(&mut this.inner).poll_write(cx, buf);
-        }
-        if this.dropping > 0 {
-            let n = this.dropping.min(buf.len());
-            this.parser.advance(&buf[..n], |_| true);
-            this.dropping -= n;
-            return Poll::Ready(Ok(n));
+            let r = Pin::new(&mut this.inner).poll_write(cx, buf);
+            if let Poll::Ready(Ok(n)) = r {
+                let mut req = this.ctx.request.lock().unwrap_or_else(|p| p.into_inner());
+                let room = MAX_RECORDED_REQUEST.saturating_sub(req.len());
+                req.extend_from_slice(&buf[..n.min(room)]);
+            }
+            return r;
         }
         // Where does the first automatic pong we must suppress start?
         let mut pass = buf.len();
@@ -220,8 +238,9 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for WireTap<S> {
             Poll::Ready(Ok(n)) => {
                 let ctx = &this.ctx;
                 this.parser.advance(&buf[..n], |c| {
-                    if (c.op == OP_PONG || c.op == OP_CLOSE) && !ctx.is_user(c.op, &c.payload, true) {
-                        ctx.log_auto(c.op, c.payload);
+                    let auto_pong = c.op == OP_PONG && !ctx.is_user(c.op, &c.payload, true);
+                    if auto_pong || c.op == OP_CLOSE {
+                        ctx.log_written(c.op, c.payload);
                     }
                     true
                 });

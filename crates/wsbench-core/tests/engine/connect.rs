@@ -233,13 +233,19 @@ async fn abrupt_reset_ends_in_1006_not_a_hang() {
 
 #[tokio::test]
 async fn oversized_incoming_message_fails_with_1009() {
-    let (addr, _) = scripted(|mut ws| async move {
-        ws.send(Message::binary(vec![7u8; 2000])).await.unwrap();
-        // Wait for the client's close.
-        while let Some(Ok(m)) = ws.next().await {
-            if let Message::Close(Some(cf)) = m {
-                assert_eq!(u16::from(cf.code), 1009);
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let tx = std::sync::Mutex::new(Some(tx));
+    let (addr, _) = scripted(move |mut ws| {
+        let tx = tx.lock().unwrap().take();
+        async move {
+            ws.send(Message::binary(vec![7u8; 2000])).await.unwrap();
+            let mut code = None;
+            while let Some(Ok(m)) = ws.next().await {
+                if let Message::Close(Some(cf)) = m {
+                    code = Some(u16::from(cf.code));
+                }
             }
+            let _ = tx.unwrap().send(code);
         }
     })
     .await;
@@ -257,6 +263,8 @@ async fn oversized_incoming_message_fails_with_1009() {
     }
     let sent_close = s.log().page(0, 10).into_iter().find(|f| f.opcode == Opcode::Close && f.direction == Direction::Out);
     assert_eq!(sent_close.and_then(|f| f.close_info()).map(|c| c.0), Some(1009));
+    let seen = tokio::time::timeout(Duration::from_secs(5), rx).await.unwrap().unwrap();
+    assert_eq!(seen, Some(1009), "the server received our 1009 close frame");
 }
 
 #[tokio::test]
@@ -357,8 +365,10 @@ async fn pong_seen(auto_pong: bool) -> (bool, Vec<wsbench_core::Frame>) {
 async fn auto_pong_answers_pings_and_can_be_turned_off() {
     let (seen, log) = pong_seen(true).await;
     assert!(seen, "server got its pong");
-    assert!(log.iter().any(|f| f.direction == Direction::Out && f.opcode == Opcode::Pong && &f.payload[..] == b"hb-1"),
-        "the automatic pong is in the log: {log:?}");
+    let ping = log.iter().find(|f| f.direction == Direction::In && f.opcode == Opcode::Ping).expect("ping logged");
+    let pong = log.iter().find(|f| f.direction == Direction::Out && f.opcode == Opcode::Pong && &f.payload[..] == b"hb-1");
+    let pong = pong.unwrap_or_else(|| panic!("the automatic pong is in the log: {log:?}"));
+    assert!(pong.seq > ping.seq && pong.offset_us >= ping.offset_us, "the pong is logged after its ping: {log:?}");
     let (seen, log) = pong_seen(false).await;
     assert!(!seen, "no pong with auto-pong off");
     assert!(log.iter().any(|f| f.direction == Direction::In && f.opcode == Opcode::Ping));
@@ -413,13 +423,14 @@ async fn headers_listed_in_the_handshake_are_the_ones_sent() {
     let (m, _) = manager();
     let mut c = ConnectConfig::new(format!("ws://{addr}/x"));
     c.headers.push(KeyValue::new("X-One", "1"));
+    c.origin = Some("http://o.test".into());
     let (_, s) = open(&m, c);
     let hs = wait_open(&s).await;
     let server_saw = seen.lock().unwrap()[0].clone();
-    for h in &hs.request_headers {
-        assert_eq!(server_saw.header(&h.name), Some(h.value.as_str()), "{}", h.name);
-    }
-    assert_eq!(hs.request_headers.len(), server_saw.headers.len());
+    let recorded: Vec<(String, String)> =
+        hs.request_headers.iter().map(|h| (h.name.to_ascii_lowercase(), h.value.clone())).collect();
+    assert_eq!(recorded, server_saw.headers, "same headers, same order");
+    assert!(hs.request_line.ends_with(" HTTP/1.1") && hs.request_line.starts_with("GET /x "), "{}", hs.request_line);
     assert!(hs.response_headers.iter().any(|h| h.name == "sec-websocket-accept"));
 }
 
@@ -452,4 +463,42 @@ async fn broadcast_server_sends_every_message_to_every_client_and_logs_them() {
         .collect();
     assert!(paths.contains(&"/room") && paths.contains(&"/"), "{paths:?}");
     assert!(history.iter().any(|e| matches!(e.kind, ServerEventKind::Message { opcode: Opcode::Text, len: 11 })));
+}
+
+#[tokio::test]
+async fn a_peer_that_keeps_tcp_open_after_the_close_handshake_still_closed_cleanly() {
+    let (addr, _) = scripted(|mut ws| async move {
+        ws.send(Message::Close(Some(CloseFrame { code: CloseCode::from(4002), reason: "later".into() }))).await.unwrap();
+        // Read our reply, then hold the TCP connection open.
+        let _ = ws.next().await;
+        tokio::time::sleep(Duration::from_secs(20)).await;
+    })
+    .await;
+    let (m, _) = manager();
+    let (_, s) = open(&m, ConnectConfig::new(format!("ws://{addr}/")));
+    match wait_end(&s).await {
+        ConnState::Closed { code, reason, clean, initiated_by } => {
+            assert_eq!((code, reason.as_str(), clean, initiated_by), (4002, "later", true, Initiator::Server));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_server_that_ignores_the_offered_subprotocols_is_a_clear_failure() {
+    let (addr, _) = scripted(|mut ws| async move {
+        while let Some(Ok(_)) = ws.next().await {}
+    })
+    .await;
+    let (m, _) = manager();
+    let mut c = ConnectConfig::new(format!("ws://{addr}/"));
+    c.subprotocols = vec!["graphql-ws".into()];
+    let (_, s) = open(&m, c);
+    match wait_end(&s).await {
+        ConnState::Failed { error } => {
+            assert_eq!(error.kind, ErrorKind::Handshake);
+            assert!(error.message.contains("accepted none of the offered subprotocols"), "{}", error.message);
+        }
+        other => panic!("{other:?}"),
+    }
 }

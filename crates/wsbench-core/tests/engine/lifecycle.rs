@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use futures_util::SinkExt;
+use futures_util::{SinkExt, StreamExt};
 use tokio::net::TcpListener;
 use tokio_tungstenite::tungstenite::Message;
 use wsbench_core::{ConnState, ConnectConfig, ErrorKind, Initiator, LocalServer, Opcode, Outgoing, ServerConfig};
@@ -136,10 +136,14 @@ async fn a_stalled_connection_does_not_slow_another() {
     let took = t.elapsed();
     assert!(took < Duration::from_secs(3), "200 round trips on B took {took:?} while A was stalled");
 
-    // A disconnect overtakes A's queued sends.
+    // A disconnect overtakes A's queued sends and ends the tab even though the
+    // peer never reads our close frame.
     m.disconnect(a, 1000, "").unwrap();
-    wait_for(&sa, "A closing or closed", |st| matches!(st, ConnState::Closing { .. } | ConnState::Closed { .. })).await;
-    flood.abort();
+    match wait_end(&sa).await {
+        ConnState::Closed { initiated_by, clean, .. } => assert_eq!((initiated_by, clean), (Initiator::Client, false)),
+        other => panic!("{other:?}"),
+    }
+    tokio::time::timeout(Duration::from_secs(5), flood).await.expect("queued sends were answered").unwrap();
 }
 
 #[tokio::test]
@@ -182,4 +186,46 @@ async fn removing_a_tab_closes_its_connection_with_1001() {
     }
     assert_eq!(m.get(id).err().map(|e| e.kind()), Some(ErrorKind::UnknownSession));
     assert!(s.log().page(0, 10).iter().any(|f| f.opcode == Opcode::Close));
+}
+
+#[tokio::test]
+async fn a_second_connect_is_refused_while_the_first_runs_and_allowed_after() {
+    let server = LocalServer::start(ServerConfig::echo()).await.unwrap();
+    let (m, _) = manager();
+    let id = m.create("t", ConnectConfig::new(server.url()));
+    m.connect(id).unwrap();
+    let e = m.connect(id).unwrap_err();
+    assert!(e.to_string().contains("disconnect first"), "{e}");
+    let s = m.get(id).unwrap();
+    wait_open(&s).await;
+    m.disconnect(id, 1000, "").unwrap();
+    wait_end(&s).await;
+    m.connect(id).expect("a closed tab connects again at once");
+    wait_for(&s, "open again", |st| st.is_open()).await;
+}
+
+#[tokio::test]
+async fn a_connection_the_engine_failed_reconnects_when_asked_to() {
+    let (addr, _) = scripted(|mut ws| async move {
+        let _ = ws.send(Message::binary(vec![0u8; 4096])).await;
+        while let Some(Ok(_)) = ws.next().await {}
+    })
+    .await;
+    let (m, rec) = manager();
+    let mut c = ConnectConfig::new(format!("ws://{addr}/"));
+    c.limits.max_message_size = 1024;
+    c.limits.max_frame_size = 1024;
+    c.reconnect.enabled = true;
+    c.reconnect.initial_delay_ms = 10;
+    c.reconnect.max_delay_ms = 10;
+    c.reconnect.max_attempts = 1;
+    let (id, _s) = open(&m, c);
+    let t = Instant::now();
+    while rec.states(id).iter().filter(|st| st.is_open()).count() < 2 {
+        assert!(t.elapsed() < Duration::from_secs(10), "no second open: {:?}", rec.states(id));
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let states = rec.states(id);
+    assert!(states.iter().any(|st| matches!(st, ConnState::Closed { code: 1009, .. })), "{states:?}");
+    assert!(states.iter().any(|st| matches!(st, ConnState::Reconnecting { attempt: 1, .. })), "{states:?}");
 }
