@@ -182,13 +182,11 @@ pub struct WireTap<S> {
     inner: S,
     ctx: Arc<TapContext>,
     parser: Parser,
-    /// Length of the automatic pong being suppressed in this write, if any.
-    dropping: usize,
 }
 
 impl<S> WireTap<S> {
     pub(crate) fn new(inner: S, ctx: Arc<TapContext>) -> Self {
-        Self { inner, ctx, parser: Parser::default(), dropping: 0 }
+        Self { inner, ctx, parser: Parser::default() }
     }
 }
 
@@ -215,11 +213,13 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for WireTap<S> {
         if !this.ctx.auto_pong {
             let mut scan = this.parser.clone();
             let ctx = &this.ctx;
+            // Length of a pong to swallow when it starts this buffer.
+            let mut swallow = 0;
             scan.advance(buf, |c| {
                 if c.op == OP_PONG && !ctx.is_user(OP_PONG, &c.payload, false) {
                     if let Some(s) = c.start {
                         if s == 0 {
-                            this.dropping = c.end;
+                            swallow = c.end;
                         }
                         pass = s;
                         return false;
@@ -227,11 +227,10 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for WireTap<S> {
                 }
                 true
             });
-            if this.dropping > 0 {
-                let n = this.dropping;
-                this.parser.advance(&buf[..n], |_| true);
-                this.dropping = 0;
-                return Poll::Ready(Ok(n));
+            if swallow > 0 {
+                // Report the pong as written without writing it.
+                this.parser.advance(&buf[..swallow], |_| true);
+                return Poll::Ready(Ok(swallow));
             }
         }
         match Pin::new(&mut this.inner).poll_write(cx, &buf[..pass]) {
