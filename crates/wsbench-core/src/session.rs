@@ -124,16 +124,25 @@ pub struct SessionManager {
     sessions: Mutex<BTreeMap<SessionId, Arc<Session>>>,
     next_id: AtomicU64,
     bus: Arc<EventBus>,
+    /// The runtime connection actors run on, captured at construction, so every
+    /// method works from any thread (a GUI thread included).
+    runtime: tokio::runtime::Handle,
 }
 
 impl SessionManager {
-    /// Must be called inside a tokio runtime (it spawns the event batcher).
+    /// Must be called inside a tokio runtime: the batcher and every connection run
+    /// on it. After that, methods can be called from any thread.
     pub fn new(sink: Arc<dyn EventSink>) -> Self {
         Self::with_batching(sink, BatchConfig::default())
     }
 
     pub fn with_batching(sink: Arc<dyn EventSink>, cfg: BatchConfig) -> Self {
-        Self { sessions: Mutex::default(), next_id: AtomicU64::new(1), bus: Arc::new(EventBus::new(sink, cfg)) }
+        Self {
+            sessions: Mutex::default(),
+            next_id: AtomicU64::new(1),
+            bus: Arc::new(EventBus::new(sink, cfg)),
+            runtime: tokio::runtime::Handle::current(),
+        }
     }
 
     /// Replace the event consumer (e.g. a reloaded webview's new channel).
@@ -199,7 +208,7 @@ impl SessionManager {
         }
         let config = s.config();
         let target = dial::prepare(&config)?;
-        *slot = Some(actor::spawn(s.clone(), config, target));
+        *slot = Some(actor::spawn(&self.runtime, s.clone(), config, target));
         Ok(())
     }
 

@@ -34,12 +34,17 @@ const FAIL_LINGER: Duration = Duration::from_secs(1);
 /// Frames logged together at most, so a flood still yields to commands.
 const MAX_BURST: usize = 1024;
 
-pub(crate) fn spawn(session: Arc<Session>, config: ConnectConfig, target: Target) -> ConnectionHandle {
+pub(crate) fn spawn(
+    runtime: &tokio::runtime::Handle,
+    session: Arc<Session>,
+    config: ConnectConfig,
+    target: Target,
+) -> ConnectionHandle {
     let (tx, rx) = mpsc::channel(1024);
     let (stop_tx, stop_rx) = watch::channel(None);
     let handle = ConnectionHandle::new(tx, Arc::new(stop_tx));
     let actor = Actor { session, config, target, rx, stop: stop_rx };
-    tokio::spawn(actor.run());
+    runtime.spawn(actor.run());
     handle
 }
 

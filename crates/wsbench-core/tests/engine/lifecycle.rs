@@ -229,3 +229,22 @@ async fn a_connection_the_engine_failed_reconnects_when_asked_to() {
     assert!(states.iter().any(|st| matches!(st, ConnState::Closed { code: 1009, .. })), "{states:?}");
     assert!(states.iter().any(|st| matches!(st, ConnState::Reconnecting { attempt: 1, .. })), "{states:?}");
 }
+
+#[test]
+fn the_manager_works_from_threads_outside_the_runtime() {
+    // A GUI toolkit calls from its own thread: connect must not need a runtime there.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (server, m) = rt.block_on(async {
+        let server = LocalServer::start(ServerConfig::echo()).await.unwrap();
+        (server, manager().0)
+    });
+    let id = m.create("gui", ConnectConfig::new(server.url()));
+    std::thread::spawn({
+        let m = m.clone();
+        move || m.connect(id).expect("connect from a plain thread")
+    })
+    .join()
+    .unwrap();
+    let s = m.get(id).unwrap();
+    rt.block_on(async { wait_open(&s).await });
+}
