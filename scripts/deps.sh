@@ -1,0 +1,22 @@
+# Shared by scripts/app and scripts/test: install what building and testing
+# wsbench needs on Debian/Ubuntu. Idempotent: a second run installs nothing.
+
+log() { printf '\n==> %s\n' "$*"; }
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+install_system_deps() {
+  command -v cargo >/dev/null || { echo "cargo not found: install a Rust toolchain (rustup) first" >&2; exit 1; }
+  local pkgs=(build-essential pkg-config libwebkit2gtk-4.1-dev
+              xvfb xauth webkit2gtk-driver imagemagick fonts-dejavu-core libgl1-mesa-dri
+              python3 python3-venv python3-pip)
+  command -v node >/dev/null || pkgs+=(nodejs)
+  local need=()
+  for p in "${pkgs[@]}"; do
+    dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
+  done
+  if [ "${#need[@]}" -gt 0 ]; then
+    log "installing ${need[*]}"
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${need[@]}"
+  fi
+}

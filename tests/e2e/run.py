@@ -1,0 +1,389 @@
+#!/usr/bin/env python3
+"""End-to-end tests of the real wsbench desktop app, driven over W3C WebDriver.
+
+Run under Xvfb: `xvfb-run -a -s "-screen 0 1280x800x24" python3 tests/e2e/run.py --app target/debug/wsbench`.
+tauri-driver (port 4444) starts WebKitWebDriver (4445) and the app. Standard library
+only; one keep-alive HTTP connection (a client closing every request makes the
+driver fail at random); tauri-driver is only ever stopped with SIGTERM (SIGKILL
+orphans WebKitWebDriver and the next run hangs). Prints `N passed, N failed`.
+"""
+import argparse
+import base64
+import hashlib
+import http.client
+import json
+import os
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import threading
+import time
+import traceback
+
+W3C_EL = "element-6066-11e4-a52e-4f735466cecf"
+CTRL, ENTER = "\ue009", "\ue007"
+
+
+# --- a WebSocket server for hostile and flooding peers (server side, unmasked) ------
+
+def ws_frame(opcode, payload):
+    n = len(payload)
+    if n < 126:
+        head = struct.pack("!BB", 0x80 | opcode, n)
+    elif n < 65536:
+        head = struct.pack("!BBH", 0x80 | opcode, 126, n)
+    else:
+        head = struct.pack("!BBQ", 0x80 | opcode, 127, n)
+    return head + payload
+
+
+class WsServer:
+    """Accepts WebSocket clients on 127.0.0.1:0 and runs `script(send)` for each."""
+
+    def __init__(self, script):
+        self.script = script
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.port = self.sock.getsockname()[1]
+        self.url = f"ws://127.0.0.1:{self.port}/"
+        threading.Thread(target=self.accept, daemon=True).start()
+
+    def accept(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self.serve, args=(conn,), daemon=True).start()
+
+    def serve(self, conn):
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = conn.recv(4096)
+            if not chunk:
+                return
+            data += chunk
+        key = ""
+        for line in data.decode("latin-1").split("\r\n"):
+            if line.lower().startswith("sec-websocket-key:"):
+                key = line.split(":", 1)[1].strip()
+        accept = base64.b64encode(hashlib.sha1((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest()).decode()
+        conn.sendall(f"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n".encode())
+        try:
+            self.script(conn)
+            # Answer the client's close, then hang up.
+            buf = b""
+            while True:
+                chunk = conn.recv(65536)
+                if not chunk:
+                    break
+                buf += chunk
+                while len(buf) >= 2:
+                    op, ln = buf[0] & 0x0F, buf[1] & 0x7F
+                    off = 2
+                    if ln == 126:
+                        ln, off = struct.unpack("!H", buf[2:4])[0], 4
+                    elif ln == 127:
+                        ln, off = struct.unpack("!Q", buf[2:10])[0], 10
+                    if len(buf) < off + 4 + ln:
+                        break
+                    mask, body = buf[off:off + 4], buf[off + 4:off + 4 + ln]
+                    payload = bytes(b ^ mask[i % 4] for i, b in enumerate(body))
+                    buf = buf[off + 4 + ln:]
+                    if op == 0x8:
+                        conn.sendall(ws_frame(0x8, payload[:2]))
+                        conn.close()
+                        return
+                    if op == 0x9:
+                        conn.sendall(ws_frame(0xA, payload))
+        except OSError:
+            pass
+        finally:
+            conn.close()
+
+
+HOSTILE = [
+    '<img src=x onerror="window.__pwned=1">',
+    "<script>window.__pwned=2</script>",
+    "safe\u202Eexe.txt and \u2066isolate\u2069 and zero\u200Bwidth",
+    '{"html":"<b>bold?</b>","n":1}',
+]
+BIG_LINE = "A" * (5 * 1024 * 1024)
+
+
+def hostile(conn):
+    for text in HOSTILE:
+        conn.sendall(ws_frame(0x1, text.encode()))
+    conn.sendall(ws_frame(0x1, BIG_LINE.encode()))
+    conn.sendall(ws_frame(0x2, b"\x00\x01<script>\xff"))
+
+
+FLOOD = 200_000
+
+
+def flood(conn):
+    frames = b"".join(ws_frame(0x1, f"flood {i}".encode()) for i in range(FLOOD))
+    conn.sendall(frames)
+
+
+# --- a minimal W3C WebDriver client ---------------------------------------------
+
+class Driver:
+    def __init__(self, port):
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        self.sid = None
+
+    def req(self, method, path, body=None):
+        data = json.dumps(body).encode() if body is not None else None
+        headers = {"Content-Type": "application/json"} if data is not None else {}
+        self.conn.request(method, path, body=data, headers=headers)
+        r = self.conn.getresponse()
+        raw = r.read()
+        value = json.loads(raw or b"{}").get("value")
+        if r.status >= 400:
+            raise RuntimeError(f"{method} {path} -> {r.status}: {value}")
+        return value
+
+    def start(self, app):
+        v = self.req("POST", "/session", {"capabilities": {"alwaysMatch": {"tauri:options": {"application": app}}}})
+        self.sid = v["sessionId"]
+
+    def quit(self):
+        if self.sid:
+            try:
+                self.req("DELETE", f"/session/{self.sid}")
+            except Exception:
+                pass
+
+    def s(self, path):
+        return f"/session/{self.sid}{path}"
+
+    def js(self, script, *args):
+        return self.req("POST", self.s("/execute/sync"), {"script": script, "args": list(args)})
+
+    def find(self, css):
+        return self.req("POST", self.s("/element"), {"using": "css selector", "value": css})[W3C_EL]
+
+    def click(self, css):
+        self.req("POST", self.s(f"/element/{self.find(css)}/click"), {})
+
+    def type(self, css, text):
+        self.req("POST", self.s(f"/element/{self.find(css)}/value"), {"text": text})
+
+    def keys(self, *keys):
+        actions = [{"type": "keyDown", "value": k} for k in keys] + [{"type": "keyUp", "value": k} for k in reversed(keys)]
+        self.req("POST", self.s("/actions"), {"actions": [{"type": "key", "id": "kb", "actions": actions}]})
+        self.req("DELETE", self.s("/actions"))
+
+    def set_value(self, css, value):
+        """Set an input/select value and fire input+change, as a user edit would."""
+        self.js(
+            "const el=document.querySelector(arguments[0]); el.value=arguments[1];"
+            "el.dispatchEvent(new Event('input',{bubbles:true})); el.dispatchEvent(new Event('change',{bubbles:true}));",
+            css, value)
+
+    def text(self, css):
+        return self.js("const el=document.querySelector(arguments[0]); return el ? el.textContent : null;", css)
+
+    def screenshot(self, path):
+        # The previous frame can still be on screen right after a DOM change.
+        self.js("return new Promise(r=>requestAnimationFrame(()=>requestAnimationFrame(()=>r(1))))")
+        png = base64.b64decode(self.req("GET", self.s("/screenshot")))
+        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+        with open(path, "wb") as f:
+            f.write(png)
+
+
+def wait(what, fn, timeout=15.0, every=0.1):
+    end = time.time() + timeout
+    last = None
+    while time.time() < end:
+        try:
+            last = fn()
+            if last:
+                return last
+        except Exception as e:  # the page may be mid-reload
+            last = e
+        time.sleep(every)
+    raise AssertionError(f"timed out waiting for {what} (last: {str(last)[:300]})")
+
+
+ROWS = "return Array.from(document.querySelectorAll('.frame-row')).map(r=>({cls:r.className, text:r.textContent, seq:+r.dataset.seq}))"
+
+
+def rows(d):
+    return d.js(ROWS)
+
+
+# --- the tests ------------------------------------------------------------------
+
+def test_connect_send_filter_search_detail_close_reload(d, out):
+    wait("the first tab", lambda: d.text(".tab .tab-name") == "Local echo")
+    d.click("button[aria-label='Connect']")
+    wait("Open", lambda: (d.text("#state-line") or "").startswith("Open"))
+    assert d.text("#connect") == "Disconnect"
+    d.type("#message", "hello wsbench")
+    d.keys(CTRL, ENTER)
+    wait("the echo", lambda: any("in text" in r["cls"] and "hello wsbench" in r["text"] for r in rows(d)))
+    d.set_value("#mode", "hex")
+    d.set_value("#message", "de ad be ef")
+    assert "4 B" in d.text("#composer-status")
+    d.click("button[aria-label='Send']")
+    wait("the binary echo", lambda: any("in binary" in r["cls"] and "de ad be ef" in r["text"] for r in rows(d)))
+    d.set_value("#message", "zz")
+    assert "not a hex digit" in d.text("#composer-status"), d.text("#composer-status")
+    d.screenshot(f"{out}/echo.png")
+
+    d.set_value("#filter-type", "binary")
+    wait("binary only", lambda: (r := rows(d)) and all(" binary" in x["cls"] for x in r) and len(r) == 2)
+    d.set_value("#filter-type", "")
+    d.set_value("#search", "HELLO")
+    wait("search results", lambda: (r := rows(d)) and len(r) == 2 and all("hello wsbench" in x["text"] for x in r))
+    d.set_value("#search", "")
+    wait("all rows back", lambda: len(rows(d)) >= 4)
+
+    target = next(r for r in rows(d) if "in text" in r["cls"])
+    d.click(f".frame-row[data-seq='{target['seq']}']")
+    wait("detail", lambda: d.text("#detail-body") == "hello wsbench")
+
+    d.set_value("#close-code", "4001")
+    d.set_value("#close-reason", "bye now")
+    d.click("#close-with-code")
+    wait("closed 4001", lambda: "Closed 4001" in (d.text("#state-line") or ""))
+    wait("close row", lambda: any(" close" in r["cls"] and "4001 bye now" in r["text"] for r in rows(d)))
+    before = {"counters": d.text("#counters"), "rows": len(rows(d)), "tab": d.text(".tab .tab-name")}
+
+    d.js("location.reload()")
+    time.sleep(1)
+    wait("the tab after reload", lambda: d.text(".tab .tab-name") == before["tab"])
+    wait("the log after reload", lambda: len(rows(d)) == before["rows"])
+    assert "Closed 4001" in d.text("#state-line"), d.text("#state-line")
+    assert d.text("#counters").split(" · ")[:2] == before["counters"].split(" · ")[:2], (d.text("#counters"), before)
+
+
+def test_hostile_payloads_render_inert(d, out):
+    srv = WsServer(hostile)
+    n_tabs = d.js("return document.querySelectorAll('.tab').length")
+    d.click("button[aria-label='New tab']")
+    wait("a new tab", lambda: d.js("return document.querySelectorAll('.tab').length") == n_tabs + 1)
+    d.set_value("#url", srv.url)
+    d.click("button[aria-label='Connect']")
+    wait("open", lambda: (d.text("#state-line") or "").startswith("Open"))
+    wait("all hostile frames", lambda: (d.js("return window.wsbench.model.tabs.get(window.wsbench.model.active)?.stats?.framesIn") or 0) >= 6)
+    r = rows(d)
+    texts = " ".join(x["text"] for x in r)
+    assert '<img src=x onerror="window.__pwned=1">' in texts, texts[:500]
+    assert "<script>window.__pwned=2</script>" in texts
+    assert "<U+202E>" in texts and "<U+2066>" in texts and "<U+200B>" in texts, "bidi/zero-width made visible"
+    assert d.js("return document.querySelectorAll('img').length") == 0
+    assert d.js("return document.querySelectorAll('script:not([src])').length") == 0
+    assert d.js("return window.__pwned === undefined")
+    big = next(x for x in r if "5.0 MiB" in x["text"])
+    t = time.time()
+    d.click(f".frame-row[data-seq='{big['seq']}']")
+    wait("the 5 MB frame in detail", lambda: "of 5.0 MiB" in (d.text("#detail-truncated") or ""))
+    opened = time.time() - t
+    assert d.js("return document.getElementById('detail-body').textContent.length") == 256 * 1024
+    assert opened < 3.0, f"opening the 5 MB frame took {opened:.1f} s"
+    d.click("#send-ping")
+    wait("a pong after the 5 MB line", lambda: any(" pong" in x["cls"] for x in rows(d)))
+    assert d.js("return window.__pwned === undefined")
+    d.screenshot(f"{out}/hostile.png")
+    print(f"  5 MB line opened in the detail pane in {opened:.2f} s; app still answers")
+
+
+def test_flood_keeps_dom_bounded_and_disconnect_prompt(d, out):
+    srv = WsServer(flood)
+    d.click("button[aria-label='New tab']")
+    time.sleep(0.3)
+    d.set_value("#url", srv.url)
+    d.click("button[aria-label='Connect']")
+    peak = 0
+    t0 = time.time()
+    while time.time() - t0 < 20:
+        peak = max(peak, d.js("return window.wsbench.domRowCount()") or 0)
+        got = d.js("return window.wsbench.model.tabs.get(window.wsbench.model.active)?.stats?.framesIn") or 0
+        if got >= FLOOD:
+            break
+        time.sleep(0.05)
+    got = d.js("return window.wsbench.model.tabs.get(window.wsbench.model.active)?.stats?.framesIn") or 0
+    assert got >= FLOOD, f"only {got} of {FLOOD} frames reached the log in 20 s"
+    assert 0 < peak <= 120, f"DOM rows peaked at {peak}"
+    held = d.js("return window.wsbench.model.tabs.get(window.wsbench.model.active).stats.heldFrames")
+    d.screenshot(f"{out}/flood.png")
+    t = time.time()
+    d.click("button[aria-label='Disconnect']")
+    wait("closed within a second", lambda: "Closed" in (d.text("#state-line") or ""), timeout=1.0, every=0.02)
+    took = time.time() - t
+    assert took < 1.0, took
+    print(f"  {got} frames in the log ({held} held); DOM rows peaked at {peak}; Disconnect took {took * 1000:.0f} ms")
+
+
+TESTS = [
+    test_connect_send_filter_search_detail_close_reload,
+    test_hostile_payloads_render_inert,
+    test_flood_keeps_dom_bounded_and_disconnect_prompt,
+]
+
+
+# --- driver lifecycle -------------------------------------------------------------
+
+def port_open(port):
+    with socket.socket() as s:
+        s.settimeout(0.2)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--app", required=True)
+    ap.add_argument("--driver", default="tauri-driver")
+    ap.add_argument("--out", default="target/e2e")
+    args = ap.parse_args()
+    app = os.path.abspath(args.app)
+    if not os.access(app, os.X_OK):
+        sys.exit(f"e2e: app binary {app} missing: build it first (cargo build -p wsbench)")
+    for port in (4444, 4445):
+        if port_open(port):
+            sys.exit(f"e2e: port {port} is taken (an orphaned tauri-driver/WebKitWebDriver?); stop it first")
+    driver = subprocess.Popen([args.driver], stdout=subprocess.DEVNULL, stderr=open(os.path.join(args.out, "driver.log") if os.path.isdir(args.out) else os.devnull, "w"))
+    passed = failed = 0
+    try:
+        wait("tauri-driver and WebKitWebDriver", lambda: port_open(4444) and port_open(4445), timeout=30)
+        d = Driver(4444)
+        d.start(app)
+        try:
+            for t in TESTS:
+                name = t.__name__
+                try:
+                    t(d, args.out)
+                    passed += 1
+                    print(f"ok   {name}")
+                except Exception:
+                    failed += 1
+                    print(f"FAIL {name}")
+                    traceback.print_exc()
+                    try:
+                        d.screenshot(f"{args.out}/{name}.failed.png")
+                    except Exception:
+                        pass
+        finally:
+            d.quit()
+    finally:
+        driver.send_signal(signal.SIGTERM)
+        try:
+            driver.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            driver.send_signal(signal.SIGTERM)
+            driver.wait(timeout=10)
+    print(f"e2e: {passed} passed, {failed} failed")
+    sys.exit(1 if failed or not passed else 0)
+
+
+if __name__ == "__main__":
+    os.makedirs("target/e2e", exist_ok=True)
+    main()

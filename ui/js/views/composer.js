@@ -1,0 +1,124 @@
+// Text / JSON / hex / base64 composer with live validation, history, ping and close.
+import { h, clear } from "../lib/dom.js";
+import { checkBase64, checkHex } from "../lib/hex.js";
+import { formatBytes, prettyJson } from "../lib/format.js";
+
+const MODES = { text: "Text", json: "JSON", hex: "Binary (hex)", base64: "Binary (base64)" };
+
+export class Composer {
+  constructor(root, actions) {
+    this.root = root;
+    this.actions = actions;
+    this.drafts = new Map(); // tab id -> { mode, text }
+    this.history = new Map(); // tab id -> sent texts, newest last
+    this.cursor = -1;
+  }
+
+  render(tab) {
+    this.tabId = tab.id;
+    const draft = this.drafts.get(tab.id) ?? { mode: "text", text: "" };
+    this.drafts.set(tab.id, draft);
+    const root = clear(this.root);
+    const input = h("textarea", {
+      id: "message",
+      "aria-label": "Message",
+      placeholder: "Message (Ctrl+Enter sends; Up/Down recalls sent messages)",
+      spellcheck: "false",
+      value: draft.text,
+    });
+    const status = h("span", { id: "composer-status", class: "composer-status", role: "status" });
+    const mode = h("select", { id: "mode", "aria-label": "Message type" },
+      Object.entries(MODES).map(([v, label]) => h("option", { value: v, selected: draft.mode === v }, label)));
+    const validate = () => {
+      const text = input.value;
+      let problem = null;
+      let size = new TextEncoder().encode(text).length;
+      if (draft.mode === "json" && text.trim()) {
+        try { JSON.parse(text); } catch (e) { problem = `Not JSON: ${e.message}`; }
+      }
+      if (draft.mode === "hex") {
+        const r = checkHex(text);
+        problem = r.ok ? null : r.error;
+        size = r.bytes ?? 0;
+      }
+      if (draft.mode === "base64") {
+        const r = checkBase64(text);
+        problem = r.ok ? null : r.error;
+        size = r.bytes ?? 0;
+      }
+      status.textContent = problem ?? `${formatBytes(size)}`;
+      status.classList.toggle("error", !!problem);
+      input.classList.toggle("invalid", !!problem);
+      return !problem;
+    };
+    input.addEventListener("input", () => {
+      draft.text = input.value;
+      this.cursor = -1;
+      validate();
+    });
+    mode.addEventListener("change", () => {
+      draft.mode = mode.value;
+      format.hidden = draft.mode !== "json";
+      validate();
+    });
+    const send = async () => {
+      if (!validate()) return;
+      const ok = await this.actions.send(tab.id, { type: draft.mode, data: input.value });
+      if (ok) {
+        const hist = this.history.get(tab.id) ?? [];
+        if (hist[hist.length - 1] !== input.value) hist.push(input.value);
+        this.history.set(tab.id, hist.slice(-100));
+        this.cursor = -1;
+      }
+    };
+    input.addEventListener("keydown", (e) => {
+      if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
+        e.preventDefault();
+        send();
+        return;
+      }
+      const hist = this.history.get(tab.id) ?? [];
+      const atStart = input.selectionStart === 0 && input.selectionEnd === 0;
+      const atEnd = input.selectionStart === input.value.length;
+      if (e.key === "ArrowUp" && atStart && hist.length) {
+        e.preventDefault();
+        this.cursor = this.cursor < 0 ? hist.length - 1 : Math.max(0, this.cursor - 1);
+        input.value = draft.text = hist[this.cursor];
+        validate();
+      } else if (e.key === "ArrowDown" && atEnd && this.cursor >= 0) {
+        e.preventDefault();
+        this.cursor = this.cursor + 1 < hist.length ? this.cursor + 1 : -1;
+        input.value = draft.text = this.cursor < 0 ? "" : hist[this.cursor];
+        validate();
+      }
+    });
+    const format = h("button", {
+      "aria-label": "Format JSON",
+      title: "Format JSON",
+      hidden: draft.mode !== "json",
+      onclick: () => {
+        const p = prettyJson(input.value);
+        if (p !== null) input.value = draft.text = p;
+        validate();
+      },
+    }, "Format");
+    const code = h("input", { id: "close-code", type: "number", value: "1000", min: "1000", max: "4999", "aria-label": "Close code" });
+    const reason = h("input", { id: "close-reason", placeholder: "reason", maxlength: "123", "aria-label": "Close reason" });
+    root.append(
+      h("div", { class: "composer-bar" },
+        mode, format, status,
+        h("span", { class: "spacer" }),
+        h("button", { id: "send-ping", "aria-label": "Send ping", title: "Send ping (Ctrl+P)", onclick: () => this.actions.send(tab.id, { type: "ping", data: "" }) }, "Send ping"),
+        code, reason,
+        h("button", { id: "close-with-code", "aria-label": "Close with code", title: "Close the connection with this code and reason", onclick: () => this.actions.closeWith(tab.id, Number(code.value), reason.value) }, "Close"),
+        h("button", { id: "send", class: "primary", "aria-label": "Send", title: "Send (Ctrl+Enter)", onclick: send }, "Send")),
+      input,
+    );
+    validate();
+    this.input = input;
+  }
+
+  focus() {
+    this.input?.focus();
+  }
+}

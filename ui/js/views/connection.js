@@ -1,0 +1,205 @@
+// URL bar, Connect/Disconnect, state line, settings, and the handshake panel.
+import { h, clear } from "../lib/dom.js";
+import { formatDuration } from "../lib/format.js";
+
+export function checkUrl(url) {
+  const u = String(url ?? "").trim();
+  if (!u) return "Enter a ws:// or wss:// URL";
+  if (/^https?:\/\//i.test(u)) return `Use ${u.replace(/^http/i, "ws")}`;
+  if (!/^wss?:\/\/[^/\s]+/i.test(u)) return "The URL must start with ws:// or wss:// and name a host";
+  return null;
+}
+
+export class ConnectionView {
+  constructor(root, actions) {
+    this.root = root;
+    this.actions = actions;
+    this.tabId = null;
+    this.timer = null;
+  }
+
+  render(tab) {
+    this.tabId = tab.id;
+    const root = clear(this.root);
+    const url = h("input", {
+      id: "url",
+      class: "url",
+      value: tab.config.url,
+      spellcheck: "false",
+      "aria-label": "URL",
+      placeholder: "wss://example.com/socket",
+    });
+    const hint = h("div", { class: "url-hint", role: "status" });
+    const validate = () => {
+      const problem = checkUrl(url.value);
+      hint.textContent = problem ?? "";
+      url.classList.toggle("invalid", !!problem);
+    };
+    url.addEventListener("input", () => {
+      validate();
+      this.actions.editConfig(tab.id, (c) => (c.url = url.value.trim()));
+    });
+    url.addEventListener("keydown", (e) => {
+      if (e.key === "Enter") this.actions.toggleConnect(tab.id);
+    });
+    const live = isLive(tab.state);
+    const button = h(
+      "button",
+      {
+        id: "connect",
+        class: live ? "danger" : "primary",
+        "aria-label": live ? "Disconnect" : "Connect",
+        title: live ? "Disconnect (Ctrl+D)" : "Connect (Ctrl+D)",
+        onclick: () => this.actions.toggleConnect(tab.id),
+      },
+      live ? "Disconnect" : "Connect",
+    );
+    this.stateLine = h("div", { id: "state-line", class: `state ${tab.state.type}`, role: "status", "aria-live": "polite" });
+    root.append(h("div", { class: "url-row" }, url, button), hint, this.stateLine, this.settings(tab), this.handshake(tab));
+    validate();
+    this.updateState(tab);
+  }
+
+  /** Refresh the state line only (called on every state change and each second). */
+  updateState(tab) {
+    if (!this.stateLine || tab.id !== this.tabId) return;
+    const s = tab.state;
+    const since = tab.stateSince ?? Date.now();
+    const elapsed = Math.max(0, Math.round((Date.now() - since) / 1000));
+    let text;
+    switch (s.type) {
+      case "idle": text = "Not connected"; break;
+      case "connecting": text = s.attempt > 1 ? `Connecting (attempt ${s.attempt})… ${elapsed}s` : `Connecting… ${elapsed}s`; break;
+      case "open": text = `Open for ${elapsed}s${s.handshake?.subprotocol ? ` · subprotocol ${s.handshake.subprotocol}` : ""}`; break;
+      case "closing": text = `Closing (${s.initiatedBy} initiated)…`; break;
+      case "closed": text = `Closed ${s.code}${s.reason ? ` “${s.reason}”` : ""} · ${s.clean ? "clean" : "not clean"} · by ${s.initiatedBy}`; break;
+      case "failed": text = `Failed: ${s.error.message}`; break;
+      case "reconnecting": text = `Reconnecting: attempt ${s.attempt}${s.maxAttempts ? ` of ${s.maxAttempts}` : ""} in ${(s.delayMs / 1000).toFixed(1)}s${s.lastError ? ` (${s.lastError.message})` : ""}`; break;
+      default: text = s.type;
+    }
+    this.stateLine.className = `state ${s.type}`;
+    this.stateLine.textContent = text;
+    if (s.type === "failed" && s.error.http) {
+      const http = s.error.http;
+      this.stateLine.append(
+        h("pre", { class: "http-failure" }, `HTTP ${http.status} ${http.reason}\n${http.headers.map((x) => `${x.name}: ${x.value}`).join("\n")}${http.body ? `\n\n${http.body}${http.bodyTruncated ? "\n[…]" : ""}` : ""}`),
+      );
+    }
+    clearInterval(this.timer);
+    if (["connecting", "open"].includes(s.type)) this.timer = setInterval(() => this.updateState(tab), 1000);
+  }
+
+  settings(tab) {
+    const c = tab.config;
+    const edit = (fn) => this.actions.editConfig(tab.id, fn);
+    const field = (label, input) => h("label", { class: "field" }, h("span", {}, label), input);
+    const text = (label, value, onChange, attrs = {}) =>
+      field(label, h("input", { value: value ?? "", "aria-label": label, spellcheck: "false", oninput: (e) => onChange(e.target.value), ...attrs }));
+    const number = (label, value, onChange) =>
+      field(label, h("input", { type: "number", min: "0", value: String(value), "aria-label": label, oninput: (e) => onChange(Number(e.target.value) || 0) }));
+    const check = (label, value, onChange, attrs = {}) =>
+      h("label", { class: "check" }, h("input", { type: "checkbox", checked: value, "aria-label": label, onchange: (e) => onChange(e.target.checked), ...attrs }), label);
+
+    const auth = c.auth ?? { type: "none" };
+    const authFields = h("div", { class: "auth-fields" });
+    const drawAuth = () => {
+      clear(authFields);
+      const a = tab.config.auth ?? { type: "none" };
+      if (a.type === "bearer") authFields.append(text("Token", a.token, (v) => edit((c) => (c.auth.token = v)), { type: "password" }));
+      if (a.type === "basic") {
+        authFields.append(text("Username", a.username, (v) => edit((c) => (c.auth.username = v))));
+        authFields.append(text("Password", a.password, (v) => edit((c) => (c.auth.password = v)), { type: "password" }));
+      }
+      if (a.type === "apiKey") {
+        authFields.append(text("Key name", a.name, (v) => edit((c) => (c.auth.name = v))));
+        authFields.append(text("Key value", a.value, (v) => edit((c) => (c.auth.value = v)), { type: "password" }));
+        authFields.append(field("Send in", h("select", { "aria-label": "API key placement", onchange: (e) => edit((c) => (c.auth.placement = e.target.value)) },
+          h("option", { value: "header", selected: a.placement !== "query" }, "Header"),
+          h("option", { value: "query", selected: a.placement === "query" }, "Query parameter"))));
+      }
+    };
+    const authSelect = h("select", {
+      "aria-label": "Auth",
+      onchange: (e) => {
+        const type = e.target.value;
+        edit((c) => (c.auth = type === "bearer" ? { type, token: "" } : type === "basic" ? { type, username: "", password: "" } : type === "apiKey" ? { type, name: "X-API-Key", value: "", placement: "header" } : { type: "none" }));
+        drawAuth();
+      },
+    }, ["none", "bearer", "basic", "apiKey"].map((t) => h("option", { value: t, selected: auth.type === t }, { none: "None", bearer: "Bearer token", basic: "Basic", apiKey: "API key" }[t])));
+    drawAuth();
+
+    const insecureWarn = h("div", { class: "warning", hidden: !c.tls?.acceptInvalidCerts }, "⚠ Certificates are not verified for this connection.");
+    return h("details", { class: "settings" },
+      h("summary", {}, "Settings: params, headers, subprotocols, auth, TLS, keepalive"),
+      h("div", { class: "settings-grid" },
+        h("div", {}, h("h3", {}, "Query parameters"), rowsEditor(c.params, "parameter", (rows) => edit((c) => (c.params = rows)))),
+        h("div", {}, h("h3", {}, "Headers"), rowsEditor(c.headers, "header", (rows) => edit((c) => (c.headers = rows)))),
+        h("div", {},
+          h("h3", {}, "Handshake"),
+          text("Subprotocols (comma-separated)", (c.subprotocols ?? []).join(", "), (v) => edit((c) => (c.subprotocols = v.split(",").map((s) => s.trim()).filter(Boolean)))),
+          text("Origin", c.origin, (v) => edit((c) => (c.origin = v || null))),
+          field("Auth", authSelect), authFields),
+        h("div", {},
+          h("h3", {}, "TLS"),
+          text("CA file (PEM)", c.tls?.caFile, (v) => edit((c) => (c.tls.caFile = v || null))),
+          text("Client certificate (PEM)", c.tls?.clientCertFile, (v) => edit((c) => (c.tls.clientCertFile = v || null))),
+          text("Client key (PEM)", c.tls?.clientKeyFile, (v) => edit((c) => (c.tls.clientKeyFile = v || null))),
+          check("Accept invalid certificates", c.tls?.acceptInvalidCerts, (v) => {
+            insecureWarn.hidden = !v;
+            edit((c) => (c.tls.acceptInvalidCerts = v));
+          }),
+          insecureWarn),
+        h("div", {},
+          h("h3", {}, "Keepalive & limits"),
+          number("Ping every (ms, 0 = off)", c.keepalive?.pingIntervalMs ?? 0, (v) => edit((c) => (c.keepalive.pingIntervalMs = v))),
+          check("Answer pings automatically", c.keepalive?.autoPong ?? true, (v) => edit((c) => (c.keepalive.autoPong = v))),
+          number("Max message (bytes)", c.limits?.maxMessageSize ?? 67108864, (v) => edit((c) => (c.limits.maxMessageSize = v))),
+          number("Connect timeout (ms)", c.timeouts?.connectMs ?? 10000, (v) => edit((c) => (c.timeouts.connectMs = v)))),
+        h("div", {},
+          h("h3", {}, "Reconnect"),
+          check("Reconnect automatically", c.reconnect?.enabled, (v) => edit((c) => (c.reconnect.enabled = v))),
+          number("Max attempts (0 = no limit)", c.reconnect?.maxAttempts ?? 10, (v) => edit((c) => (c.reconnect.maxAttempts = v))),
+          number("First delay (ms)", c.reconnect?.initialDelayMs ?? 500, (v) => edit((c) => (c.reconnect.initialDelayMs = v))))),
+    );
+  }
+
+  handshake(tab) {
+    const hs = tab.handshake;
+    if (!hs) return h("details", { class: "handshake", id: "handshake" }, h("summary", {}, "Handshake: not connected yet"));
+    const t = hs.timings;
+    const headers = (list) => list.map((x) => `${x.name}: ${x.value}`).join("\n");
+    return h("details", { class: "handshake", id: "handshake" },
+      h("summary", {}, `Handshake: ${hs.statusLine} · ${hs.remoteAddr} · ${formatDuration(t.totalUs)}`),
+      h("div", { class: "hs-grid" },
+        h("pre", { class: "hs-req", "aria-label": "Request" }, `${hs.requestLine}\n${headers(hs.requestHeaders)}`),
+        h("pre", { class: "hs-res", "aria-label": "Response" }, `${hs.statusLine}\n${headers(hs.responseHeaders)}`),
+        h("div", { class: "hs-meta" },
+          h("div", {}, `Subprotocol: ${hs.subprotocol ?? "none"} · Extensions: ${hs.extensions ?? "none"}`),
+          h("div", {}, `DNS ${formatDuration(t.dnsUs)} · TCP ${formatDuration(t.tcpUs)} · TLS ${formatDuration(t.tlsUs)} · Upgrade ${formatDuration(t.upgradeUs)}`),
+          hs.tls ? h("div", { class: hs.tls.certificateVerificationDisabled ? "warning" : "" }, `${hs.tls.version} · ${hs.tls.cipher}${hs.tls.certificateVerificationDisabled ? " · certificate NOT verified" : ""}`) : null)),
+    );
+  }
+}
+
+export function isLive(state) {
+  return ["connecting", "open", "closing", "reconnecting"].includes(state.type);
+}
+
+function rowsEditor(rows, what, onChange) {
+  const data = (rows ?? []).map((r) => ({ ...r }));
+  const table = h("div", { class: "rows" });
+  const emit = () => onChange(data.filter((r) => r.name !== "" || r.value !== "").map((r) => ({ ...r })));
+  const draw = () => {
+    clear(table);
+    data.forEach((r, i) => {
+      table.append(h("div", { class: "row-edit" },
+        h("input", { type: "checkbox", checked: r.enabled !== false, "aria-label": `Enable ${what} ${i + 1}`, onchange: (e) => { r.enabled = e.target.checked; emit(); } }),
+        h("input", { value: r.name, placeholder: "name", "aria-label": `${what} ${i + 1} name`, spellcheck: "false", oninput: (e) => { r.name = e.target.value; emit(); } }),
+        h("input", { value: r.value, placeholder: "value", "aria-label": `${what} ${i + 1} value`, spellcheck: "false", oninput: (e) => { r.value = e.target.value; emit(); } }),
+        h("button", { class: "icon", "aria-label": `Remove ${what} ${i + 1}`, onclick: () => { data.splice(i, 1); emit(); draw(); } }, "−")));
+    });
+    table.append(h("button", { class: "add-row", "aria-label": `Add ${what}`, onclick: () => { data.push({ name: "", value: "", enabled: true }); draw(); } }, `+ Add ${what}`));
+  };
+  draw();
+  return table;
+}

@@ -1,0 +1,300 @@
+// The virtualized frame log: only the visible rows (plus a margin) are in the DOM,
+// whatever the log's length. Rows come from the batch preview cache or pages fetched
+// from the engine on demand; filters and search run in the engine.
+import { h, clear } from "../lib/dom.js";
+import { formatBytes, formatClock, previewLine } from "../lib/format.js";
+import { base64ToBytes } from "../lib/hex.js";
+import { atBottom, visibleRange } from "../lib/virtual.js";
+
+const ROW = 22;
+
+export class FrameLog {
+  constructor(root, actions) {
+    this.root = root;
+    this.actions = actions;
+    this.pages = new Map(); // seq -> row, fetched on demand (per tab, reset on switch)
+    this.pending = false;
+    this.follow = true;
+    this.newCount = 0;
+    this.filter = { direction: "", opcode: "", text: "", regex: false };
+    this.matches = null; // seqs when a filter is active
+    this.selected = null;
+    this.lastRate = { t: performance.now(), frames: 0, rate: 0 };
+  }
+
+  render(tab) {
+    this.tab = tab;
+    this.pages = new Map();
+    this.matches = null;
+    this.follow = true;
+    this.newCount = 0;
+    const root = clear(this.root);
+    const search = h("input", { id: "search", type: "search", placeholder: "Search (engine)", "aria-label": "Search", value: this.filter.text, spellcheck: "false" });
+    let timer = null;
+    search.addEventListener("input", () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => this.setFilter({ text: search.value }), 250);
+    });
+    const sel = (id, label, options, key) =>
+      h("select", { id, "aria-label": label, onchange: (e) => this.setFilter({ [key]: e.target.value }) },
+        options.map(([v, t]) => h("option", { value: v, selected: this.filter[key] === v }, t)));
+    this.counters = h("span", { id: "counters", class: "counters", role: "status" });
+    this.badge = h("button", { id: "new-badge", class: "badge", hidden: true, "aria-label": "Jump to newest", onclick: () => this.jumpToEnd() });
+    this.viewport = h("div", { id: "log-viewport", class: "viewport", tabindex: "0", "aria-label": "Frames" });
+    this.spacer = h("div", { class: "spacer" });
+    this.rows = h("div", { class: "rows-layer", role: "list" });
+    this.rowEls = new Map();
+    this.viewport.append(this.spacer, this.rows);
+    this.viewport.addEventListener("scroll", () => {
+      this.follow = atBottom(this.viewport.scrollTop, this.viewport.clientHeight, this.viewport.scrollHeight, ROW);
+      if (this.follow) this.newCount = 0;
+      this.schedule();
+    });
+    this.viewport.addEventListener("keydown", (e) => this.keyNav(e));
+    root.append(
+      h("div", { class: "log-toolbar" },
+        sel("filter-direction", "Direction", [["", "Both directions"], ["in", "↓ Received"], ["out", "↑ Sent"]], "direction"),
+        sel("filter-type", "Type", [["", "All types"], ["text", "Text"], ["binary", "Binary"], ["ping", "Ping"], ["pong", "Pong"], ["close", "Close"]], "opcode"),
+        search,
+        h("label", { class: "check" }, h("input", { type: "checkbox", id: "search-regex", "aria-label": "Regex", checked: this.filter.regex, onchange: (e) => this.setFilter({ regex: e.target.checked }) }), "Regex"),
+        h("span", { class: "spacer" }),
+        this.counters,
+        h("button", { id: "clear-log", "aria-label": "Clear log", title: "Clear log (Ctrl+L)", onclick: () => this.actions.clearLog(tab.id) }, "Clear log")),
+      h("div", { class: "log-head", "aria-hidden": "true" }, h("span", {}, "Time"), h("span", {}, ""), h("span", {}, "Type"), h("span", {}, "Size"), h("span", {}, "Payload")),
+      this.viewport,
+      this.badge,
+    );
+    if (this.filterActive()) this.runSearch();
+    this.schedule();
+  }
+
+  /** The rows' meaning changed (filter, search): draw them anew. */
+  resetRows() {
+    for (const el of this.rowEls?.values() ?? []) el.remove();
+    this.rowEls = new Map();
+  }
+
+  filterActive() {
+    return !!(this.filter.direction || this.filter.opcode || this.filter.text);
+  }
+
+  setFilter(part) {
+    Object.assign(this.filter, part);
+    this.follow = true;
+    if (this.filterActive()) this.runSearch();
+    else {
+      this.matches = null;
+      this.schedule();
+    }
+  }
+
+  async runSearch() {
+    const tab = this.tab;
+    const q = {
+      text: this.filter.text,
+      regex: this.filter.regex,
+      directions: this.filter.direction ? [this.filter.direction] : [],
+      opcodes: this.filter.opcode ? [this.filter.opcode] : [],
+      limit: 200000,
+    };
+    try {
+      const r = await this.actions.search(tab.id, q);
+      if (tab !== this.tab) return;
+      this.matches = r.seqs;
+      this.matchTotal = r.total;
+      this.searchError = null;
+      this.resetRows();
+    } catch (e) {
+      this.matches = [];
+      this.searchError = e.message ?? String(e);
+    }
+    this.schedule();
+  }
+
+  /** New frames for the active tab arrived. */
+  onBatch(tab, newFrames) {
+    this.tab = tab;
+    if (!this.follow) this.newCount += newFrames;
+    if (this.filterActive() && newFrames) {
+      clearTimeout(this.searchTimer);
+      this.searchTimer = setTimeout(() => this.runSearch(), 300);
+    }
+    this.schedule();
+  }
+
+  resync() {
+    this.pages = new Map();
+    for (const el of this.rowEls?.values() ?? []) el.remove();
+    this.rowEls = new Map();
+    if (this.filterActive()) this.runSearch();
+    this.schedule();
+  }
+
+  count() {
+    if (this.matches) return this.matches.length;
+    return this.tab?.stats?.heldFrames ?? 0;
+  }
+
+  seqAt(i) {
+    if (this.matches) return this.matches[i];
+    return (this.tab.stats.firstSeq || 0) + i;
+  }
+
+  row(seq) {
+    const p = this.tab.previews.get(seq);
+    if (p) return fromPreview(p);
+    return this.pages.get(seq) ?? null;
+  }
+
+  schedule() {
+    if (this.pending) return;
+    this.pending = true;
+    requestAnimationFrame(() => {
+      this.pending = false;
+      this.draw();
+    });
+  }
+
+  draw() {
+    if (!this.tab || !this.viewport) return;
+    const n = this.count();
+    this.spacer.style.height = `${n * ROW}px`;
+    if (this.follow) this.viewport.scrollTop = this.viewport.scrollHeight;
+    const { first, last } = visibleRange(this.viewport.scrollTop, this.viewport.clientHeight || 400, ROW, n, 8);
+    // Reuse row elements by sequence number: only rows entering the window are
+    // created, rows leaving it are dropped, the rest keep their node. Rows sit in
+    // normal flow inside one layer moved to the first visible row.
+    const missing = [];
+    const keep = new Map();
+    const ordered = [];
+    for (let i = first; i < last; i++) {
+      const seq = this.seqAt(i);
+      const r = this.row(seq);
+      if (!r) missing.push(seq);
+      const key = r ? "1" : "0";
+      let el = this.rowEls.get(seq);
+      if (!el || el.dataset.key !== key) {
+        el = this.drawRow(i, seq, r);
+        el.dataset.key = key;
+      }
+      // Selection only toggles a class: a clicked node stays the same node.
+      el.classList.toggle("selected", seq === this.selected);
+      keep.set(seq, el);
+      ordered.push(el);
+    }
+    this.rows.style.top = `${first * ROW}px`;
+    const same = ordered.length === this.rows.childElementCount && ordered.every((el, k) => this.rows.children[k] === el);
+    if (!same) this.rows.replaceChildren(...ordered);
+    this.rowEls = keep;
+    if (missing.length) this.fetch(missing);
+    this.drawCounters();
+    this.badge.hidden = this.follow || this.newCount === 0;
+    this.badge.textContent = `${this.newCount} new ↓`;
+  }
+
+  drawRow(i, seq, r) {
+    const el = h("div", {
+      class: `frame-row${r ? ` ${r.direction} ${r.opcode}` : " loading"}`,
+      role: "listitem",
+      "data-seq": seq,
+      onclick: () => this.select(seq),
+    });
+    if (!r) {
+      el.append(h("span", { class: "c-time" }, `#${seq}`), h("span", { class: "c-preview" }, "…"));
+      return el;
+    }
+    el.append(
+      h("span", { class: "c-time" }, formatClock(r.atUs)),
+      h("span", { class: "c-dir", "aria-label": r.direction === "in" ? "received" : "sent" }, r.direction === "in" ? "↓" : "↑"),
+      h("span", { class: "c-type" }, r.opcode),
+      h("span", { class: "c-size" }, formatBytes(r.len)),
+      h("span", { class: "c-preview" }, r.line),
+    );
+    return el;
+  }
+
+  async fetch(seqs) {
+    if (this.fetching) return;
+    this.fetching = true;
+    const tab = this.tab;
+    try {
+      const from = Math.min(...seqs);
+      const to = Math.max(...seqs);
+      const records = await this.actions.page(tab.id, from, Math.min(2000, to - from + 1));
+      if (tab !== this.tab) return;
+      for (const rec of records) this.pages.set(rec.seq, fromRecord(rec));
+      // Evicted meanwhile: mark so we do not ask again.
+      for (const s of seqs) if (!this.pages.has(s) && s < (tab.stats.firstSeq || 0)) this.pages.set(s, gone(s));
+    } finally {
+      this.fetching = false;
+    }
+    if (this.pages.size > 20000) this.pages = new Map([...this.pages].slice(-5000));
+    this.schedule();
+  }
+
+  drawCounters() {
+    const s = this.tab.stats ?? {};
+    const now = performance.now();
+    const frames = (s.framesIn ?? 0) + (s.framesOut ?? 0);
+    if (now - this.lastRate.t > 1000) {
+      this.lastRate = { t: now, frames, rate: Math.max(0, Math.round(((frames - this.lastRate.frames) * 1000) / (now - this.lastRate.t))) };
+    }
+    const filtered = this.matches ? ` · ${this.matchTotal ?? this.matches.length} match${this.matchTotal === 1 ? "" : "es"}` : "";
+    const err = this.searchError ? ` · ${this.searchError}` : "";
+    this.counters.textContent =
+      `↓ ${s.framesIn ?? 0} (${formatBytes(s.bytesIn ?? 0)}) · ↑ ${s.framesOut ?? 0} (${formatBytes(s.bytesOut ?? 0)}) · ${this.lastRate.rate}/s` +
+      `${s.evictedFrames ? ` · ${s.evictedFrames} evicted` : ""}${filtered}${err}`;
+  }
+
+  select(seq) {
+    this.selected = seq;
+    this.actions.showDetail(this.tab.id, seq);
+    this.schedule();
+  }
+
+  keyNav(e) {
+    if (e.key !== "ArrowDown" && e.key !== "ArrowUp") return;
+    e.preventDefault();
+    const n = this.count();
+    let i = -1;
+    for (let k = 0; k < n; k++) if (this.seqAt(k) === this.selected) { i = k; break; }
+    i = Math.max(0, Math.min(n - 1, i + (e.key === "ArrowDown" ? 1 : -1)));
+    this.follow = false;
+    this.select(this.seqAt(i));
+    const top = i * ROW;
+    if (top < this.viewport.scrollTop || top > this.viewport.scrollTop + this.viewport.clientHeight - ROW) this.viewport.scrollTop = top - ROW * 3;
+  }
+
+  jumpToEnd() {
+    this.follow = true;
+    this.newCount = 0;
+    this.schedule();
+  }
+
+  domRowCount() {
+    return this.rows?.childElementCount ?? 0;
+  }
+}
+
+function lineFor(opcode, text, bytes, closeCode, closeReason) {
+  if (opcode === "close") return closeCode ? `${closeCode}${closeReason ? ` ${previewLine(closeReason)}` : ""}` : "(no code)";
+  if (text !== null) return previewLine(text);
+  const head = Array.from(bytes.subarray(0, 24), (b) => b.toString(16).padStart(2, "0")).join(" ");
+  return bytes.length > 24 ? `${head} …` : head;
+}
+
+function fromPreview(p) {
+  const text = p.encoding === "text" ? p.preview : null;
+  const bytes = text === null ? base64ToBytes(p.preview) : null;
+  return { seq: p.seq, atUs: p.atUs, direction: p.direction, opcode: p.opcode, len: p.len, line: lineFor(p.opcode, text, bytes, p.closeCode, p.closeReason) };
+}
+
+function fromRecord(r) {
+  const text = r.text ?? null;
+  const bytes = text === null ? base64ToBytes(r.base64 ?? "") : null;
+  return { seq: r.seq, atUs: r.atUs, direction: r.direction, opcode: r.opcode, len: r.len, line: lineFor(r.opcode, text, bytes, r.closeCode, r.closeReason) };
+}
+
+function gone(seq) {
+  return { seq, atUs: 0, direction: "", opcode: "", len: 0, line: "(evicted by the log cap)" };
+}

@@ -1,0 +1,103 @@
+import test from "node:test";
+import assert from "node:assert/strict";
+import { formatBytes, formatDuration, previewLine, prettyJson, safeMultiline } from "../js/lib/format.js";
+import { base64ToBytes, bytesToBase64, checkBase64, checkHex, hexDump } from "../js/lib/hex.js";
+import { atBottom, visibleRange } from "../js/lib/virtual.js";
+import { applyBatch, newTab, PREVIEW_CACHE } from "../js/lib/batch.js";
+
+test("formatBytes", () => {
+  assert.equal(formatBytes(0), "0 B");
+  assert.equal(formatBytes(1536), "1.5 KiB");
+  assert.equal(formatBytes(64 * 1024 * 1024), "64 MiB");
+  assert.equal(formatBytes(-1), "?");
+});
+
+test("formatDuration", () => {
+  assert.equal(formatDuration(850), "850 µs");
+  assert.equal(formatDuration(12_345), "12.3 ms");
+  assert.equal(formatDuration(4_200_000), "4.20 s");
+});
+
+test("previewLine makes controls and bidi visible and cuts long lines", () => {
+  assert.equal(previewLine("a\nb\tc"), "a⏎b⇥c");
+  assert.equal(previewLine("evil\u202Etxt.exe"), "evil<U+202E>txt.exe");
+  assert.equal(previewLine("\u0000\u200b"), "<U+0000><U+200B>");
+  const long = previewLine("x".repeat(5_000_000), 200);
+  assert.equal(long.length, 200);
+  assert.ok(long.endsWith("…"));
+  assert.equal(previewLine("<img src=x onerror=alert(1)>"), "<img src=x onerror=alert(1)>", "markup stays text");
+});
+
+test("safeMultiline keeps newlines, shows bidi", () => {
+  assert.equal(safeMultiline("a\n\u2066b"), "a\n<U+2066>b");
+});
+
+test("prettyJson", () => {
+  assert.equal(prettyJson('{"a":[1,2]}'), '{\n  "a": [\n    1,\n    2\n  ]\n}');
+  assert.equal(prettyJson("{nope"), null);
+});
+
+test("base64 round trip and hex dump", () => {
+  const bytes = new Uint8Array([0xde, 0xad, 0xbe, 0xef, 0x41]);
+  assert.equal(bytesToBase64(bytes), "3q2+70E=");
+  assert.deepEqual(base64ToBytes("3q2+70E="), bytes);
+  assert.equal(hexDump(bytes), "00000000  de ad be ef 41" + " ".repeat(33) + "  ....A");
+  const big = new Uint8Array(40);
+  assert.equal(hexDump(big, 16).split("\n").pop(), "… 24 more bytes");
+});
+
+test("checkHex mirrors the engine's parser", () => {
+  assert.deepEqual(checkHex("de ad be ef"), { ok: true, bytes: 4 });
+  assert.deepEqual(checkHex("0xde,0xad"), { ok: true, bytes: 2 });
+  assert.deepEqual(checkHex("de:ad"), { ok: true, bytes: 2 });
+  assert.equal(checkHex("de ag").error, "'g' at position 5 is not a hex digit");
+  assert.match(checkHex("abc").error, /odd number of hex digits.*position 3/);
+  assert.match(checkHex("a bc").error, /position 1/);
+});
+
+test("checkBase64", () => {
+  assert.deepEqual(checkBase64("3q2+7w=="), { ok: true, bytes: 4 });
+  assert.deepEqual(checkBase64("3q2-7w"), { ok: true, bytes: 4 });
+  assert.equal(checkBase64("aGV$bG8=").error, "'$' at position 4 is not a base64 character");
+  assert.match(checkBase64("aGVsb").error, /5 characters/);
+});
+
+test("visibleRange draws only the viewport plus overscan, whatever the count", () => {
+  assert.deepEqual(visibleRange(0, 400, 20, 1_000_000, 10), { first: 0, last: 30 });
+  assert.deepEqual(visibleRange(20_000, 400, 20, 1_000_000, 10), { first: 990, last: 1030 });
+  assert.deepEqual(visibleRange(0, 400, 20, 5, 10), { first: 0, last: 5 });
+  assert.deepEqual(visibleRange(0, 400, 20, 0), { first: 0, last: 0 });
+  const r = visibleRange(20_000_000 - 700, 700, 20, 1_000_000, 10);
+  assert.ok(r.last - r.first <= 56 && r.last === 1_000_000);
+  assert.equal(atBottom(9600, 400, 10000, 20), true);
+  assert.equal(atBottom(9000, 400, 10000, 20), false);
+});
+
+test("applyBatch updates state, counters, unread and the preview cache", () => {
+  const model = { tabs: new Map() };
+  model.tabs.set(1, newTab({ id: 1, name: "a", config: {}, state: { type: "idle" }, stats: {} }));
+  model.tabs.set(2, newTab({ id: 2, name: "b", config: {}, state: { type: "idle" }, stats: {} }));
+  const previews = (from, n) => Array.from({ length: n }, (_, i) => ({ seq: from + i }));
+  const r = applyBatch(
+    model,
+    {
+      states: [{ session: 2, state: { type: "open", handshake: { status: 101 } } }],
+      sessions: [
+        { session: 1, stats: { firstSeq: 1, lastSeq: 3 }, newFrames: 3, previews: previews(1, 3) },
+        { session: 2, stats: { firstSeq: 1, lastSeq: 7000 }, newFrames: 7000, previews: previews(1, 7000) },
+      ],
+      dropped: 0,
+    },
+    1,
+  );
+  assert.deepEqual([...r.changed].sort(), [1, 2]);
+  assert.equal(r.resync, false);
+  assert.equal(model.tabs.get(1).unread, 0, "the active tab has nothing unread");
+  assert.equal(model.tabs.get(2).unread, 7000);
+  assert.equal(model.tabs.get(2).handshake.status, 101);
+  assert.equal(model.tabs.get(2).previews.size, PREVIEW_CACHE, "cache is bounded");
+  assert.equal(applyBatch(model, { states: [], sessions: [], dropped: 5 }, 1).resync, true);
+  // Evicted frames leave the cache.
+  applyBatch(model, { sessions: [{ session: 1, stats: { firstSeq: 3, lastSeq: 3 }, newFrames: 0, previews: [] }] }, 1);
+  assert.deepEqual([...model.tabs.get(1).previews.keys()], [3]);
+});
