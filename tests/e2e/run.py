@@ -323,10 +323,67 @@ def test_flood_keeps_dom_bounded_and_disconnect_prompt(d, out):
     print(f"  {got} frames in the log ({held} held); DOM rows peaked at {peak}; Disconnect took {took * 1000:.0f} ms")
 
 
+def test_tabs_shortcuts_rename_unread_and_small_window(d, out):
+    tabs = lambda: d.js("return Array.from(document.querySelectorAll('.tab')).map(t=>({name:t.querySelector('.tab-name').textContent, active:t.classList.contains('active'), unread:(t.querySelector('.unread')||{}).textContent||''}))")
+    n = len(tabs())
+    d.keys(CTRL, "t")
+    wait("Ctrl+T opens a tab", lambda: len(tabs()) == n + 1 and tabs()[-1]["active"])
+    # Rename by double-click (WebKitWebDriver synthesizes no dblclick from two
+    # pointer clicks, so the event is dispatched on the tab's name).
+    d.js("document.querySelector('.tab.active .tab-name').dispatchEvent(new MouseEvent('dblclick', {bubbles: true}))")
+    wait("the rename field", lambda: d.js("return !!document.querySelector('.tab input.rename')"))
+    d.set_value(".tab input.rename", "orders feed")
+    d.js("document.querySelector('.tab input.rename').dispatchEvent(new KeyboardEvent('keydown',{key:'Enter',bubbles:true}))")
+    wait("the new name", lambda: tabs()[-1]["name"] == "orders feed")
+    # Connect this tab to the echo server, switch away with Ctrl+1, traffic counts as unread.
+    d.click("button[aria-label='Connect']")
+    wait("open", lambda: (d.text("#state-line") or "").startswith("Open"))
+    active_id = d.js("return window.wsbench.model.active")
+    d.keys(CTRL, "1")
+    wait("Ctrl+1 selects the first tab", lambda: tabs()[0]["active"])
+    d.js("return window.__TAURI__.core.invoke('send', {id: arguments[0], message: {type: 'text', data: 'while away'}})", active_id)
+    wait("an unread badge", lambda: tabs()[-1]["unread"] not in ("", "0"))
+    # Ctrl+Tab cycles; the last tab is reached and its unread count clears.
+    for _ in range(len(tabs()) - 1):
+        d.keys(CTRL, "\ue004")
+    wait("Ctrl+Tab reached the last tab", lambda: tabs()[-1]["active"] and tabs()[-1]["unread"] == "")
+    # Ctrl+W on a connected tab asks first; Cancel keeps it.
+    d.keys(CTRL, "w")
+    wait("the confirm dialog", lambda: d.js("return !!document.querySelector('dialog.confirm[open]')"))
+    d.click("dialog.confirm button[aria-label='Cancel']")
+    assert len(tabs()) == n + 1
+    d.keys(CTRL, "w")
+    wait("the confirm dialog", lambda: d.js("return !!document.querySelector('dialog.confirm[open]')"))
+    d.click("dialog.confirm button[aria-label='Close tab anyway']")
+    wait("the tab closed", lambda: len(tabs()) == n)
+    # A new idle tab closes without asking.
+    d.keys(CTRL, "t")
+    wait("another tab", lambda: len(tabs()) == n + 1)
+    d.click(".tab.active button[aria-label='Close tab']")
+    wait("closed without a question", lambda: len(tabs()) == n and not d.js("return !!document.querySelector('dialog[open]')"))
+    # The layout works at 1024x700: every main control is on screen.
+    d.req("POST", d.s("/window/rect"), {"width": 1024, "height": 700})
+    time.sleep(0.5)
+    off = d.js("""return ['connect','send','send-ping','clear-log','search','message','url'].filter(id => {
+        const r = document.getElementById(id).getBoundingClientRect();
+        return !(r.width > 0 && r.right <= innerWidth && r.bottom <= innerHeight && r.left >= 0 && r.top >= 0);
+      })""")
+    assert off == [], f"off screen at {d.js('return [innerWidth, innerHeight]')}: {off}"
+    # A followed log still shows its newest row after the resize.
+    last = d.js("return window.wsbench.model.tabs.get(window.wsbench.model.active).stats.lastSeq")
+    if last:
+        wait("the newest row in view", lambda: d.js(
+            "const r=document.querySelector(`.frame-row[data-seq='${arguments[0]}']`); if(!r) return false;"
+            "const v=document.getElementById('log-viewport').getBoundingClientRect(); const b=r.getBoundingClientRect();"
+            "return b.bottom <= v.bottom + 1", last))
+    d.screenshot(f"{out}/small-window.png")
+
+
 TESTS = [
     test_connect_send_filter_search_detail_close_reload,
     test_hostile_payloads_render_inert,
     test_flood_keeps_dom_bounded_and_disconnect_prompt,
+    test_tabs_shortcuts_rename_unread_and_small_window,
 ]
 
 

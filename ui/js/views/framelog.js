@@ -20,6 +20,8 @@ export class FrameLog {
     this.matches = null; // seqs when a filter is active
     this.selected = null;
     this.lastRate = { t: performance.now(), frames: 0, rate: 0 };
+    // A resized window changes how many rows fit (and where "bottom" is).
+    window.addEventListener("resize", () => this.schedule());
   }
 
   render(tab) {

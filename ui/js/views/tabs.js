@@ -7,6 +7,8 @@ const STATE_CLASS = {
 };
 
 export function renderTabs(root, model, actions) {
+  // A rename in progress must survive batches that redraw the bar.
+  if (root.querySelector("input.rename")) return;
   clear(root);
   for (const id of model.order) {
     const tab = model.tabs.get(id);
@@ -44,9 +46,13 @@ export function renderTabs(root, model, actions) {
 
 function startRename(label, tab, actions) {
   const input = h("input", { class: "rename", value: tab.name, "aria-label": "Tab name" });
+  let finished = false;
   const done = (save) => {
-    if (save && input.value.trim()) actions.rename(tab.id, input.value.trim());
-    else label.textContent = tab.name;
+    if (finished) return;
+    finished = true;
+    const value = input.value.trim();
+    label.textContent = save && value ? value : tab.name;
+    if (save && value && value !== tab.name) actions.rename(tab.id, value);
   };
   input.addEventListener("keydown", (e) => {
     if (e.key === "Enter") done(true);
