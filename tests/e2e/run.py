@@ -273,25 +273,27 @@ def test_hostile_payloads_render_inert(d, out):
     d.set_value("#url", srv.url)
     d.click("button[aria-label='Connect']")
     wait("open", lambda: (d.text("#state-line") or "").startswith("Open"))
-    wait("all hostile frames", lambda: (d.js("return window.wsbench.model.tabs.get(window.wsbench.model.active)?.stats?.framesIn") or 0) >= 6)
+    # Wait for the rows a user sees, not just the counters (rows are drawn on the next frame).
+    wait("all hostile rows drawn", lambda: len([x for x in rows(d) if "frame-row in " in x["cls"]]) >= 6)
     r = rows(d)
     texts = " ".join(x["text"] for x in r)
     assert '<img src=x onerror="window.__pwned=1">' in texts, texts[:500]
-    assert "<script>window.__pwned=2</script>" in texts
+    assert "<script>window.__pwned=2</script>" in texts, texts[:500]
     assert "<U+202E>" in texts and "<U+2066>" in texts and "<U+200B>" in texts, "bidi/zero-width made visible"
-    assert d.js("return document.querySelectorAll('img').length") == 0
-    assert d.js("return document.querySelectorAll('script:not([src])').length") == 0
-    assert d.js("return window.__pwned === undefined")
+    assert d.js("return document.querySelectorAll('img').length") == 0, "an <img> element was created"
+    assert d.js("return document.querySelectorAll('script:not([src])').length") == 0, "an inline <script> element was created"
+    assert d.js("return window.__pwned === undefined"), "a payload ran"
     big = next(x for x in r if "5.0 MiB" in x["text"])
     t = time.time()
     d.click(f".frame-row[data-seq='{big['seq']}']")
     wait("the 5 MB frame in detail", lambda: "of 5.0 MiB" in (d.text("#detail-truncated") or ""))
     opened = time.time() - t
-    assert d.js("return document.getElementById('detail-body').textContent.length") == 256 * 1024
+    shown = d.js("return document.getElementById('detail-body').textContent.length")
+    assert shown == 256 * 1024, f"detail shows {shown} characters"
     assert opened < 3.0, f"opening the 5 MB frame took {opened:.1f} s"
     d.click("#send-ping")
     wait("a pong after the 5 MB line", lambda: any(" pong" in x["cls"] for x in rows(d)))
-    assert d.js("return window.__pwned === undefined")
+    assert d.js("return window.__pwned === undefined"), "a payload ran"
     d.screenshot(f"{out}/hostile.png")
     print(f"  5 MB line opened in the detail pane in {opened:.2f} s; app still answers")
 
@@ -379,11 +381,74 @@ def test_tabs_shortcuts_rename_unread_and_small_window(d, out):
     d.screenshot(f"{out}/small-window.png")
 
 
+def http_401_server():
+    """Answers every request with 401 and a short body."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(4)
+
+    def serve():
+        while True:
+            try:
+                conn, _ = sock.accept()
+            except OSError:
+                return
+            data = b""
+            while b"\r\n\r\n" not in data:
+                chunk = conn.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
+            body = b"token expired: log in again"
+            conn.sendall(b"HTTP/1.1 401 Unauthorized\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+            conn.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    return f"ws://127.0.0.1:{sock.getsockname()[1]}/chat"
+
+
+def test_failures_are_explained_next_to_the_url_and_composer_helps(d, out):
+    d.keys(CTRL, "t")
+    time.sleep(0.3)
+    d.set_value("#url", "http://127.0.0.1:1/x")
+    assert "ws://127.0.0.1:1/x" in (d.text(".url-hint") or ""), d.text(".url-hint")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
+    d.set_value("#url", f"ws://127.0.0.1:{closed}/")
+    d.click("button[aria-label='Connect']")
+    wait("refused", lambda: "connection refused" in (d.text("#state-line") or ""))
+    d.set_value("#url", http_401_server())
+    d.click("button[aria-label='Connect']")
+    wait("the 401 with its body", lambda: "token expired: log in again" in (d.text("#state-line") or ""))
+    assert "401" in d.text("#state-line")
+    d.screenshot(f"{out}/http-401.png")
+
+    # Back on the echo server: JSON validation and formatting, history recall.
+    d.set_value("#url", d.js("return window.__TAURI__.core.invoke('local_server_url')"))
+    d.click("button[aria-label='Connect']")
+    wait("open", lambda: (d.text("#state-line") or "").startswith("Open"))
+    d.set_value("#mode", "json")
+    d.set_value("#message", '{"a": }')
+    assert (d.text("#composer-status") or "").startswith("Not JSON"), d.text("#composer-status")
+    d.set_value("#message", '{"a":[1,2]}')
+    d.click("button[aria-label='Format JSON']")
+    assert d.js("return document.getElementById('message').value") == '{\n  "a": [\n    1,\n    2\n  ]\n}'
+    d.click("button[aria-label='Send']")
+    wait("the JSON echo", lambda: any("in text" in r["cls"] for r in rows(d)))
+    d.set_value("#message", "")
+    d.js("const m=document.getElementById('message'); m.focus(); m.setSelectionRange(0,0)")
+    d.keys("\ue013")  # ArrowUp
+    assert d.js("return document.getElementById('message').value").startswith('{\n  "a"'), "Up recalls the last sent message"
+
+
 TESTS = [
     test_connect_send_filter_search_detail_close_reload,
     test_hostile_payloads_render_inert,
     test_flood_keeps_dom_bounded_and_disconnect_prompt,
     test_tabs_shortcuts_rename_unread_and_small_window,
+    test_failures_are_explained_next_to_the_url_and_composer_helps,
 ]
 
 

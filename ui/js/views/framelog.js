@@ -48,8 +48,14 @@ export class FrameLog {
     this.rowEls = new Map();
     this.viewport.append(this.spacer, this.rows);
     this.viewport.addEventListener("scroll", () => {
-      this.follow = atBottom(this.viewport.scrollTop, this.viewport.clientHeight, this.viewport.scrollHeight, ROW);
-      if (this.follow) this.newCount = 0;
+      // Only the user's scrolling decides whether we follow; a resize or a layout
+      // change (the viewport's size moved since the last draw) does not.
+      const v = this.viewport;
+      const layoutMoved = this.geom && (this.geom.ch !== v.clientHeight || this.geom.sh !== v.scrollHeight);
+      if (!layoutMoved) {
+        this.follow = atBottom(v.scrollTop, v.clientHeight, v.scrollHeight, ROW);
+        if (this.follow) this.newCount = 0;
+      }
       this.schedule();
     });
     this.viewport.addEventListener("keydown", (e) => this.keyNav(e));
@@ -162,6 +168,7 @@ export class FrameLog {
     const n = this.count();
     this.spacer.style.height = `${n * ROW}px`;
     if (this.follow) this.viewport.scrollTop = this.viewport.scrollHeight;
+    this.geom = { ch: this.viewport.clientHeight, sh: this.viewport.scrollHeight };
     const { first, last } = visibleRange(this.viewport.scrollTop, this.viewport.clientHeight || 400, ROW, n, 8);
     // Reuse row elements by sequence number: only rows entering the window are
     // created, rows leaving it are dropped, the rest keep their node. Rows sit in
