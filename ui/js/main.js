@@ -208,6 +208,12 @@ async function confirmDialog(text) {
 
 document.addEventListener("keydown", (e) => {
   const mod = e.ctrlKey || e.metaKey;
+  // F5 / Ctrl+R reload the view; tabs and logs live in the engine and come back.
+  if (e.key === "F5" || (mod && e.key.toLowerCase() === "r")) {
+    e.preventDefault();
+    location.reload();
+    return;
+  }
   if (!mod) return;
   const key = e.key.toLowerCase();
   if (key === "t") { e.preventDefault(); actions.create(); }
