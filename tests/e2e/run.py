@@ -39,6 +39,17 @@ def ws_frame(opcode, payload):
     return head + payload
 
 
+def read_request(conn):
+    """Read an HTTP request head; None if the peer hung up first."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = conn.recv(4096)
+        if not chunk:
+            return None
+        data += chunk
+    return data
+
+
 class WsServer:
     """Accepts WebSocket clients on 127.0.0.1:0 and runs `script(send)` for each."""
 
@@ -61,12 +72,9 @@ class WsServer:
             threading.Thread(target=self.serve, args=(conn,), daemon=True).start()
 
     def serve(self, conn):
-        data = b""
-        while b"\r\n\r\n" not in data:
-            chunk = conn.recv(4096)
-            if not chunk:
-                return
-            data += chunk
+        data = read_request(conn)
+        if data is None:
+            return
         key = ""
         for line in data.decode("latin-1").split("\r\n"):
             if line.lower().startswith("sec-websocket-key:"):
@@ -394,12 +402,7 @@ def http_401_server():
                 conn, _ = sock.accept()
             except OSError:
                 return
-            data = b""
-            while b"\r\n\r\n" not in data:
-                chunk = conn.recv(4096)
-                if not chunk:
-                    break
-                data += chunk
+            read_request(conn)
             body = b"token expired: log in again"
             conn.sendall(b"HTTP/1.1 401 Unauthorized\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
             conn.close()
