@@ -136,6 +136,15 @@ fn build_config(a: &ConnectArgs) -> Result<ConnectConfig, String> {
     Ok(c)
 }
 
+/// "1000" or "4001: reason".
+fn code_reason(code: u16, reason: &str) -> String {
+    if reason.is_empty() {
+        code.to_string()
+    } else {
+        format!("{code}: {reason}")
+    }
+}
+
 fn print_frame(out: &mut Vec<u8>, f: &Frame, ndjson: bool) {
     if ndjson {
         if let Ok(line) = serde_json::to_string(&f.to_record()) {
@@ -311,16 +320,16 @@ async fn connect(args: ConnectArgs) -> u8 {
                     let done = args.count.is_some_and(|n| received >= n);
                     if let Some(n) = args.count.filter(|_| !done) {
                         eprintln!(
-                            "wsbench-cli: the connection closed after {received} of {n} messages ({code}{}{reason})",
-                            if reason.is_empty() { "" } else { ": " }
+                            "wsbench-cli: the connection closed after {received} of {n} messages ({})",
+                            code_reason(code, &reason)
                         );
                         EXIT_FAILED
                     } else if !clean && !done {
-                        eprintln!("wsbench-cli: connection closed abnormally ({code}{}{reason})", if reason.is_empty() { "" } else { ": " });
+                        eprintln!("wsbench-cli: connection closed abnormally ({})", code_reason(code, &reason));
                         EXIT_FAILED
                     } else {
                         if initiated_by == wsbench_core::Initiator::Server && code != 1000 {
-                            eprintln!("wsbench-cli: server closed the connection ({code}{}{reason})", if reason.is_empty() { "" } else { ": " });
+                            eprintln!("wsbench-cli: server closed the connection ({})", code_reason(code, &reason));
                         }
                         0
                     }

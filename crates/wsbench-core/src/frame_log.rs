@@ -215,7 +215,7 @@ impl FrameLog {
     pub fn push(&self, mut frame: Frame) -> Frame {
         {
             let mut g = self.lock();
-            Self::append(&mut g, &mut frame);
+            frame.seq = Self::append(&mut g, frame.clone());
             Self::evict(&mut g);
         }
         self.last_seq.send_replace(frame.seq);
@@ -227,12 +227,8 @@ impl FrameLog {
     pub fn push_many(&self, frames: Vec<Frame>) -> Option<u64> {
         let last = {
             let mut g = self.lock();
-            for mut f in frames {
-                f.seq = g.next_seq;
-                g.next_seq += 1;
-                Self::count(&mut g, &f);
-                g.held_bytes += f.payload.len();
-                g.frames.push_back(f);
+            for f in frames {
+                Self::append(&mut g, f);
             }
             Self::evict(&mut g);
             g.next_seq - 1
@@ -243,26 +239,21 @@ impl FrameLog {
         })
     }
 
-    fn count(inner: &mut Inner, frame: &Frame) {
-        let len = frame.payload.len() as u64;
-        match frame.direction {
-            Direction::In => {
-                inner.stats.frames_in += 1;
-                inner.stats.bytes_in += len;
-            }
-            Direction::Out => {
-                inner.stats.frames_out += 1;
-                inner.stats.bytes_out += len;
-            }
-        }
-    }
-
-    fn append(inner: &mut Inner, frame: &mut Frame) {
-        frame.seq = inner.next_seq;
+    /// Number, count and store one frame; returns its sequence number.
+    fn append(inner: &mut Inner, mut frame: Frame) -> u64 {
+        let seq = inner.next_seq;
         inner.next_seq += 1;
-        Self::count(inner, frame);
-        inner.frames.push_back(frame.clone());
-        inner.held_bytes += frame.payload.len();
+        frame.seq = seq;
+        let len = frame.payload.len();
+        let (frames, bytes) = match frame.direction {
+            Direction::In => (&mut inner.stats.frames_in, &mut inner.stats.bytes_in),
+            Direction::Out => (&mut inner.stats.frames_out, &mut inner.stats.bytes_out),
+        };
+        *frames += 1;
+        *bytes += len as u64;
+        inner.held_bytes += len;
+        inner.frames.push_back(frame);
+        seq
     }
 
     fn evict(inner: &mut Inner) {

@@ -180,7 +180,7 @@ impl Actor {
     async fn run_open(&mut self, ws: Socket, tap: Arc<TapContext>, clock: Clock) -> Ending {
         let (sink, mut stream) = ws.split();
         let pings: PendingPings = Arc::default();
-        // Keepalive pings handed to the writer and not yet written.
+        // Keepalive pings queued for the writer and not yet taken by it.
         let ping_queued = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let (wtx, wrx) = mpsc::unbounded_channel::<WriteReq>();
         let writer = tokio::spawn(writer(sink, wrx, self.session.clone(), tap, clock, pings.clone(), ping_queued.clone()));
@@ -322,23 +322,19 @@ impl Actor {
         // went first or was tungstenite's reply. Whether the peer then dropped TCP in
         // time does not change what the two sides agreed.
         let exchanged = their_close.is_some() && (our_close.is_some() || initiated_by == Initiator::Server);
-        match first {
-            Some((code, reason)) if exchanged => Ending { code, reason, clean: true, initiated_by, by_user },
-            Some((code, reason)) if timed_out => Ending {
-                code,
-                reason: if reason.is_empty() { "no close reply from the peer".into() } else { format!("{reason} (no close reply from the peer)") },
-                clean: false,
-                initiated_by,
-                by_user,
-            },
-            _ => Ending {
-                code: 1006,
-                reason: lost.unwrap_or_else(|| "connection closed without a close frame".into()),
-                clean: false,
-                initiated_by,
-                by_user,
-            },
-        }
+        let (code, reason, clean) = match first {
+            Some((code, reason)) if exchanged => (code, reason, true),
+            Some((code, reason)) if timed_out => {
+                let reason = if reason.is_empty() {
+                    "no close reply from the peer".into()
+                } else {
+                    format!("{reason} (no close reply from the peer)")
+                };
+                (code, reason, false)
+            }
+            _ => (1006, lost.unwrap_or_else(|| "connection closed without a close frame".into()), false),
+        };
+        Ending { code, reason, clean, initiated_by, by_user }
     }
 }
 

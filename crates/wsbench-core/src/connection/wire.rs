@@ -28,8 +28,8 @@ pub struct TapContext {
     auto_pong: bool,
     /// Set once the HTTP upgrade is done: from then on every byte written is a frame.
     armed: AtomicBool,
-    /// Pongs the user asked for (logged by the writer, never dropped).
-    user: Mutex<VecDeque<(u8, Bytes)>>,
+    /// Payloads of pongs the user asked for (logged by the writer, never dropped).
+    user_pongs: Mutex<VecDeque<Bytes>>,
     /// Sequence number of the last close frame written (0: none yet).
     last_close_seq: std::sync::atomic::AtomicU64,
     /// The HTTP upgrade request exactly as written (before `arm`), capped.
@@ -41,7 +41,7 @@ const MAX_RECORDED_REQUEST: usize = 64 * 1024;
 impl TapContext {
     pub(crate) fn new(session: Arc<Session>, clock: Clock, auto_pong: bool) -> Arc<Self> {
         Arc::new(Self { session, clock, auto_pong, armed: AtomicBool::new(false),
-            user: Mutex::default(),
+            user_pongs: Mutex::default(),
             last_close_seq: Default::default(),
             request: Mutex::default(),
         })
@@ -58,7 +58,7 @@ impl TapContext {
 
     /// Announce a user pong before handing it to tungstenite.
     pub(crate) fn expect_user_pong(&self, payload: Bytes) {
-        self.user.lock().unwrap_or_else(|p| p.into_inner()).push_back((OP_PONG, payload));
+        self.user_pongs.lock().unwrap_or_else(|p| p.into_inner()).push_back(payload);
     }
 
     /// The sequence number of the last close frame that went out (0 if none).
@@ -66,9 +66,10 @@ impl TapContext {
         self.last_close_seq.load(Ordering::Acquire)
     }
 
-    fn is_user(&self, op: u8, payload: &[u8], take: bool) -> bool {
-        let mut q = self.user.lock().unwrap_or_else(|p| p.into_inner());
-        match q.iter().position(|(o, p)| *o == op && p.as_ref() == payload) {
+    /// Is this pong one the user sent? `take` consumes the match.
+    fn is_user_pong(&self, payload: &[u8], take: bool) -> bool {
+        let mut q = self.user_pongs.lock().unwrap_or_else(|p| p.into_inner());
+        match q.iter().position(|p| p.as_ref() == payload) {
             Some(i) => {
                 if take {
                     q.remove(i);
@@ -94,7 +95,7 @@ struct Parser {
     have: usize,
     in_payload: bool,
     left: u64,
-    /// The control frame being read: opcode, mask, unmasked payload, start offset.
+    /// The control frame being read: opcode, mask, unmasked payload so far.
     ctl: Option<(u8, [u8; 4], Vec<u8>)>,
 }
 
@@ -216,7 +217,7 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for WireTap<S> {
             // Length of a pong to swallow when it starts this buffer.
             let mut swallow = 0;
             scan.advance(buf, |c| {
-                if c.op == OP_PONG && !ctx.is_user(OP_PONG, &c.payload, false) {
+                if c.op == OP_PONG && !ctx.is_user_pong(&c.payload, false) {
                     if let Some(s) = c.start {
                         if s == 0 {
                             swallow = c.end;
@@ -237,7 +238,7 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for WireTap<S> {
             Poll::Ready(Ok(n)) => {
                 let ctx = &this.ctx;
                 this.parser.advance(&buf[..n], |c| {
-                    let auto_pong = c.op == OP_PONG && !ctx.is_user(c.op, &c.payload, true);
+                    let auto_pong = c.op == OP_PONG && !ctx.is_user_pong(&c.payload, true);
                     if auto_pong || c.op == OP_CLOSE {
                         ctx.log_written(c.op, c.payload);
                     }

@@ -10,27 +10,9 @@ use wsbench_core::{BatchConfig, ConnState, ConnectConfig, EventBatch, EventSink,
 
 use crate::support::*;
 
-async fn flood_server(n: usize, msg: Message) -> std::net::SocketAddr {
-    scripted(move |mut ws| {
-        let msg = msg.clone();
-        async move {
-            for _ in 0..n {
-                if ws.feed(msg.clone()).await.is_err() {
-                    return;
-                }
-            }
-            let _ = ws.flush().await;
-            let _ = ws.close(None).await;
-            tokio::time::sleep(Duration::from_secs(1)).await;
-        }
-    })
-    .await
-    .0
-}
-
 #[tokio::test]
 async fn a_flood_is_coalesced_into_few_batches_with_exact_counters() {
-    let addr = flood_server(50_000, Message::text("tick")).await;
+    let addr = sends_then_closes(vec![Message::text("tick"); 50_000]).await;
     let (m, rec) = manager();
     let (id, s) = open(&m, ConnectConfig::new(format!("ws://{addr}/")));
     wait_end(&s).await;
@@ -58,7 +40,7 @@ impl EventSink for SlowSink {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_consumer_loses_notifications_never_frames() {
-    let addr = flood_server(100_000, Message::text("data")).await;
+    let addr = sends_then_closes(vec![Message::text("data"); 100_000]).await;
     let got = Arc::new(Mutex::new(Vec::new()));
     let cfg = BatchConfig { queue: 64, max_frames: 64, ..BatchConfig::default() };
     let m = SessionManager::with_batching(Arc::new(SlowSink(got.clone())), cfg);

@@ -1,8 +1,5 @@
 //! The log under a flood: caps, exact eviction counts, paging and search.
 
-use std::time::Duration;
-
-use futures_util::SinkExt;
 use tokio_tungstenite::tungstenite::Message;
 use wsbench_core::{ConnectConfig, Direction, Opcode, SearchQuery};
 
@@ -10,15 +7,7 @@ use crate::support::*;
 
 #[tokio::test]
 async fn a_flood_past_the_log_cap_evicts_the_oldest_and_counts_exactly() {
-    let (addr, _) = scripted(|mut ws| async move {
-        for i in 0..20_000u32 {
-            ws.feed(Message::text(format!("msg-{i}"))).await.unwrap();
-        }
-        ws.flush().await.unwrap();
-        let _ = ws.close(None).await;
-        tokio::time::sleep(Duration::from_secs(1)).await;
-    })
-    .await;
+    let addr = sends_then_closes((0..20_000).map(|i| Message::text(format!("msg-{i}"))).collect()).await;
     let (m, _) = manager();
     let mut c = ConnectConfig::new(format!("ws://{addr}/"));
     c.log.max_frames = 1_000;
@@ -37,15 +26,7 @@ async fn a_flood_past_the_log_cap_evicts_the_oldest_and_counts_exactly() {
 
 #[tokio::test]
 async fn byte_cap_bounds_memory_for_large_messages() {
-    let (addr, _) = scripted(|mut ws| async move {
-        for _ in 0..100 {
-            ws.feed(Message::binary(vec![9u8; 100_000])).await.unwrap();
-        }
-        ws.flush().await.unwrap();
-        let _ = ws.close(None).await;
-        tokio::time::sleep(Duration::from_secs(1)).await;
-    })
-    .await;
+    let addr = sends_then_closes(vec![Message::binary(vec![9u8; 100_000]); 100]).await;
     let (m, _) = manager();
     let mut c = ConnectConfig::new(format!("ws://{addr}/"));
     c.log.max_bytes = 1_000_000;
@@ -58,17 +39,11 @@ async fn byte_cap_bounds_memory_for_large_messages() {
 
 #[tokio::test]
 async fn paging_and_search_over_a_live_log() {
-    let (addr, _) = scripted(|mut ws| async move {
-        for i in 0..1000u32 {
-            let m = if i % 100 == 0 { format!("ERROR code={i}") } else { format!("ok {i}") };
-            ws.feed(Message::text(m)).await.unwrap();
-        }
-        ws.feed(Message::binary(b"binary Error inside".to_vec())).await.unwrap();
-        ws.flush().await.unwrap();
-        let _ = ws.close(None).await;
-        tokio::time::sleep(Duration::from_secs(1)).await;
-    })
-    .await;
+    let mut msgs: Vec<Message> = (0..1000)
+        .map(|i| Message::text(if i % 100 == 0 { format!("ERROR code={i}") } else { format!("ok {i}") }))
+        .collect();
+    msgs.push(Message::binary(b"binary Error inside".to_vec()));
+    let addr = sends_then_closes(msgs).await;
     let (m, _) = manager();
     let (_, s) = open(&m, ConnectConfig::new(format!("ws://{addr}/")));
     wait_end(&s).await;

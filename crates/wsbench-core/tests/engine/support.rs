@@ -5,9 +5,11 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use futures_util::SinkExt;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
+use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 use wsbench_core::{ConnState, ConnectConfig, EventBatch, Frame, Session, SessionId, SessionManager};
 
@@ -134,6 +136,27 @@ where
         }
     });
     (addr, seen)
+}
+
+/// A server that sends `msgs` to each client (buffered, one flush), closes, and
+/// keeps the socket a second for the client's reply.
+pub async fn sends_then_closes(msgs: Vec<Message>) -> SocketAddr {
+    let msgs = Arc::new(msgs);
+    scripted(move |mut ws| {
+        let msgs = msgs.clone();
+        async move {
+            for m in msgs.iter() {
+                if ws.feed(m.clone()).await.is_err() {
+                    return;
+                }
+            }
+            let _ = ws.flush().await;
+            let _ = ws.close(None).await;
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    })
+    .await
+    .0
 }
 
 /// A plain HTTP server answering every request with `status` and `body`.
