@@ -24,7 +24,11 @@ impl AppState {
         let server = LocalServer::start(ServerConfig::echo()).await?;
         let server_url = server.url();
         manager.create("Local echo", ConnectConfig::new(server_url.clone()));
-        Ok(Self { manager, server_url, _server: server })
+        Ok(Self {
+            manager,
+            server_url,
+            _server: server,
+        })
     }
 }
 

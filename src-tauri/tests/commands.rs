@@ -18,8 +18,12 @@ struct App {
 
 fn app() -> App {
     let state = tauri::async_runtime::block_on(AppState::start()).expect("engine starts");
-    let app = with_commands(mock_builder(), state).build(mock_context(noop_assets())).expect("app builds");
-    let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default()).build().expect("window");
+    let app = with_commands(mock_builder(), state)
+        .build(mock_context(noop_assets()))
+        .expect("app builds");
+    let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
+        .build()
+        .expect("window");
     App { _app: app, webview }
 }
 
@@ -87,8 +91,14 @@ fn connect_send_read_search_and_close_through_ipc() {
     let open = a.wait_state(id, "open");
     assert_eq!(open["state"]["handshake"]["status"], 101);
 
-    let seq: u64 = a.call("send", json!({ "id": id, "message": { "type": "text", "data": "<b>hello</b>" } }));
-    let bin: u64 = a.call("send", json!({ "id": id, "message": { "type": "hex", "data": "de ad be ef" } }));
+    let seq: u64 = a.call(
+        "send",
+        json!({ "id": id, "message": { "type": "text", "data": "<b>hello</b>" } }),
+    );
+    let bin: u64 = a.call(
+        "send",
+        json!({ "id": id, "message": { "type": "hex", "data": "de ad be ef" } }),
+    );
     assert!(bin > seq);
     let t = Instant::now();
     let frames: Vec<Value> = loop {
@@ -100,13 +110,27 @@ fn connect_send_read_search_and_close_through_ipc() {
     };
     let shape: Vec<(String, String)> = frames
         .iter()
-        .map(|f| (f["direction"].as_str().unwrap().into(), f["opcode"].as_str().unwrap().into()))
+        .map(|f| {
+            (
+                f["direction"].as_str().unwrap().into(),
+                f["opcode"].as_str().unwrap().into(),
+            )
+        })
         .collect();
     assert_eq!(shape.iter().filter(|s| s.0 == "in").count(), 2, "{frames:?}");
-    let echoed_bin = frames.iter().find(|f| f["direction"] == "in" && f["opcode"] == "binary").unwrap();
-    assert_eq!(echoed_bin["base64"], "3q2+7w==", "bytes travel as base64, not arrays of numbers");
+    let echoed_bin = frames
+        .iter()
+        .find(|f| f["direction"] == "in" && f["opcode"] == "binary")
+        .unwrap();
+    assert_eq!(
+        echoed_bin["base64"], "3q2+7w==",
+        "bytes travel as base64, not arrays of numbers"
+    );
 
-    let found: Value = a.call("log_search", json!({ "id": id, "query": { "text": "HELLO", "directions": ["in"] } }));
+    let found: Value = a.call(
+        "log_search",
+        json!({ "id": id, "query": { "text": "HELLO", "directions": ["in"] } }),
+    );
     assert_eq!(found["total"], 1);
     let one: Value = a.call("log_frame", json!({ "id": id, "seq": found["seqs"][0] }));
     assert_eq!(one["text"], "<b>hello</b>");
@@ -126,7 +150,10 @@ fn bad_input_comes_back_as_kind_and_message() {
     let id = tab["id"].as_u64().unwrap();
 
     // A config is stored as typed; it is checked when connecting.
-    a.call::<Value>("set_config", json!({ "id": id, "config": { "url": "http://localhost:1/x" } }));
+    a.call::<Value>(
+        "set_config",
+        json!({ "id": id, "config": { "url": "http://localhost:1/x" } }),
+    );
     let e = a.err("connect", json!({ "id": id }));
     assert_eq!(e["kind"], "invalidUrl", "{e}");
     assert!(e["message"].as_str().unwrap().contains("ws://localhost:1/x"), "{e}");
@@ -134,7 +161,10 @@ fn bad_input_comes_back_as_kind_and_message() {
     let e = a.err("send", json!({ "id": id, "message": { "type": "hex", "data": "zz" } }));
     assert_eq!(e["kind"], "invalidPayload");
     assert!(e["message"].as_str().unwrap().contains("position 1"), "{e}");
-    let e = a.err("send", json!({ "id": id, "message": { "type": "json", "data": "{\"a\": }" } }));
+    let e = a.err(
+        "send",
+        json!({ "id": id, "message": { "type": "json", "data": "{\"a\": }" } }),
+    );
     assert_eq!(e["kind"], "invalidPayload");
     assert!(e["message"].as_str().unwrap().contains("column"), "{e}");
     let e = a.err("send", json!({ "id": id, "message": { "type": "text", "data": "x" } }));

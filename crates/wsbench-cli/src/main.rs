@@ -15,7 +15,11 @@ use wsbench_core::{
 };
 
 #[derive(Parser)]
-#[command(name = "wsbench-cli", version, about = "Headless WebSocket workbench (the wsbench engine without the window)")]
+#[command(
+    name = "wsbench-cli",
+    version,
+    about = "Headless WebSocket workbench (the wsbench engine without the window)"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -112,7 +116,9 @@ fn main() -> ExitCode {
 fn build_config(a: &ConnectArgs) -> Result<ConnectConfig, String> {
     let mut c = ConnectConfig::new(a.url.clone());
     for h in &a.headers {
-        let (n, v) = h.split_once(':').ok_or_else(|| format!("header {h:?} is not in the form 'Name: value'"))?;
+        let (n, v) = h
+            .split_once(':')
+            .ok_or_else(|| format!("header {h:?} is not in the form 'Name: value'"))?;
         c.headers.push(KeyValue::new(n.trim(), v.trim()));
     }
     c.subprotocols = a.subprotocols.clone();
@@ -187,7 +193,12 @@ async fn connect(args: ConnectArgs) -> u8 {
     let mut state = session.watch_state();
     if let Err(e) = manager.connect(id) {
         eprintln!("wsbench-cli: {e}");
-        return if e.kind() == wsbench_core::ErrorKind::InvalidUrl || e.kind() == wsbench_core::ErrorKind::InvalidHeader { 2 } else { EXIT_FAILED };
+        return if e.kind() == wsbench_core::ErrorKind::InvalidUrl || e.kind() == wsbench_core::ErrorKind::InvalidHeader
+        {
+            2
+        } else {
+            EXIT_FAILED
+        };
     }
     let deadline = args
         .timeout
@@ -280,7 +291,10 @@ async fn connect(args: ConnectArgs) -> u8 {
                 break;
             }
             if page[0].seq > next_seq && next_seq > 1 {
-                eprintln!("wsbench-cli: {} frames were evicted before they could be printed", page[0].seq - next_seq);
+                eprintln!(
+                    "wsbench-cli: {} frames were evicted before they could be printed",
+                    page[0].seq - next_seq
+                );
             }
             buf.clear();
             for f in &page {
@@ -316,7 +330,12 @@ async fn connect(args: ConnectArgs) -> u8 {
         let s = state.borrow_and_update().clone();
         if s.is_terminal() && session.log().stats().last_seq < next_seq {
             return match s {
-                ConnState::Closed { code, reason, clean, initiated_by } => {
+                ConnState::Closed {
+                    code,
+                    reason,
+                    clean,
+                    initiated_by,
+                } => {
                     let done = args.count.is_some_and(|n| received >= n);
                     if let Some(n) = args.count.filter(|_| !done) {
                         eprintln!(
@@ -325,11 +344,17 @@ async fn connect(args: ConnectArgs) -> u8 {
                         );
                         EXIT_FAILED
                     } else if !clean && !done {
-                        eprintln!("wsbench-cli: connection closed abnormally ({})", code_reason(code, &reason));
+                        eprintln!(
+                            "wsbench-cli: connection closed abnormally ({})",
+                            code_reason(code, &reason)
+                        );
                         EXIT_FAILED
                     } else {
                         if initiated_by == wsbench_core::Initiator::Server && code != 1000 {
-                            eprintln!("wsbench-cli: server closed the connection ({})", code_reason(code, &reason));
+                            eprintln!(
+                                "wsbench-cli: server closed the connection ({})",
+                                code_reason(code, &reason)
+                            );
                         }
                         0
                     }
@@ -374,8 +399,16 @@ async fn connect(args: ConnectArgs) -> u8 {
 }
 
 async fn serve(args: ServeArgs) -> u8 {
-    let mode = if args.broadcast { ServerMode::Broadcast } else { ServerMode::Echo };
-    let cfg = ServerConfig { mode, ..ServerConfig::default() }.port(args.port);
+    let mode = if args.broadcast {
+        ServerMode::Broadcast
+    } else {
+        ServerMode::Echo
+    };
+    let cfg = ServerConfig {
+        mode,
+        ..ServerConfig::default()
+    }
+    .port(args.port);
     let server = match LocalServer::start(cfg).await {
         Ok(s) => s,
         Err(e) => {
@@ -385,7 +418,10 @@ async fn serve(args: ServeArgs) -> u8 {
     };
     let mut events = server.subscribe();
     println!("{}", server.url());
-    eprintln!("wsbench-cli: {mode:?} server listening on {} (Ctrl+C to stop)", server.url());
+    eprintln!(
+        "wsbench-cli: {mode:?} server listening on {} (Ctrl+C to stop)",
+        server.url()
+    );
     loop {
         tokio::select! {
             ev = events.recv() => match ev {

@@ -58,7 +58,12 @@ async fn sender(msgs: Vec<Message>) -> String {
                 for m in msgs {
                     ws.send(m).await.unwrap();
                 }
-                ws.close(Some(CloseFrame { code: CloseCode::Normal, reason: "done".into() })).await.unwrap();
+                ws.close(Some(CloseFrame {
+                    code: CloseCode::Normal,
+                    reason: "done".into(),
+                }))
+                .await
+                .unwrap();
                 while let Some(Ok(_)) = ws.next().await {}
             });
         }
@@ -69,7 +74,20 @@ async fn sender(msgs: Vec<Message>) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn send_and_count_prints_the_echoes() {
     let server = LocalServer::start(ServerConfig::echo()).await.unwrap();
-    let o = run(s(&["connect", &server.url(), "--send", "one", "--send", "two ✓", "--count", "2"]), None).await;
+    let o = run(
+        s(&[
+            "connect",
+            &server.url(),
+            "--send",
+            "one",
+            "--send",
+            "two ✓",
+            "--count",
+            "2",
+        ]),
+        None,
+    )
+    .await;
     assert!(o.status.success(), "{}", err(&o));
     assert_eq!(out(&o), "one\ntwo ✓\n");
 }
@@ -82,7 +100,10 @@ async fn stdin_lines_are_sent_and_eof_closes_cleanly() {
     assert_eq!(out(&o), "alpha\nbeta\n");
     tokio::time::sleep(Duration::from_millis(100)).await;
     let closed = server.history().into_iter().any(|e| {
-        matches!(e.kind, wsbench_core::server::ServerEventKind::Disconnected { code: Some(1000), .. })
+        matches!(
+            e.kind,
+            wsbench_core::server::ServerEventKind::Disconnected { code: Some(1000), .. }
+        )
     });
     assert!(closed, "the server saw a clean 1000 close");
 }
@@ -98,12 +119,19 @@ async fn binary_prints_as_base64_and_ndjson_has_every_frame() {
     let o = run(s(&["connect", &url, "--ndjson"]), None).await;
     let lines: Vec<serde_json::Value> = out(&o).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     let side = |d: &str| -> Vec<String> {
-        lines.iter().filter(|v| v["direction"] == d).map(|v| v["opcode"].as_str().unwrap().to_string()).collect()
+        lines
+            .iter()
+            .filter(|v| v["direction"] == d)
+            .map(|v| v["opcode"].as_str().unwrap().to_string())
+            .collect()
     };
     assert_eq!(side("in"), ["text", "binary", "close"], "{lines:?}");
     assert_eq!(side("out"), ["close"], "{lines:?}");
     let seqs: Vec<u64> = lines.iter().map(|v| v["seq"].as_u64().unwrap()).collect();
-    assert!(seqs.windows(2).all(|w| w[1] == w[0] + 1), "every frame once, in order: {seqs:?}");
+    assert!(
+        seqs.windows(2).all(|w| w[1] == w[0] + 1),
+        "every frame once, in order: {seqs:?}"
+    );
     assert_eq!(lines[1]["base64"], "3q2+7w==");
     assert_eq!(lines[2]["closeCode"], 1000);
     assert_eq!(lines[2]["closeReason"], "done");
@@ -145,7 +173,12 @@ async fn errors_go_to_stderr_with_a_status() {
     assert_eq!(o.status.code(), Some(2));
     assert!(err(&o).contains("use \"ws://localhost:9/x\""), "{}", err(&o));
 
-    let port = TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap().port();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let o = run(s(&["connect", &format!("ws://127.0.0.1:{port}/")]), None).await;
     assert_eq!(o.status.code(), Some(1));
     assert!(err(&o).contains("connection refused"), "{}", err(&o));
@@ -167,19 +200,42 @@ async fn a_rejected_upgrade_shows_status_and_body() {
         let _ = tcp.read(&mut buf).await;
         let body = "missing token";
         let _ = tcp
-            .write_all(format!("HTTP/1.1 401 Unauthorized\r\nContent-Length: {}\r\n\r\n{body}", body.len()).as_bytes())
+            .write_all(
+                format!(
+                    "HTTP/1.1 401 Unauthorized\r\nContent-Length: {}\r\n\r\n{body}",
+                    body.len()
+                )
+                .as_bytes(),
+            )
             .await;
     });
     let o = run(s(&["connect", &format!("ws://{addr}/")]), None).await;
     assert_eq!(o.status.code(), Some(1));
-    assert!(err(&o).contains("HTTP 401 Unauthorized") && err(&o).contains("missing token"), "{}", err(&o));
+    assert!(
+        err(&o).contains("HTTP 401 Unauthorized") && err(&o).contains("missing token"),
+        "{}",
+        err(&o)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn timeout_exits_with_status_3() {
     let server = LocalServer::start(ServerConfig::echo()).await.unwrap();
     let t = std::time::Instant::now();
-    let o = run(s(&["connect", &server.url(), "--count", "5", "--send", "only one", "--timeout", "0.5"]), None).await;
+    let o = run(
+        s(&[
+            "connect",
+            &server.url(),
+            "--count",
+            "5",
+            "--send",
+            "only one",
+            "--timeout",
+            "0.5",
+        ]),
+        None,
+    )
+    .await;
     assert_eq!(o.status.code(), Some(3), "{}", err(&o));
     assert!(t.elapsed() < Duration::from_secs(5));
     assert_eq!(out(&o), "only one\n", "what arrived before the timeout is printed");
@@ -189,7 +245,18 @@ async fn timeout_exits_with_status_3() {
 async fn headers_and_subprotocols_from_the_command_line() {
     let server = LocalServer::start(ServerConfig::echo()).await.unwrap();
     let o = run(
-        s(&["connect", &server.url(), "-H", "X-Team: blue", "--subprotocol", "mqtt", "--send", "x", "--count", "1"]),
+        s(&[
+            "connect",
+            &server.url(),
+            "-H",
+            "X-Team: blue",
+            "--subprotocol",
+            "mqtt",
+            "--send",
+            "x",
+            "--count",
+            "1",
+        ]),
         None,
     )
     .await;
@@ -198,7 +265,9 @@ async fn headers_and_subprotocols_from_the_command_line() {
         .history()
         .into_iter()
         .find_map(|e| match e.kind {
-            wsbench_core::server::ServerEventKind::Connected { headers, subprotocol, .. } => Some((headers, subprotocol)),
+            wsbench_core::server::ServerEventKind::Connected {
+                headers, subprotocol, ..
+            } => Some((headers, subprotocol)),
             _ => None,
         })
         .unwrap();
@@ -208,12 +277,22 @@ async fn headers_and_subprotocols_from_the_command_line() {
 
 #[test]
 fn serve_prints_its_url_and_echoes() {
-    let mut child = cli().args(["serve", "--port", "0"]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut child = cli()
+        .args(["serve", "--port", "0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
     let url = line.trim().to_string();
     assert!(url.starts_with("ws://127.0.0.1:"), "{url}");
-    let o = cli().args(["connect", &url, "--send", "ping?", "--count", "1"]).output().unwrap();
+    let o = cli()
+        .args(["connect", &url, "--send", "ping?", "--count", "1"])
+        .output()
+        .unwrap();
     let _ = child.kill();
     let _ = child.wait();
     assert!(o.status.success(), "{}", err(&o));

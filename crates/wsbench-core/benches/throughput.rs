@@ -105,7 +105,9 @@ async fn flood_server(f: Flood) -> SocketAddr {
 }
 
 fn ws_config() -> WebSocketConfig {
-    WebSocketConfig::default().max_message_size(Some(64 << 20)).max_frame_size(Some(16 << 20))
+    WebSocketConfig::default()
+        .max_message_size(Some(64 << 20))
+        .max_frame_size(Some(16 << 20))
 }
 
 /// A bare tokio-tungstenite read loop. With `keep`, it keeps every payload (as a log
@@ -177,7 +179,10 @@ async fn engine(addr: SocketAddr) -> EngineRun {
     let sink = Arc::new(CountingSink::default());
     let manager = SessionManager::new(sink.clone());
     let mut c = ConnectConfig::new(format!("ws://{addr}/"));
-    c.log.max_frames = std::env::var("WSB_LOG_FRAMES").ok().and_then(|v| v.parse().ok()).unwrap_or(2_000_000);
+    c.log.max_frames = std::env::var("WSB_LOG_FRAMES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2_000_000);
     c.log.max_bytes = 512 << 20;
     let t = Instant::now();
     let id = manager.create("bench", c);
@@ -185,14 +190,23 @@ async fn engine(addr: SocketAddr) -> EngineRun {
     let mut state = s.watch_state();
     manager.connect(id).unwrap();
     loop {
-        if matches!(&*state.borrow_and_update(), ConnState::Closing { .. } | ConnState::Closed { .. } | ConnState::Failed { .. }) {
+        if matches!(
+            &*state.borrow_and_update(),
+            ConnState::Closing { .. } | ConnState::Closed { .. } | ConnState::Failed { .. }
+        ) {
             break;
         }
         state.changed().await.unwrap();
     }
     let took = t.elapsed();
     let st = s.log().stats();
-    EngineRun { took, frames: st.frames_in - 1, manager, id, sink }
+    EngineRun {
+        took,
+        frames: st.frames_in - 1,
+        manager,
+        id,
+        sink,
+    }
 }
 
 fn rate(n: u64, bytes: usize, d: Duration) -> (f64, f64) {
@@ -201,7 +215,11 @@ fn rate(n: u64, bytes: usize, d: Duration) -> (f64, f64) {
 }
 
 fn main() {
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(async {
         let runs: usize = std::env::var("BENCH_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(5);
         let floods = [

@@ -61,7 +61,10 @@ impl Default for ConnectConfig {
 
 impl ConnectConfig {
     pub fn new(url: impl Into<String>) -> Self {
-        Self { url: url.into(), ..Self::default() }
+        Self {
+            url: url.into(),
+            ..Self::default()
+        }
     }
 
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
@@ -92,7 +95,11 @@ fn yes() -> bool {
 
 impl KeyValue {
     pub fn new(name: impl Into<String>, value: impl Into<String>) -> Self {
-        Self { name: name.into(), value: value.into(), enabled: true }
+        Self {
+            name: name.into(),
+            value: value.into(),
+            enabled: true,
+        }
     }
 }
 
@@ -106,7 +113,12 @@ pub enum Auth {
     /// `Authorization: Basic base64(username:password)`
     Basic { username: String, password: String },
     /// An API key sent as a header or as a query parameter.
-    ApiKey { name: String, value: String, #[serde(default)] placement: ApiKeyPlacement },
+    ApiKey {
+        name: String,
+        value: String,
+        #[serde(default)]
+        placement: ApiKeyPlacement,
+    },
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -158,7 +170,10 @@ pub struct Timeouts {
 
 impl Default for Timeouts {
     fn default() -> Self {
-        Self { connect_ms: 10_000, handshake_ms: 10_000 }
+        Self {
+            connect_ms: 10_000,
+            handshake_ms: 10_000,
+        }
     }
 }
 
@@ -173,7 +188,10 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { max_message_size: DEFAULT_MAX_MESSAGE_SIZE, max_frame_size: DEFAULT_MAX_FRAME_SIZE }
+        Self {
+            max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
+            max_frame_size: DEFAULT_MAX_FRAME_SIZE,
+        }
     }
 }
 
@@ -186,7 +204,10 @@ pub struct LogLimits {
 
 impl Default for LogLimits {
     fn default() -> Self {
-        Self { max_frames: DEFAULT_LOG_MAX_FRAMES, max_bytes: DEFAULT_LOG_MAX_BYTES }
+        Self {
+            max_frames: DEFAULT_LOG_MAX_FRAMES,
+            max_bytes: DEFAULT_LOG_MAX_BYTES,
+        }
     }
 }
 
@@ -202,7 +223,10 @@ pub struct Keepalive {
 
 impl Default for Keepalive {
     fn default() -> Self {
-        Self { ping_interval_ms: 0, auto_pong: true }
+        Self {
+            ping_interval_ms: 0,
+            auto_pong: true,
+        }
     }
 }
 
@@ -218,7 +242,12 @@ pub struct Reconnect {
 
 impl Default for Reconnect {
     fn default() -> Self {
-        Self { enabled: false, max_attempts: 10, initial_delay_ms: 500, max_delay_ms: 30_000 }
+        Self {
+            enabled: false,
+            max_attempts: 10,
+            initial_delay_ms: 500,
+            max_delay_ms: 30_000,
+        }
     }
 }
 
@@ -227,7 +256,11 @@ impl Reconnect {
     /// so a fleet of clients does not reconnect in lockstep.
     pub fn delay_ms(&self, attempt: u32) -> u64 {
         let exp = attempt.saturating_sub(1).min(30);
-        let step = self.initial_delay_ms.saturating_mul(1u64 << exp).min(self.max_delay_ms).max(1);
+        let step = self
+            .initial_delay_ms
+            .saturating_mul(1u64 << exp)
+            .min(self.max_delay_ms)
+            .max(1);
         step / 2 + fastrand::u64(0..=step - step / 2)
     }
 }
@@ -238,12 +271,21 @@ mod tests {
 
     #[test]
     fn backoff_grows_with_jitter_and_stays_under_the_cap() {
-        let r = Reconnect { enabled: true, max_attempts: 0, initial_delay_ms: 100, max_delay_ms: 1_000 };
+        let r = Reconnect {
+            enabled: true,
+            max_attempts: 0,
+            initial_delay_ms: 100,
+            max_delay_ms: 1_000,
+        };
         for attempt in 1..40 {
             let step = (100u64 << (attempt - 1).min(30)).min(1_000);
             for _ in 0..50 {
                 let d = r.delay_ms(attempt);
-                assert!(d >= step / 2 && d <= step, "attempt {attempt}: {d} not in {}..={step}", step / 2);
+                assert!(
+                    d >= step / 2 && d <= step,
+                    "attempt {attempt}: {d} not in {}..={step}",
+                    step / 2
+                );
             }
         }
         let spread: std::collections::HashSet<u64> = (0..50).map(|_| r.delay_ms(5)).collect();
@@ -258,7 +300,11 @@ mod tests {
         assert_eq!(c.limits.max_message_size, 64 << 20);
         assert_eq!(c.limits.max_frame_size, 16 << 20);
         assert!(c.keepalive.auto_pong && !c.reconnect.enabled);
-        let json = serde_json::to_string(&ConnectConfig { auth: Auth::Bearer { token: "t".into() }, ..c }).unwrap();
+        let json = serde_json::to_string(&ConnectConfig {
+            auth: Auth::Bearer { token: "t".into() },
+            ..c
+        })
+        .unwrap();
         assert!(json.contains(r#""auth":{"type":"bearer","token":"t"}"#), "{json}");
         assert!(json.contains(r#""maxMessageSize""#), "{json}");
     }

@@ -40,7 +40,11 @@ pub enum Error {
     #[error("invalid {format} payload: {reason}")]
     InvalidPayload { format: &'static str, reason: String },
     #[error("{what} of {size} bytes exceeds the limit of {limit} bytes")]
-    MessageTooLarge { what: &'static str, size: usize, limit: usize },
+    MessageTooLarge {
+        what: &'static str,
+        size: usize,
+        limit: usize,
+    },
     #[error("could not resolve host {host:?}: {reason}")]
     Dns { host: String, reason: String },
     #[error("connection refused by {addr}")]

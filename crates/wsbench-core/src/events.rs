@@ -87,20 +87,35 @@ pub struct FramePreview {
 
 impl FramePreview {
     pub fn of(f: &Frame, max: usize) -> Self {
-        let body: &[u8] = if f.opcode == crate::frame::Opcode::Close { f.payload.get(2..).unwrap_or(&[]) } else { &f.payload };
+        let body: &[u8] = if f.opcode == crate::frame::Opcode::Close {
+            f.payload.get(2..).unwrap_or(&[])
+        } else {
+            &f.payload
+        };
         let truncated = body.len() > max;
         let cut = &body[..body.len().min(max)];
         let (preview, encoding) = match (f.opcode, std::str::from_utf8(cut)) {
-            (Opcode::Binary, _) => (base64::engine::general_purpose::STANDARD.encode(cut), PreviewEncoding::Base64),
+            (Opcode::Binary, _) => (
+                base64::engine::general_purpose::STANDARD.encode(cut),
+                PreviewEncoding::Base64,
+            ),
             (_, Ok(s)) => (s.to_owned(), PreviewEncoding::Text),
             // A cut in the middle of a UTF-8 sequence: keep the valid prefix as text.
             (_, Err(e)) if truncated && e.error_len().is_none() => (
                 String::from_utf8_lossy(&cut[..e.valid_up_to()]).into_owned(),
                 PreviewEncoding::Text,
             ),
-            (_, Err(_)) => (base64::engine::general_purpose::STANDARD.encode(cut), PreviewEncoding::Base64),
+            (_, Err(_)) => (
+                base64::engine::general_purpose::STANDARD.encode(cut),
+                PreviewEncoding::Base64,
+            ),
         };
-        FramePreview { meta: f.meta(), preview, encoding, truncated }
+        FramePreview {
+            meta: f.meta(),
+            preview,
+            encoding,
+            truncated,
+        }
     }
 }
 
@@ -190,7 +205,15 @@ impl EventBus {
     /// Notify `count` frames logged together, ending at `last_seq`. Never blocks:
     /// when the queue is full they are counted as dropped (the log still has them).
     pub fn frames(&self, session: SessionId, last_seq: u64, count: u64) {
-        if self.frames.try_send(Logged { session, last_seq, count }).is_err() {
+        if self
+            .frames
+            .try_send(Logged {
+                session,
+                last_seq,
+                count,
+            })
+            .is_err()
+        {
             self.dropped.fetch_add(count, Ordering::Relaxed);
         }
     }
@@ -279,8 +302,11 @@ impl Batcher {
                 }
             })
             .collect();
-        let batch =
-            EventBatch { states: p.states, sessions, dropped: self.dropped.swap(0, Ordering::Relaxed) };
+        let batch = EventBatch {
+            states: p.states,
+            sessions,
+            dropped: self.dropped.swap(0, Ordering::Relaxed),
+        };
         let sink = lock(&self.sink).clone();
         sink.deliver(batch);
     }

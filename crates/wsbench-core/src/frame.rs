@@ -107,9 +107,16 @@ impl Frame {
             (Opcode::Text, Some(t)) => (Some(t.to_owned()), None),
             (Opcode::Close, _) => (None, None),
             _ if self.payload.is_empty() => (None, None),
-            _ => (None, Some(base64::engine::general_purpose::STANDARD.encode(&self.payload))),
+            _ => (
+                None,
+                Some(base64::engine::general_purpose::STANDARD.encode(&self.payload)),
+            ),
         };
-        FrameRecord { meta: self.meta(), text, base64 }
+        FrameRecord {
+            meta: self.meta(),
+            text,
+            base64,
+        }
     }
 }
 
@@ -158,7 +165,10 @@ impl Clock {
         let wall = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_micros() as i64);
-        Self { started: std::time::Instant::now(), wall_start_us: wall }
+        Self {
+            started: std::time::Instant::now(),
+            wall_start_us: wall,
+        }
     }
 
     pub fn started(&self) -> std::time::Instant {
@@ -168,7 +178,15 @@ impl Clock {
     /// A frame stamped now, with sequence number 0 until the log assigns one.
     pub fn frame(&self, direction: Direction, opcode: Opcode, payload: Bytes, rtt_us: u32) -> Frame {
         let offset_us = self.started.elapsed().as_micros() as u64;
-        Frame { seq: 0, at_us: self.wall_start_us + offset_us as i64, offset_us, payload, rtt_us, direction, opcode }
+        Frame {
+            seq: 0,
+            at_us: self.wall_start_us + offset_us as i64,
+            offset_us,
+            payload,
+            rtt_us,
+            direction,
+            opcode,
+        }
     }
 }
 
@@ -204,10 +222,19 @@ mod tests {
         assert_eq!(t.text.as_deref(), Some("héllo"));
         let b = f(Opcode::Binary, &[0, 255]).to_record();
         assert_eq!((b.text, b.base64.as_deref()), (None, Some("AP8=")));
-        let c = Frame { payload: close_payload(4001, "bye"), ..f(Opcode::Close, b"") };
+        let c = Frame {
+            payload: close_payload(4001, "bye"),
+            ..f(Opcode::Close, b"")
+        };
         let r = c.to_record();
-        assert_eq!((r.meta.close_code, r.meta.close_reason.as_deref(), r.meta.len), (Some(4001), Some("bye"), 5));
+        assert_eq!(
+            (r.meta.close_code, r.meta.close_reason.as_deref(), r.meta.len),
+            (Some(4001), Some("bye"), 5)
+        );
         let json = serde_json::to_string(&r).unwrap();
-        assert!(json.contains(r#""opcode":"close""#) && json.contains(r#""closeCode":4001"#), "{json}");
+        assert!(
+            json.contains(r#""opcode":"close""#) && json.contains(r#""closeCode":4001"#),
+            "{json}"
+        );
     }
 }

@@ -46,7 +46,11 @@ const CHUNK: usize = 4096;
 
 impl FrameStore {
     fn new() -> Self {
-        Self { chunks: Default::default(), head: 0, len: 0 }
+        Self {
+            chunks: Default::default(),
+            head: 0,
+            len: 0,
+        }
     }
 
     fn len(&self) -> usize {
@@ -165,7 +169,11 @@ impl FrameFilter {
         let re = if q.text.is_empty() {
             None
         } else {
-            let pattern = if q.regex { q.text.clone() } else { regex::escape(&q.text) };
+            let pattern = if q.regex {
+                q.text.clone()
+            } else {
+                regex::escape(&q.text)
+            };
             let re = regex::bytes::RegexBuilder::new(&pattern)
                 .case_insensitive(!q.case_sensitive)
                 .size_limit(16 << 20)
@@ -173,7 +181,11 @@ impl FrameFilter {
                 .map_err(|e| Error::InvalidConfig(format!("search pattern {:?}: {e}", q.text)))?;
             Some(re)
         };
-        Ok(Self { re, directions: q.directions.clone(), opcodes: q.opcodes.clone() })
+        Ok(Self {
+            re,
+            directions: q.directions.clone(),
+            opcodes: q.opcodes.clone(),
+        })
     }
 
     pub fn matches(&self, f: &Frame) -> bool {
@@ -191,7 +203,10 @@ const SEARCH_CHUNK: usize = 32 * 1024;
 
 impl FrameLog {
     pub fn new(limits: LogLimits) -> Self {
-        let limits = LogLimits { max_frames: limits.max_frames.max(1), max_bytes: limits.max_bytes.max(1) };
+        let limits = LogLimits {
+            max_frames: limits.max_frames.max(1),
+            max_bytes: limits.max_bytes.max(1),
+        };
         Self {
             inner: Mutex::new(Inner {
                 frames: FrameStore::new(),
@@ -286,7 +301,10 @@ impl FrameLog {
     pub fn set_limits(&self, limits: LogLimits) {
         let mut g = self.lock();
         let inner = &mut *g;
-        inner.limits = LogLimits { max_frames: limits.max_frames.max(1), max_bytes: limits.max_bytes.max(1) };
+        inner.limits = LogLimits {
+            max_frames: limits.max_frames.max(1),
+            max_bytes: limits.max_bytes.max(1),
+        };
         Self::evict(inner);
     }
 
@@ -371,44 +389,91 @@ mod tests {
 
     fn frame(i: u64) -> Frame {
         let payload = Bytes::from(format!("frame {i}"));
-        Frame { seq: 0, at_us: 0, offset_us: 0, payload, rtt_us: 0, direction: Direction::In, opcode: Opcode::Text }
+        Frame {
+            seq: 0,
+            at_us: 0,
+            offset_us: 0,
+            payload,
+            rtt_us: 0,
+            direction: Direction::In,
+            opcode: Opcode::Text,
+        }
     }
 
     #[test]
     fn eviction_and_paging_across_chunk_boundaries() {
-        let log = FrameLog::new(LogLimits { max_frames: 5_000, max_bytes: usize::MAX });
+        let log = FrameLog::new(LogLimits {
+            max_frames: 5_000,
+            max_bytes: usize::MAX,
+        });
         for i in 1..=3 * CHUNK as u64 + 17 {
             let f = log.push(frame(i));
             assert_eq!(f.seq, i);
         }
         let st = log.stats();
         let total = 3 * CHUNK as u64 + 17;
-        assert_eq!((st.held_frames, st.evicted_frames, st.last_seq), (5_000, total - 5_000, total));
+        assert_eq!(
+            (st.held_frames, st.evicted_frames, st.last_seq),
+            (5_000, total - 5_000, total)
+        );
         assert_eq!(st.first_seq, total - 4_999);
-        for seq in [st.first_seq, st.first_seq + 1, 2 * CHUNK as u64, 2 * CHUNK as u64 + 1, total] {
-            assert_eq!(log.get(seq).unwrap().payload, Bytes::from(format!("frame {seq}")), "{seq}");
+        for seq in [
+            st.first_seq,
+            st.first_seq + 1,
+            2 * CHUNK as u64,
+            2 * CHUNK as u64 + 1,
+            total,
+        ] {
+            assert_eq!(
+                log.get(seq).unwrap().payload,
+                Bytes::from(format!("frame {seq}")),
+                "{seq}"
+            );
         }
         assert!(log.get(st.first_seq - 1).is_none() && log.get(total + 1).is_none());
-        assert!(log.page_before(st.first_seq - 1, 5).is_empty(), "nothing before the oldest held frame");
+        assert!(
+            log.page_before(st.first_seq - 1, 5).is_empty(),
+            "nothing before the oldest held frame"
+        );
         let back = log.page_before(st.first_seq + 2, 5);
-        assert_eq!(back.iter().map(|f| f.seq).collect::<Vec<_>>(), (st.first_seq..=st.first_seq + 2).collect::<Vec<_>>());
-        assert_eq!(log.page_before(u64::MAX, 2).last().map(|f| f.seq), Some(total), "past the end: the newest");
+        assert_eq!(
+            back.iter().map(|f| f.seq).collect::<Vec<_>>(),
+            (st.first_seq..=st.first_seq + 2).collect::<Vec<_>>()
+        );
+        assert_eq!(
+            log.page_before(u64::MAX, 2).last().map(|f| f.seq),
+            Some(total),
+            "past the end: the newest"
+        );
         let page = log.page(2 * CHUNK as u64 - 2, 5);
-        assert_eq!(page.iter().map(|f| f.seq).collect::<Vec<_>>(), (2 * CHUNK as u64 - 2..2 * CHUNK as u64 + 3).collect::<Vec<_>>());
+        assert_eq!(
+            page.iter().map(|f| f.seq).collect::<Vec<_>>(),
+            (2 * CHUNK as u64 - 2..2 * CHUNK as u64 + 3).collect::<Vec<_>>()
+        );
         let mut batch: Vec<Frame> = (0..10).map(frame).collect();
         batch.truncate(10);
         assert_eq!(log.push_many(batch), Some(total + 10));
         assert_eq!(log.stats().held_frames, 5_000);
-        log.set_limits(LogLimits { max_frames: 10, max_bytes: usize::MAX });
+        log.set_limits(LogLimits {
+            max_frames: 10,
+            max_bytes: usize::MAX,
+        });
         assert_eq!(log.page(0, 100).len(), 10);
         log.clear();
         assert_eq!(log.stats().held_frames, 0);
-        assert_eq!(log.push(frame(0)).seq, total + 11, "sequence numbers go on after a clear");
+        assert_eq!(
+            log.push(frame(0)).seq,
+            total + 11,
+            "sequence numbers go on after a clear"
+        );
     }
 
     #[test]
     fn the_byte_cap_keeps_the_newest_frame_even_if_alone_it_is_too_big() {
-        let log = FrameLog::new(LogLimits { max_frames: 100, max_bytes: 10 });
+        let log = FrameLog::new(LogLimits {
+            max_frames: 100,
+            max_bytes: 10,
+        });
         log.push(frame(1));
         log.push(frame(22_222_222));
         let st = log.stats();

@@ -22,7 +22,10 @@ pub fn parse_hex(input: &str) -> Result<Bytes> {
         }
         if c.is_whitespace() || matches!(c, ':' | '-' | ',') {
             if let Some((p, _)) = high {
-                return Err(bad(format!("odd digit at position {} (a byte needs two hex digits)", p + 1)));
+                return Err(bad(format!(
+                    "odd digit at position {} (a byte needs two hex digits)",
+                    p + 1
+                )));
             }
             i += 1;
             continue;
@@ -65,11 +68,18 @@ pub fn parse_base64(input: &str) -> Result<Bytes> {
                 format!("{n} characters cannot be base64 (a length of 4k+1 is impossible)")
             }
             base64::DecodeError::InvalidLastSymbol(at, b) => {
-                format!("last symbol {:?} at position {} has bits set past the data", b as char, at + 1)
+                format!(
+                    "last symbol {:?} at position {} has bits set past the data",
+                    b as char,
+                    at + 1
+                )
             }
             base64::DecodeError::InvalidPadding => "padding is misplaced".to_string(),
         };
-        Error::InvalidPayload { format: "base64", reason }
+        Error::InvalidPayload {
+            format: "base64",
+            reason,
+        }
     })
 }
 
@@ -87,7 +97,10 @@ pub fn validate_close(code: u16, reason: &str) -> Result<()> {
     if reason.len() > 123 {
         return Err(Error::InvalidPayload {
             format: "close",
-            reason: format!("reason is {} bytes; a close reason holds at most 123 bytes of UTF-8", reason.len()),
+            reason: format!(
+                "reason is {} bytes; a close reason holds at most 123 bytes of UTF-8",
+                reason.len()
+            ),
         });
     }
     Ok(())
@@ -99,7 +112,13 @@ mod tests {
 
     #[test]
     fn hex_accepts_common_spellings() {
-        for s in ["deadbeef", "DE AD BE EF", "0xde 0xad 0xbe 0xef", "de:ad:be:ef", "de-ad,be ef\n"] {
+        for s in [
+            "deadbeef",
+            "DE AD BE EF",
+            "0xde 0xad 0xbe 0xef",
+            "de:ad:be:ef",
+            "de-ad,be ef\n",
+        ] {
             assert_eq!(&parse_hex(s).unwrap()[..], &[0xde, 0xad, 0xbe, 0xef], "{s}");
         }
         assert!(parse_hex("").unwrap().is_empty());
@@ -110,7 +129,10 @@ mod tests {
         let e = parse_hex("de ag").unwrap_err().to_string();
         assert!(e.contains("'g' at position 5 is not a hex digit"), "{e}");
         let e = parse_hex("abc").unwrap_err().to_string();
-        assert!(e.contains("odd number of hex digits") && e.contains("position 3"), "{e}");
+        assert!(
+            e.contains("odd number of hex digits") && e.contains("position 3"),
+            "{e}"
+        );
         let e = parse_hex("a bc").unwrap_err().to_string();
         assert!(e.contains("position 1"), "{e}");
     }
@@ -135,6 +157,9 @@ mod tests {
             assert!(validate_close(bad, "").is_err(), "{bad}");
         }
         validate_close(1000, &"a".repeat(123)).unwrap();
-        assert!(validate_close(1000, &"é".repeat(62)).unwrap_err().to_string().contains("124 bytes"));
+        assert!(validate_close(1000, &"é".repeat(62))
+            .unwrap_err()
+            .to_string()
+            .contains("124 bytes"));
     }
 }

@@ -59,7 +59,10 @@ impl ServerConfig {
     }
 
     pub fn broadcast() -> Self {
-        Self { mode: ServerMode::Broadcast, ..Self::default() }
+        Self {
+            mode: ServerMode::Broadcast,
+            ..Self::default()
+        }
     }
 
     pub fn port(mut self, port: u16) -> Self {
@@ -72,9 +75,19 @@ impl ServerConfig {
 #[serde(tag = "type", rename_all = "camelCase", rename_all_fields = "camelCase")]
 pub enum ServerEventKind {
     /// A client finished the handshake: what it asked for.
-    Connected { path: String, headers: Vec<Header>, subprotocol: Option<String> },
-    Message { opcode: Opcode, len: usize },
-    Disconnected { code: Option<u16>, reason: String },
+    Connected {
+        path: String,
+        headers: Vec<Header>,
+        subprotocol: Option<String>,
+    },
+    Message {
+        opcode: Opcode,
+        len: usize,
+    },
+    Disconnected {
+        code: Option<u16>,
+        reason: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -103,7 +116,12 @@ struct Shared {
 
 impl Shared {
     fn emit(&self, client: u64, peer: &SocketAddr, kind: ServerEventKind) {
-        let ev = ServerEvent { at_us: now_us(), client, peer: peer.to_string(), kind };
+        let ev = ServerEvent {
+            at_us: now_us(),
+            client,
+            peer: peer.to_string(),
+            kind,
+        };
         {
             let mut h = self.history.lock().unwrap_or_else(|p| p.into_inner());
             if h.len() == EVENT_HISTORY {
@@ -140,7 +158,12 @@ impl LocalServer {
         let tls = cfg.tls.is_some();
         tokio::spawn(accept_loop(listener, cfg, shared.clone(), stop));
         tracing::info!(%addr, "local server listening");
-        Ok(LocalServer { addr, tls, shared, shutdown })
+        Ok(LocalServer {
+            addr,
+            tls,
+            shared,
+            shutdown,
+        })
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -162,7 +185,13 @@ impl LocalServer {
 
     /// The most recent events (connects, messages, disconnects), oldest first.
     pub fn history(&self) -> Vec<ServerEvent> {
-        self.shared.history.lock().unwrap_or_else(|p| p.into_inner()).iter().cloned().collect()
+        self.shared
+            .history
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .cloned()
+            .collect()
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<ServerEvent> {
@@ -228,7 +257,10 @@ async fn serve_client<S>(
         let headers = req
             .headers()
             .iter()
-            .map(|(n, v)| Header { name: n.to_string(), value: String::from_utf8_lossy(v.as_bytes()).into_owned() })
+            .map(|(n, v)| Header {
+                name: n.to_string(),
+                value: String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            })
             .collect();
         // Accept the first subprotocol the client offers.
         let proto = req
@@ -258,7 +290,15 @@ async fn serve_client<S>(
     };
     let id = shared.next.fetch_add(1, Ordering::Relaxed);
     let (path, headers, subprotocol) = seen.unwrap_or_default();
-    shared.emit(id, &peer, ServerEventKind::Connected { path, headers, subprotocol });
+    shared.emit(
+        id,
+        &peer,
+        ServerEventKind::Connected {
+            path,
+            headers,
+            subprotocol,
+        },
+    );
     let (tx, mut rx) = mpsc::channel::<Message>(1024);
     shared.clients.lock().unwrap_or_else(|p| p.into_inner()).insert(id, tx);
     let mut ws = ws;
@@ -299,8 +339,13 @@ async fn serve_client<S>(
                         }
                     }
                     ServerMode::Broadcast => {
-                        let all: Vec<_> =
-                            shared.clients.lock().unwrap_or_else(|p| p.into_inner()).values().cloned().collect();
+                        let all: Vec<_> = shared
+                            .clients
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .values()
+                            .cloned()
+                            .collect();
                         for c in all {
                             // A slow client misses messages rather than stalling the others.
                             let _ = c.try_send(m.clone());
@@ -310,7 +355,9 @@ async fn serve_client<S>(
             }
             Some(Ok(Message::Close(cf))) => {
                 if !stopping {
-                    end = cf.map_or((None, String::new()), |c| (Some(u16::from(c.code)), c.reason.to_string()));
+                    end = cf.map_or((None, String::new()), |c| {
+                        (Some(u16::from(c.code)), c.reason.to_string())
+                    });
                 }
                 // tungstenite queues the close reply; keep polling until the stream ends.
             }
@@ -325,5 +372,12 @@ async fn serve_client<S>(
         }
     }
     shared.clients.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
-    shared.emit(id, &peer, ServerEventKind::Disconnected { code: end.0, reason: end.1 });
+    shared.emit(
+        id,
+        &peer,
+        ServerEventKind::Disconnected {
+            code: end.0,
+            reason: end.1,
+        },
+    );
 }

@@ -47,7 +47,9 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 pub(crate) fn now_us() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_micros() as i64)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as i64)
 }
 
 impl Session {
@@ -90,7 +92,14 @@ impl Session {
     }
 
     /// Log a frame (stamped now) and notify the front end.
-    pub(crate) fn record(&self, clock: &Clock, direction: Direction, opcode: Opcode, payload: Bytes, rtt_us: u32) -> Frame {
+    pub(crate) fn record(
+        &self,
+        clock: &Clock,
+        direction: Direction,
+        opcode: Opcode,
+        payload: Bytes,
+        rtt_us: u32,
+    ) -> Frame {
         let f = self.log.push(clock.frame(direction, opcode, payload, rtt_us));
         self.bus.frames(self.id, f.seq, 1);
         f
@@ -217,7 +226,9 @@ impl SessionManager {
         let s = self.get(id)?;
         let max = lock(&s.config).limits.max_message_size;
         msg.validate(max)?;
-        let h = s.handle().ok_or_else(|| Error::NotConnected(format!("session {id} is {}", s.state().name())))?;
+        let h = s
+            .handle()
+            .ok_or_else(|| Error::NotConnected(format!("session {id} is {}", s.state().name())))?;
         h.send(msg).await
     }
 

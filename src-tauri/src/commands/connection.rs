@@ -11,14 +11,32 @@ use crate::AppState;
 #[derive(Debug, Deserialize)]
 #[serde(tag = "type", rename_all = "camelCase")]
 pub enum SendRequest {
-    Text { data: String },
+    Text {
+        data: String,
+    },
     /// Checked to be JSON, then sent as typed.
-    Json { data: String },
-    Hex { data: String },
-    Base64 { data: String },
-    Ping { #[serde(default)] data: String },
-    Pong { #[serde(default)] data: String },
-    Close { code: u16, #[serde(default)] reason: String },
+    Json {
+        data: String,
+    },
+    Hex {
+        data: String,
+    },
+    Base64 {
+        data: String,
+    },
+    Ping {
+        #[serde(default)]
+        data: String,
+    },
+    Pong {
+        #[serde(default)]
+        data: String,
+    },
+    Close {
+        code: u16,
+        #[serde(default)]
+        reason: String,
+    },
 }
 
 impl SendRequest {
@@ -51,7 +69,9 @@ pub fn connect(state: State<'_, AppState>, id: u64) -> CmdResult<()> {
 
 #[tauri::command]
 pub fn disconnect(state: State<'_, AppState>, id: u64, code: Option<u16>, reason: Option<String>) -> CmdResult<()> {
-    Ok(state.manager.disconnect(id, code.unwrap_or(1000), reason.as_deref().unwrap_or(""))?)
+    Ok(state
+        .manager
+        .disconnect(id, code.unwrap_or(1000), reason.as_deref().unwrap_or(""))?)
 }
 
 /// Send a message; resolves with its sequence number in the log.

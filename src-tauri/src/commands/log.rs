@@ -11,14 +11,27 @@ const MAX_PAGE: usize = 2_000;
 #[tauri::command]
 pub fn log_page(state: State<'_, AppState>, id: u64, from_seq: u64, limit: usize) -> CmdResult<Vec<FrameRecord>> {
     let s = state.manager.get(id)?;
-    Ok(s.log().page(from_seq, limit.min(MAX_PAGE)).iter().map(|f| f.to_record()).collect())
+    Ok(s.log()
+        .page(from_seq, limit.min(MAX_PAGE))
+        .iter()
+        .map(|f| f.to_record())
+        .collect())
 }
 
 /// Up to `limit` frames ending at `beforeSeq`, oldest first.
 #[tauri::command]
-pub fn log_page_before(state: State<'_, AppState>, id: u64, before_seq: u64, limit: usize) -> CmdResult<Vec<FrameRecord>> {
+pub fn log_page_before(
+    state: State<'_, AppState>,
+    id: u64,
+    before_seq: u64,
+    limit: usize,
+) -> CmdResult<Vec<FrameRecord>> {
     let s = state.manager.get(id)?;
-    Ok(s.log().page_before(before_seq, limit.min(MAX_PAGE)).iter().map(|f| f.to_record()).collect())
+    Ok(s.log()
+        .page_before(before_seq, limit.min(MAX_PAGE))
+        .iter()
+        .map(|f| f.to_record())
+        .collect())
 }
 
 /// One whole frame (the detail pane); `None` once evicted.

@@ -11,7 +11,11 @@ pub fn list_tabs(state: State<'_, AppState>) -> Vec<SessionSnapshot> {
 
 /// A new tab; without a config it points at the built-in echo server.
 #[tauri::command]
-pub fn create_tab(state: State<'_, AppState>, name: Option<String>, config: Option<ConnectConfig>) -> CmdResult<SessionSnapshot> {
+pub fn create_tab(
+    state: State<'_, AppState>,
+    name: Option<String>,
+    config: Option<ConnectConfig>,
+) -> CmdResult<SessionSnapshot> {
     let config = config.unwrap_or_else(|| ConnectConfig::new(state.server_url.clone()));
     let id = state.manager.create(name.unwrap_or_else(|| "New tab".into()), config);
     Ok(state.manager.get(id)?.snapshot())

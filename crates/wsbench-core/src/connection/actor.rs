@@ -43,7 +43,13 @@ pub(crate) fn spawn(
     let (tx, rx) = mpsc::channel(1024);
     let (stop_tx, stop_rx) = watch::channel(None);
     let handle = ConnectionHandle::new(tx, Arc::new(stop_tx));
-    let actor = Actor { session, config, target, rx, stop: stop_rx };
+    let actor = Actor {
+        session,
+        config,
+        target,
+        rx,
+        stop: stop_rx,
+    };
     runtime.spawn(actor.run());
     handle
 }
@@ -106,8 +112,17 @@ impl Actor {
 
     fn cancelled(&mut self) {
         let (code, reason) = self.stop_request().unwrap_or((1000, String::new()));
-        let reason = if reason.is_empty() { "cancelled before the connection opened".to_owned() } else { reason };
-        self.finish(ConnState::Closed { code, reason, clean: false, initiated_by: Initiator::Client });
+        let reason = if reason.is_empty() {
+            "cancelled before the connection opened".to_owned()
+        } else {
+            reason
+        };
+        self.finish(ConnState::Closed {
+            code,
+            reason,
+            clean: false,
+            initiated_by: Initiator::Client,
+        });
     }
 
     /// Wait before reconnect attempt `attempt`; false if the user gave up meanwhile.
@@ -120,7 +135,9 @@ impl Actor {
             delay_ms: delay,
             last_error: last_error.map(|e| e.info()),
         });
-        self.while_not_open("reconnecting", tokio::time::sleep(Duration::from_millis(delay))).await.is_some()
+        self.while_not_open("reconnecting", tokio::time::sleep(Duration::from_millis(delay)))
+            .await
+            .is_some()
     }
 
     fn may_retry(&self, attempt: u32) -> bool {
@@ -156,7 +173,9 @@ impl Actor {
                 Ok((ws, handshake)) => {
                     tap.arm();
                     attempt = 0;
-                    self.session.set_state(ConnState::Open { handshake: Box::new(handshake) });
+                    self.session.set_state(ConnState::Open {
+                        handshake: Box::new(handshake),
+                    });
                     let end = self.run_open(ws, tap, clock).await;
                     let closed = ConnState::Closed {
                         code: end.code,
@@ -183,7 +202,15 @@ impl Actor {
         // Keepalive pings queued for the writer and not yet taken by it.
         let ping_queued = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let (wtx, wrx) = mpsc::unbounded_channel::<WriteReq>();
-        let writer = tokio::spawn(writer(sink, wrx, self.session.clone(), tap, clock, pings.clone(), ping_queued.clone()));
+        let writer = tokio::spawn(writer(
+            sink,
+            wrx,
+            self.session.clone(),
+            tap,
+            clock,
+            pings.clone(),
+            ping_queued.clone(),
+        ));
         let session = self.session.clone();
 
         let ping_every = self.config.keepalive.ping_interval_ms;
@@ -201,7 +228,11 @@ impl Actor {
         let mut deadline: Option<Instant> = None;
         let mut timed_out = false;
 
-        let begin_close = |code: u16, reason: String, closing: &mut Option<Initiator>, our: &mut Option<(u16, String)>, linger: Duration| {
+        let begin_close = |code: u16,
+                           reason: String,
+                           closing: &mut Option<Initiator>,
+                           our: &mut Option<(u16, String)>,
+                           linger: Duration| {
             if our.is_some() {
                 return None;
             }
@@ -212,9 +243,14 @@ impl Actor {
             *our = Some((code, reason.clone()));
             if closing.is_none() {
                 *closing = Some(Initiator::Client);
-                session.set_state(ConnState::Closing { initiated_by: Initiator::Client });
+                session.set_state(ConnState::Closing {
+                    initiated_by: Initiator::Client,
+                });
             }
-            let _ = wtx.send(WriteReq { msg: Outgoing::Close { code, reason }, reply: None });
+            let _ = wtx.send(WriteReq {
+                msg: Outgoing::Close { code, reason },
+                reply: None,
+            });
             Some(Instant::now() + linger)
         };
 
@@ -311,7 +347,13 @@ impl Actor {
         drop(stream);
 
         if let Some((code, reason)) = failure {
-            return Ending { code, reason, clean: false, initiated_by: Initiator::Client, by_user };
+            return Ending {
+                code,
+                reason,
+                clean: false,
+                initiated_by: Initiator::Client,
+                by_user,
+            };
         }
         let initiated_by = closing.unwrap_or(Initiator::Server);
         let first = match initiated_by {
@@ -332,9 +374,19 @@ impl Actor {
                 };
                 (code, reason, false)
             }
-            _ => (1006, lost.unwrap_or_else(|| "connection closed without a close frame".into()), false),
+            _ => (
+                1006,
+                lost.unwrap_or_else(|| "connection closed without a close frame".into()),
+                false,
+            ),
         };
-        Ending { code, reason, clean, initiated_by, by_user }
+        Ending {
+            code,
+            reason,
+            clean,
+            initiated_by,
+            by_user,
+        }
     }
 }
 
@@ -409,9 +461,10 @@ enum ReadError {
 
 fn classify(e: &WsError) -> ReadError {
     match e {
-        WsError::Capacity(CapacityError::MessageTooLong { size, max_size }) => {
-            ReadError::Fail(1009, format!("message of {size} bytes exceeds the limit of {max_size} bytes"))
-        }
+        WsError::Capacity(CapacityError::MessageTooLong { size, max_size }) => ReadError::Fail(
+            1009,
+            format!("message of {size} bytes exceeds the limit of {max_size} bytes"),
+        ),
         WsError::Capacity(c) => ReadError::Fail(1009, c.to_string()),
         WsError::Utf8(_) => ReadError::Fail(1007, "text message is not valid UTF-8".into()),
         WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => {
@@ -457,10 +510,15 @@ async fn writer(
                 // The tap logs the close frame if (and when) it really goes out:
                 // tungstenite skips it silently once the close handshake has begun.
                 let before = tap.last_close_seq();
-                let close = Message::Close(Some(CloseFrame { code: CloseCode::from(code), reason: reason.into() }));
+                let close = Message::Close(Some(CloseFrame {
+                    code: CloseCode::from(code),
+                    reason: reason.into(),
+                }));
                 let result = match sink.send(close).await {
                     Ok(()) if tap.last_close_seq() != before => Ok(tap.last_close_seq()),
-                    Ok(()) => Err(Error::NotConnected("the connection was already closing; no close frame was sent".into())),
+                    Ok(()) => Err(Error::NotConnected(
+                        "the connection was already closing; no close frame was sent".into(),
+                    )),
                     Err(e) => Err(Error::Io(format!("send failed: {e}"))),
                 };
                 if let Some(reply) = reply {
@@ -479,7 +537,10 @@ async fn writer(
                 let f = session.record(&clock, Direction::Out, opcode, payload, 0);
                 match sink.flush().await {
                     Ok(()) => Ok(f.seq),
-                    Err(e) => Err(Error::Io(format!("frame {} was queued but the connection failed: {e}", f.seq))),
+                    Err(e) => Err(Error::Io(format!(
+                        "frame {} was queued but the connection failed: {e}",
+                        f.seq
+                    ))),
                 }
             }
             Err(e) => Err(Error::Io(format!("send failed: {e}"))),

@@ -14,9 +14,9 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::error::{ProtocolError, SubProtocolError};
 use tokio_tungstenite::tungstenite::handshake::client::{generate_key, Request};
 use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue, Uri};
-use tokio_tungstenite::tungstenite::error::{ProtocolError, SubProtocolError};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::WebSocketStream;
 use url::Url;
@@ -27,8 +27,13 @@ use crate::config::{ApiKeyPlacement, Auth, ConnectConfig, TlsConfig};
 use crate::error::{Error, Result};
 
 /// Headers wsbench writes itself; a user-supplied copy would corrupt the handshake.
-const MANAGED_HEADERS: [&str; 5] =
-    ["connection", "upgrade", "sec-websocket-version", "sec-websocket-key", "sec-websocket-extensions"];
+const MANAGED_HEADERS: [&str; 5] = [
+    "connection",
+    "upgrade",
+    "sec-websocket-version",
+    "sec-websocket-key",
+    "sec-websocket-extensions",
+];
 
 /// RFC 3986 unreserved characters stay as they are; everything else is %XX (UTF-8).
 const QUERY_ENCODE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
@@ -60,19 +65,32 @@ pub fn percent_encode(s: &str) -> String {
 /// Parse and check a WebSocket URL, with a hint for the usual mistakes.
 pub fn parse_url(input: &str) -> Result<Url> {
     let trimmed = input.trim();
-    let bad = |reason: String| Error::InvalidUrl { url: input.to_owned(), reason };
+    let bad = |reason: String| Error::InvalidUrl {
+        url: input.to_owned(),
+        reason,
+    };
     if trimmed.is_empty() {
         return Err(bad("the URL is empty".into()));
     }
     if !trimmed.contains("://") {
-        return Err(bad(format!("missing scheme; did you mean \"ws://{trimmed}\" (or wss:// for TLS)?")));
+        return Err(bad(format!(
+            "missing scheme; did you mean \"ws://{trimmed}\" (or wss:// for TLS)?"
+        )));
     }
     let url = Url::parse(trimmed).map_err(|e| bad(e.to_string()))?;
     match url.scheme() {
         "ws" | "wss" => {}
-        "http" => return Err(bad(format!("http:// is not a WebSocket scheme; use \"{}\"", swap_scheme(trimmed, "ws")))),
+        "http" => {
+            return Err(bad(format!(
+                "http:// is not a WebSocket scheme; use \"{}\"",
+                swap_scheme(trimmed, "ws")
+            )))
+        }
         "https" => {
-            return Err(bad(format!("https:// is not a WebSocket scheme; use \"{}\"", swap_scheme(trimmed, "wss"))))
+            return Err(bad(format!(
+                "https:// is not a WebSocket scheme; use \"{}\"",
+                swap_scheme(trimmed, "wss")
+            )))
         }
         other => return Err(bad(format!("unsupported scheme \"{other}\"; use ws:// or wss://"))),
     }
@@ -80,7 +98,9 @@ pub fn parse_url(input: &str) -> Result<Url> {
         return Err(bad("the URL has no host".into()));
     }
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(bad("credentials in the URL are not sent; use the Basic auth setting instead".into()));
+        return Err(bad(
+            "credentials in the URL are not sent; use the Basic auth setting instead".into(),
+        ));
     }
     Ok(url)
 }
@@ -131,8 +151,16 @@ pub fn prepare(config: &ConnectConfig) -> Result<Target> {
             let cred = base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"));
             extra.push(header("Authorization", &format!("Basic {cred}"))?)
         }
-        Auth::ApiKey { name, value, placement: ApiKeyPlacement::Header } => extra.push(header(name, value)?),
-        Auth::ApiKey { name, value, placement: ApiKeyPlacement::Query } => {
+        Auth::ApiKey {
+            name,
+            value,
+            placement: ApiKeyPlacement::Header,
+        } => extra.push(header(name, value)?),
+        Auth::ApiKey {
+            name,
+            value,
+            placement: ApiKeyPlacement::Query,
+        } => {
             if name.is_empty() {
                 return Err(Error::InvalidConfig("the API key has an empty parameter name".into()));
             }
@@ -143,7 +171,11 @@ pub fn prepare(config: &ConnectConfig) -> Result<Target> {
 
     if !config.subprotocols.is_empty() {
         for p in &config.subprotocols {
-            if p.is_empty() || !p.bytes().all(|b| b.is_ascii_graphic() && !b"()<>@,;:\\\"/[]?={}".contains(&b)) {
+            if p.is_empty()
+                || !p
+                    .bytes()
+                    .all(|b| b.is_ascii_graphic() && !b"()<>@,;:\\\"/[]?={}".contains(&b))
+            {
                 return Err(Error::InvalidConfig(format!("subprotocol {p:?} is not a valid token")));
             }
         }
@@ -171,7 +203,9 @@ pub fn prepare(config: &ConnectConfig) -> Result<Target> {
             host_header = h.value.clone();
             continue;
         }
-        if extra.iter().any(|(e, _): &(HeaderName, HeaderValue)| e == n && (lower == "origin" || lower == "sec-websocket-protocol" || lower == "authorization")) {
+        if extra.iter().any(|(e, _): &(HeaderName, HeaderValue)| {
+            e == n && (lower == "origin" || lower == "sec-websocket-protocol" || lower == "authorization")
+        }) {
             return Err(Error::InvalidHeader {
                 name: h.name.clone(),
                 reason: "also set by the Origin, subprotocol or auth setting; keep one".into(),
@@ -181,7 +215,11 @@ pub fn prepare(config: &ConnectConfig) -> Result<Target> {
     }
     header("Host", &host_header)?;
 
-    let tls = if url.scheme() == "wss" { Some(tls_config(&config.tls)?) } else { None };
+    let tls = if url.scheme() == "wss" {
+        Some(tls_config(&config.tls)?)
+    } else {
+        None
+    };
     let ws_config = WebSocketConfig::default()
         .max_message_size(Some(config.limits.max_message_size))
         .max_frame_size(Some(config.limits.max_frame_size));
@@ -215,7 +253,10 @@ fn native_roots() -> &'static [CertificateDer<'static>] {
 }
 
 fn read_pem_certs(path: &std::path::Path, what: &str) -> Result<Vec<CertificateDer<'static>>> {
-    let file_err = |reason: String| Error::File { path: path.display().to_string(), reason };
+    let file_err = |reason: String| Error::File {
+        path: path.display().to_string(),
+        reason,
+    };
     let bytes = std::fs::read(path).map_err(|e| file_err(e.to_string()))?;
     let certs = CertificateDer::pem_slice_iter(&bytes)
         .collect::<std::result::Result<Vec<_>, _>>()
@@ -231,7 +272,9 @@ fn tls_config(cfg: &TlsConfig) -> Result<Arc<rustls::ClientConfig>> {
         .with_safe_default_protocol_versions()
         .map_err(|e| Error::InvalidConfig(format!("TLS: {e}")))?;
     let builder = if cfg.accept_invalid_certs {
-        builder.dangerous().with_custom_certificate_verifier(Arc::new(AcceptAnyCert(provider())))
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(AcceptAnyCert(provider())))
     } else {
         let mut roots = rustls::RootCertStore::empty();
         if cfg.webpki_roots {
@@ -385,11 +428,17 @@ pub async fn dial(target: &Target, tap: Arc<TapContext>) -> Result<(Socket, Hand
     let connect = async {
         let addrs: Vec<SocketAddr> = tokio::net::lookup_host((target.host.as_str(), target.port))
             .await
-            .map_err(|e| Error::Dns { host: target.host.clone(), reason: e.to_string() })?
+            .map_err(|e| Error::Dns {
+                host: target.host.clone(),
+                reason: e.to_string(),
+            })?
             .collect();
         timings.dns_us = us(t0.elapsed());
         if addrs.is_empty() {
-            return Err(Error::Dns { host: target.host.clone(), reason: "no address found".into() });
+            return Err(Error::Dns {
+                host: target.host.clone(),
+                reason: "no address found".into(),
+            });
         }
         let t1 = Instant::now();
         let mut last = None;
@@ -415,7 +464,12 @@ pub async fn dial(target: &Target, tap: Arc<TapContext>) -> Result<(Socket, Hand
             (None, Some((e, addr))) if e.kind() == io::ErrorKind::ConnectionRefused => {
                 return Err(Error::Refused { addr: addr.to_string() })
             }
-            (None, Some((e, addr))) => return Err(Error::Connect { addr: addr.to_string(), reason: e.to_string() }),
+            (None, Some((e, addr))) => {
+                return Err(Error::Connect {
+                    addr: addr.to_string(),
+                    reason: e.to_string(),
+                })
+            }
             (None, None) => unreachable!("addrs is not empty"),
         };
         let _ = tcp.set_nodelay(true);
@@ -431,11 +485,17 @@ pub async fn dial(target: &Target, tap: Arc<TapContext>) -> Result<(Socket, Hand
                 let tls = tokio_rustls::TlsConnector::from(cfg.clone())
                     .connect(name, tcp)
                     .await
-                    .map_err(|e| Error::Tls { host: target.host.clone(), reason: tls_reason(&e) })?;
+                    .map_err(|e| Error::Tls {
+                        host: target.host.clone(),
+                        reason: tls_reason(&e),
+                    })?;
                 let (_, conn) = tls.get_ref();
                 let info = TlsInfo {
                     version: conn.protocol_version().map(|v| format!("{v:?}")).unwrap_or_default(),
-                    cipher: conn.negotiated_cipher_suite().map(|c| format!("{:?}", c.suite())).unwrap_or_default(),
+                    cipher: conn
+                        .negotiated_cipher_suite()
+                        .map(|c| format!("{:?}", c.suite()))
+                        .unwrap_or_default(),
                     alpn: conn.alpn_protocol().map(|a| String::from_utf8_lossy(a).into_owned()),
                     certificate_verification_disabled: target.insecure,
                 };
@@ -447,14 +507,16 @@ pub async fn dial(target: &Target, tap: Arc<TapContext>) -> Result<(Socket, Hand
     };
     let (stream, tls_info, addr) = tokio::time::timeout(target.connect_timeout, connect)
         .await
-        .map_err(|_| Error::Timeout { stage: "connect", ms: target.connect_timeout.as_millis() as u64 })??;
+        .map_err(|_| Error::Timeout {
+            stage: "connect",
+            ms: target.connect_timeout.as_millis() as u64,
+        })??;
 
     let key = generate_key();
-    let uri: Uri = target
-        .url
-        .as_str()
-        .parse()
-        .map_err(|e| Error::InvalidUrl { url: target.url.to_string(), reason: format!("{e}") })?;
+    let uri: Uri = target.url.as_str().parse().map_err(|e| Error::InvalidUrl {
+        url: target.url.to_string(),
+        reason: format!("{e}"),
+    })?;
     let mut builder = Request::builder()
         .method("GET")
         .uri(uri)
@@ -480,7 +542,10 @@ pub async fn dial(target: &Target, tap: Arc<TapContext>) -> Result<(Socket, Hand
         ("Sec-WebSocket-Key", key.as_str()),
     ]
     .iter()
-    .map(|(n, v)| Header { name: n.to_string(), value: v.to_string() })
+    .map(|(n, v)| Header {
+        name: n.to_string(),
+        value: v.to_string(),
+    })
     .collect();
     request_headers.extend(target.extra_headers.iter().map(|(n, v)| Header {
         name: n.to_string(),
@@ -492,18 +557,23 @@ pub async fn dial(target: &Target, tap: Arc<TapContext>) -> Result<(Socket, Hand
         tokio_tungstenite::client_async_with_config(request, WireTap::new(stream, tap.clone()), Some(target.ws_config));
     let (ws, response) = tokio::time::timeout(target.handshake_timeout, upgrade)
         .await
-        .map_err(|_| Error::Timeout { stage: "WebSocket handshake", ms: target.handshake_timeout.as_millis() as u64 })?
+        .map_err(|_| Error::Timeout {
+            stage: "WebSocket handshake",
+            ms: target.handshake_timeout.as_millis() as u64,
+        })?
         .map_err(handshake_error)?;
     timings.upgrade_us = us(t3.elapsed());
     timings.total_us = us(t0.elapsed());
     // Record what really went out (tungstenite orders and spells some headers its
     // own way); what we built is the fallback.
-    let (request_line, request_headers) =
-        parse_request(&tap.sent_request()).unwrap_or((request_line, request_headers));
+    let (request_line, request_headers) = parse_request(&tap.sent_request()).unwrap_or((request_line, request_headers));
 
     let headers = header_list(response.headers());
     let find = |name: &str| {
-        response.headers().get(name).map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        response
+            .headers()
+            .get(name)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
     };
     let status = response.status();
     Ok((
@@ -513,7 +583,11 @@ pub async fn dial(target: &Target, tap: Arc<TapContext>) -> Result<(Socket, Hand
             remote_addr: addr.to_string(),
             request_line,
             request_headers,
-            status_line: format!("HTTP/1.1 {} {}", status.as_u16(), status.canonical_reason().unwrap_or("")),
+            status_line: format!(
+                "HTTP/1.1 {} {}",
+                status.as_u16(),
+                status.canonical_reason().unwrap_or("")
+            ),
             status: status.as_u16(),
             response_headers: headers,
             subprotocol: find("sec-websocket-protocol"),
@@ -533,7 +607,10 @@ fn parse_request(bytes: &[u8]) -> Option<(String, Vec<Header>)> {
     let headers = lines
         .map(|l| {
             let (n, v) = l.split_once(':')?;
-            Some(Header { name: n.to_owned(), value: v.trim().to_owned() })
+            Some(Header {
+                name: n.to_owned(),
+                value: v.trim().to_owned(),
+            })
         })
         .collect::<Option<Vec<_>>>()?;
     Some((line, headers))
@@ -541,7 +618,10 @@ fn parse_request(bytes: &[u8]) -> Option<(String, Vec<Header>)> {
 
 fn header_list(h: &tokio_tungstenite::tungstenite::http::HeaderMap) -> Vec<Header> {
     h.iter()
-        .map(|(n, v)| Header { name: n.to_string(), value: String::from_utf8_lossy(v.as_bytes()).into_owned() })
+        .map(|(n, v)| Header {
+            name: n.to_string(),
+            value: String::from_utf8_lossy(v.as_bytes()).into_owned(),
+        })
         .collect()
 }
 
@@ -563,7 +643,8 @@ fn handshake_error(e: tokio_tungstenite::tungstenite::Error) -> Error {
         WsError::Io(e) => Error::Io(format!("during the WebSocket handshake: {e}")),
         WsError::Protocol(ProtocolError::SecWebSocketSubProtocolError(e)) => Error::Handshake(match e {
             SubProtocolError::NoSubProtocol => {
-                "the server accepted none of the offered subprotocols (its answer has no Sec-WebSocket-Protocol header)".into()
+                "the server accepted none of the offered subprotocols (its answer has no Sec-WebSocket-Protocol header)"
+                    .into()
             }
             SubProtocolError::InvalidSubProtocol => "the server chose a subprotocol that was not offered".into(),
             SubProtocolError::ServerSentSubProtocolNoneRequested => {

@@ -86,13 +86,31 @@ pub enum ConnState {
     /// Never connected in this tab.
     Idle,
     /// Attempt 1 is the first connect; later attempts are reconnects.
-    Connecting { attempt: u32 },
-    Open { handshake: Box<Handshake> },
-    Closing { initiated_by: Initiator },
-    Closed { code: u16, reason: String, clean: bool, initiated_by: Initiator },
-    Failed { error: ErrorInfo },
+    Connecting {
+        attempt: u32,
+    },
+    Open {
+        handshake: Box<Handshake>,
+    },
+    Closing {
+        initiated_by: Initiator,
+    },
+    Closed {
+        code: u16,
+        reason: String,
+        clean: bool,
+        initiated_by: Initiator,
+    },
+    Failed {
+        error: ErrorInfo,
+    },
     /// Waiting `delay_ms` before attempt `attempt` (of `max_attempts`, 0 = unlimited).
-    Reconnecting { attempt: u32, max_attempts: u32, delay_ms: u64, last_error: Option<ErrorInfo> },
+    Reconnecting {
+        attempt: u32,
+        max_attempts: u32,
+        delay_ms: u64,
+        last_error: Option<ErrorInfo>,
+    },
 }
 
 impl ConnState {
@@ -102,7 +120,10 @@ impl ConnState {
 
     /// Closed or Failed: the actor has ended.
     pub fn is_terminal(&self) -> bool {
-        matches!(self, ConnState::Closed { .. } | ConnState::Failed { .. } | ConnState::Idle)
+        matches!(
+            self,
+            ConnState::Closed { .. } | ConnState::Failed { .. } | ConnState::Idle
+        )
     }
 
     pub fn name(&self) -> &'static str {
@@ -160,16 +181,21 @@ impl Outgoing {
                 limit: 125,
             }),
             Outgoing::Close { code, reason } => crate::payload::validate_close(*code, reason),
-            m if m.len() > max_message_size => {
-                Err(Error::MessageTooLarge { what: "message", size: m.len(), limit: max_message_size })
-            }
+            m if m.len() > max_message_size => Err(Error::MessageTooLarge {
+                what: "message",
+                size: m.len(),
+                limit: max_message_size,
+            }),
             _ => Ok(()),
         }
     }
 }
 
 pub(crate) enum Command {
-    Send { msg: Outgoing, reply: oneshot::Sender<Result<u64>> },
+    Send {
+        msg: Outgoing,
+        reply: oneshot::Sender<Result<u64>>,
+    },
 }
 
 /// A request to close: code and reason.
@@ -195,7 +221,8 @@ impl ConnectionHandle {
             .send(Command::Send { msg, reply })
             .await
             .map_err(|_| Error::NotConnected("the connection has ended".into()))?;
-        rx.await.map_err(|_| Error::NotConnected("the connection ended before the message was sent".into()))?
+        rx.await
+            .map_err(|_| Error::NotConnected("the connection ended before the message was sent".into()))?
     }
 
     /// Start a clean close (or abandon a connect in progress). Returns at once.

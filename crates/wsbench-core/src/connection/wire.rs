@@ -40,7 +40,11 @@ const MAX_RECORDED_REQUEST: usize = 64 * 1024;
 
 impl TapContext {
     pub(crate) fn new(session: Arc<Session>, clock: Clock, auto_pong: bool) -> Arc<Self> {
-        Arc::new(Self { session, clock, auto_pong, armed: AtomicBool::new(false),
+        Arc::new(Self {
+            session,
+            clock,
+            auto_pong,
+            armed: AtomicBool::new(false),
             user_pongs: Mutex::default(),
             last_close_seq: Default::default(),
             request: Mutex::default(),
@@ -58,7 +62,10 @@ impl TapContext {
 
     /// Announce a user pong before handing it to tungstenite.
     pub(crate) fn expect_user_pong(&self, payload: Bytes) {
-        self.user_pongs.lock().unwrap_or_else(|p| p.into_inner()).push_back(payload);
+        self.user_pongs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push_back(payload);
     }
 
     /// The sequence number of the last close frame that went out (0 if none).
@@ -82,7 +89,9 @@ impl TapContext {
 
     fn log_written(&self, op: u8, payload: Vec<u8>) {
         let opcode = if op == OP_PONG { Opcode::Pong } else { Opcode::Close };
-        let f = self.session.record(&self.clock, Direction::Out, opcode, Bytes::from(payload), 0);
+        let f = self
+            .session
+            .record(&self.clock, Direction::Out, opcode, Bytes::from(payload), 0);
         if op == OP_CLOSE {
             self.last_close_seq.store(f.seq, Ordering::Release);
         }
@@ -169,7 +178,12 @@ impl Parser {
                 self.in_payload = false;
                 self.have = 0;
                 if let Some((op, _, payload)) = self.ctl.take() {
-                    if !on_ctl(Ctl { op, payload, start: start.take(), end: i }) {
+                    if !on_ctl(Ctl {
+                        op,
+                        payload,
+                        start: start.take(),
+                        end: i,
+                    }) {
                         return;
                     }
                 }
@@ -187,7 +201,11 @@ pub struct WireTap<S> {
 
 impl<S> WireTap<S> {
     pub(crate) fn new(inner: S, ctx: Arc<TapContext>) -> Self {
-        Self { inner, ctx, parser: Parser::default() }
+        Self {
+            inner,
+            ctx,
+            parser: Parser::default(),
+        }
     }
 }
 

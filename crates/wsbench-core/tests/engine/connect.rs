@@ -31,20 +31,39 @@ async fn text_and_binary_round_trip_through_the_local_echo_server() {
     let seq_bin = m.send(id, Outgoing::Binary(bin.clone())).await.unwrap();
     assert!(seq_bin > seq_text);
 
-    let echoed = wait_frame(&s, "echoed binary", |f| f.direction == Direction::In && f.opcode == Opcode::Binary).await;
+    let echoed = wait_frame(&s, "echoed binary", |f| {
+        f.direction == Direction::In && f.opcode == Opcode::Binary
+    })
+    .await;
     assert_eq!(echoed.payload, bin);
-    let text = wait_frame(&s, "echoed text", |f| f.direction == Direction::In && f.opcode == Opcode::Text).await;
+    let text = wait_frame(&s, "echoed text", |f| {
+        f.direction == Direction::In && f.opcode == Opcode::Text
+    })
+    .await;
     assert_eq!(text.text(), Some("héllo ✓"));
     assert_eq!(s.log().get(seq_text).unwrap().text(), Some("héllo ✓"));
 
     m.disconnect(id, 1000, "bye").unwrap();
     match wait_end(&s).await {
-        ConnState::Closed { code, reason, clean, initiated_by } => {
-            assert_eq!((code, reason.as_str(), clean, initiated_by), (1000, "bye", true, Initiator::Client));
+        ConnState::Closed {
+            code,
+            reason,
+            clean,
+            initiated_by,
+        } => {
+            assert_eq!(
+                (code, reason.as_str(), clean, initiated_by),
+                (1000, "bye", true, Initiator::Client)
+            );
         }
         other => panic!("{other:?}"),
     }
-    let closes: Vec<_> = s.log().page(0, 100).into_iter().filter(|f| f.opcode == Opcode::Close).collect();
+    let closes: Vec<_> = s
+        .log()
+        .page(0, 100)
+        .into_iter()
+        .filter(|f| f.opcode == Opcode::Close)
+        .collect();
     assert_eq!(closes.len(), 2, "our close and the server's reply are both logged");
     assert_eq!(closes[0].close_info(), Some((1000, "bye".into())));
     assert_eq!(closes[0].direction, Direction::Out);
@@ -55,7 +74,9 @@ async fn text_and_binary_round_trip_through_the_local_echo_server() {
 async fn headers_subprotocols_origin_and_auth_reach_the_server() {
     let server = LocalServer::start(ServerConfig::echo()).await.unwrap();
     let (m, _) = manager();
-    let mut c = ConnectConfig::new(server.url()).header("X-Trace", "abc 123").header("X-Off", "no");
+    let mut c = ConnectConfig::new(server.url())
+        .header("X-Trace", "abc 123")
+        .header("X-Off", "no");
     c.headers[1].enabled = false;
     c.subprotocols = vec!["chat.v2".into(), "chat.v1".into()];
     c.origin = Some("https://app.example".into());
@@ -63,14 +84,22 @@ async fn headers_subprotocols_origin_and_auth_reach_the_server() {
     let (_, s) = open(&m, c);
     let hs = wait_open(&s).await;
     assert_eq!(hs.subprotocol.as_deref(), Some("chat.v2"));
-    assert!(hs.request_headers.iter().any(|h| h.name == "authorization" && h.value == "Bearer t0k3n"));
+    assert!(hs
+        .request_headers
+        .iter()
+        .any(|h| h.name == "authorization" && h.value == "Bearer t0k3n"));
 
     let ev = server.history().into_iter().find_map(|e| match e.kind {
         ServerEventKind::Connected { headers, .. } => Some(headers),
         _ => None,
     });
     let headers = ev.expect("server saw a client");
-    let get = |n: &str| headers.iter().find(|h| h.name.eq_ignore_ascii_case(n)).map(|h| h.value.clone());
+    let get = |n: &str| {
+        headers
+            .iter()
+            .find(|h| h.name.eq_ignore_ascii_case(n))
+            .map(|h| h.value.clone())
+    };
     assert_eq!(get("x-trace").as_deref(), Some("abc 123"));
     assert_eq!(get("x-off"), None, "a disabled header is not sent");
     assert_eq!(get("origin").as_deref(), Some("https://app.example"));
@@ -80,19 +109,27 @@ async fn headers_subprotocols_origin_and_auth_reach_the_server() {
 
 #[tokio::test]
 async fn basic_auth_and_api_keys_in_header_and_query() {
-    let (addr, seen) = scripted(|mut ws| async move {
-        while let Some(Ok(_)) = ws.next().await {}
-    })
-    .await;
+    let (addr, seen) = scripted(|mut ws| async move { while let Some(Ok(_)) = ws.next().await {} }).await;
     let (m, _) = manager();
     let mut c = ConnectConfig::new(format!("ws://{addr}/a"));
-    c.auth = Auth::Basic { username: "ada".into(), password: "l0ve:lace".into() };
+    c.auth = Auth::Basic {
+        username: "ada".into(),
+        password: "l0ve:lace".into(),
+    };
     wait_open(&open(&m, c).1).await;
     let mut c = ConnectConfig::new(format!("ws://{addr}/b"));
-    c.auth = Auth::ApiKey { name: "X-Api-Key".into(), value: "k1".into(), placement: ApiKeyPlacement::Header };
+    c.auth = Auth::ApiKey {
+        name: "X-Api-Key".into(),
+        value: "k1".into(),
+        placement: ApiKeyPlacement::Header,
+    };
     wait_open(&open(&m, c).1).await;
     let mut c = ConnectConfig::new(format!("ws://{addr}/c?v=1"));
-    c.auth = Auth::ApiKey { name: "api key".into(), value: "a&b=c".into(), placement: ApiKeyPlacement::Query };
+    c.auth = Auth::ApiKey {
+        name: "api key".into(),
+        value: "a&b=c".into(),
+        placement: ApiKeyPlacement::Query,
+    };
     wait_open(&open(&m, c).1).await;
 
     let seen = seen.lock().unwrap().clone();
@@ -103,10 +140,7 @@ async fn basic_auth_and_api_keys_in_header_and_query() {
 
 #[tokio::test]
 async fn query_parameters_are_percent_encoded_and_disabled_ones_skipped() {
-    let (addr, seen) = scripted(|mut ws| async move {
-        while let Some(Ok(_)) = ws.next().await {}
-    })
-    .await;
+    let (addr, seen) = scripted(|mut ws| async move { while let Some(Ok(_)) = ws.next().await {} }).await;
     let (m, _) = manager();
     let mut c = ConnectConfig::new(format!("ws://{addr}/feed?x=1"))
         .param("q", "a b+c&d=é/?")
@@ -124,9 +158,21 @@ async fn query_parameters_are_percent_encoded_and_disabled_ones_skipped() {
 async fn bad_input_is_rejected_before_connecting_with_a_hint() {
     let (m, _) = manager();
     let cases = [
-        ("http://localhost:8080/x", ErrorKind::InvalidUrl, "use \"ws://localhost:8080/x\""),
-        ("https://example.test/", ErrorKind::InvalidUrl, "use \"wss://example.test/\""),
-        ("localhost:8080", ErrorKind::InvalidUrl, "did you mean \"ws://localhost:8080\""),
+        (
+            "http://localhost:8080/x",
+            ErrorKind::InvalidUrl,
+            "use \"ws://localhost:8080/x\"",
+        ),
+        (
+            "https://example.test/",
+            ErrorKind::InvalidUrl,
+            "use \"wss://example.test/\"",
+        ),
+        (
+            "localhost:8080",
+            ErrorKind::InvalidUrl,
+            "did you mean \"ws://localhost:8080\"",
+        ),
         ("ftp://x/", ErrorKind::InvalidUrl, "unsupported scheme"),
         ("ws://", ErrorKind::InvalidUrl, "ws://"),
         ("", ErrorKind::InvalidUrl, "empty"),
@@ -139,15 +185,31 @@ async fn bad_input_is_rejected_before_connecting_with_a_hint() {
         assert!(e.to_string().contains(hint), "{url}: {e}");
         assert_eq!(m.get(id).unwrap().state(), ConnState::Idle, "nothing started for {url}");
     }
-    let id = m.create("bad header", ConnectConfig::new("ws://127.0.0.1:1/").header("Bad Name", "x"));
+    let id = m.create(
+        "bad header",
+        ConnectConfig::new("ws://127.0.0.1:1/").header("Bad Name", "x"),
+    );
     let e = m.connect(id).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidHeader);
     assert!(e.to_string().contains("\"Bad Name\""), "{e}");
-    let id = m.create("bad value", ConnectConfig::new("ws://127.0.0.1:1/").header("X-Ok", "line\nbreak"));
+    let id = m.create(
+        "bad value",
+        ConnectConfig::new("ws://127.0.0.1:1/").header("X-Ok", "line\nbreak"),
+    );
     let e = m.connect(id).unwrap_err();
-    assert!(e.to_string().contains("\"X-Ok\"") && e.to_string().contains("line break"), "{e}");
-    let id = m.create("managed", ConnectConfig::new("ws://127.0.0.1:1/").header("Sec-WebSocket-Key", "x"));
-    assert!(m.connect(id).unwrap_err().to_string().contains("writes this handshake header itself"));
+    assert!(
+        e.to_string().contains("\"X-Ok\"") && e.to_string().contains("line break"),
+        "{e}"
+    );
+    let id = m.create(
+        "managed",
+        ConnectConfig::new("ws://127.0.0.1:1/").header("Sec-WebSocket-Key", "x"),
+    );
+    assert!(m
+        .connect(id)
+        .unwrap_err()
+        .to_string()
+        .contains("writes this handshake header itself"));
 }
 
 #[tokio::test]
@@ -158,7 +220,11 @@ async fn refused_port_fails_with_refused() {
     match wait_end(&s).await {
         ConnState::Failed { error } => {
             assert_eq!(error.kind, ErrorKind::Refused);
-            assert!(error.message.contains(&format!("127.0.0.1:{port}")), "{}", error.message);
+            assert!(
+                error.message.contains(&format!("127.0.0.1:{port}")),
+                "{}",
+                error.message
+            );
         }
         other => panic!("{other:?}"),
     }
@@ -166,7 +232,10 @@ async fn refused_port_fails_with_refused() {
 
 #[tokio::test]
 async fn rejected_upgrade_keeps_status_headers_and_body() {
-    for (status, body) in [("401 Unauthorized", "token expired, log in again"), ("404 Not Found", "no route /chat")] {
+    for (status, body) in [
+        ("401 Unauthorized", "token expired, log in again"),
+        ("404 Not Found", "no route /chat"),
+    ] {
         let addr = http_answer(status, body).await;
         let (m, _) = manager();
         let (_, s) = open(&m, ConnectConfig::new(format!("ws://{addr}/chat")));
@@ -188,15 +257,28 @@ async fn rejected_upgrade_keeps_status_headers_and_body() {
 async fn server_close_code_and_reason_are_reported() {
     let (addr, _) = scripted(|mut ws| async move {
         ws.send(Message::text("last words")).await.unwrap();
-        ws.close(Some(CloseFrame { code: CloseCode::from(4001), reason: "kicked: idle".into() })).await.unwrap();
+        ws.close(Some(CloseFrame {
+            code: CloseCode::from(4001),
+            reason: "kicked: idle".into(),
+        }))
+        .await
+        .unwrap();
         while let Some(Ok(_)) = ws.next().await {}
     })
     .await;
     let (m, _) = manager();
     let (_, s) = open(&m, ConnectConfig::new(format!("ws://{addr}/")));
     match wait_end(&s).await {
-        ConnState::Closed { code, reason, clean, initiated_by } => {
-            assert_eq!((code, reason.as_str(), clean, initiated_by), (4001, "kicked: idle", true, Initiator::Server));
+        ConnState::Closed {
+            code,
+            reason,
+            clean,
+            initiated_by,
+        } => {
+            assert_eq!(
+                (code, reason.as_str(), clean, initiated_by),
+                (4001, "kicked: idle", true, Initiator::Server)
+            );
         }
         other => panic!("{other:?}"),
     }
@@ -204,7 +286,11 @@ async fn server_close_code_and_reason_are_reported() {
     let kinds: Vec<_> = log.iter().map(|f| (f.direction, f.opcode)).collect();
     assert_eq!(
         kinds,
-        [(Direction::In, Opcode::Text), (Direction::In, Opcode::Close), (Direction::Out, Opcode::Close)],
+        [
+            (Direction::In, Opcode::Text),
+            (Direction::In, Opcode::Close),
+            (Direction::Out, Opcode::Close)
+        ],
         "the automatic close reply is logged too"
     );
     assert_eq!(log[2].close_info(), Some((4001, "kicked: idle".into())));
@@ -224,8 +310,17 @@ async fn abrupt_reset_ends_in_1006_not_a_hang() {
     wait_open(&s).await;
     m.send(id, Outgoing::Text("go".into())).await.unwrap();
     match wait_end(&s).await {
-        ConnState::Closed { code, clean, initiated_by, reason } => {
-            assert_eq!((code, clean, initiated_by), (1006, false, Initiator::Server), "{reason}");
+        ConnState::Closed {
+            code,
+            clean,
+            initiated_by,
+            reason,
+        } => {
+            assert_eq!(
+                (code, clean, initiated_by),
+                (1006, false, Initiator::Server),
+                "{reason}"
+            );
         }
         other => panic!("{other:?}"),
     }
@@ -255,13 +350,22 @@ async fn oversized_incoming_message_fails_with_1009() {
     c.limits.max_frame_size = 1000;
     let (_, s) = open(&m, c);
     match wait_end(&s).await {
-        ConnState::Closed { code, reason, initiated_by, .. } => {
+        ConnState::Closed {
+            code,
+            reason,
+            initiated_by,
+            ..
+        } => {
             assert_eq!((code, initiated_by), (1009, Initiator::Client));
             assert!(reason.contains("1000"), "{reason}");
         }
         other => panic!("{other:?}"),
     }
-    let sent_close = s.log().page(0, 10).into_iter().find(|f| f.opcode == Opcode::Close && f.direction == Direction::Out);
+    let sent_close = s
+        .log()
+        .page(0, 10)
+        .into_iter()
+        .find(|f| f.opcode == Opcode::Close && f.direction == Direction::Out);
     assert_eq!(sent_close.and_then(|f| f.close_info()).map(|c| c.0), Some(1009));
     let seen = tokio::time::timeout(Duration::from_secs(5), rx).await.unwrap().unwrap();
     assert_eq!(seen, Some(1009), "the server received our 1009 close frame");
@@ -293,10 +397,22 @@ async fn outgoing_messages_are_checked_before_sending() {
     wait_open(&s).await;
     let e = m.send(id, Outgoing::Text("x".repeat(11))).await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::MessageTooLarge);
-    assert!(e.to_string().contains("11 bytes") && e.to_string().contains("10 bytes"), "{e}");
+    assert!(
+        e.to_string().contains("11 bytes") && e.to_string().contains("10 bytes"),
+        "{e}"
+    );
     let e = m.send(id, Outgoing::Ping(Bytes::from(vec![0; 126]))).await.unwrap_err();
     assert!(e.to_string().contains("125"), "{e}");
-    let e = m.send(id, Outgoing::Close { code: 1006, reason: String::new() }).await.unwrap_err();
+    let e = m
+        .send(
+            id,
+            Outgoing::Close {
+                code: 1006,
+                reason: String::new(),
+            },
+        )
+        .await
+        .unwrap_err();
     assert!(e.to_string().contains("1006"), "{e}");
     let e = m.disconnect(id, 4000, &"r".repeat(124)).unwrap_err();
     assert!(e.to_string().contains("123 bytes"), "{e}");
@@ -312,15 +428,26 @@ async fn ping_measures_round_trip_and_keepalive_pings() {
     c.keepalive.ping_interval_ms = 50;
     let (id, s) = open(&m, c);
     wait_open(&s).await;
-    let seq = m.send(id, Outgoing::Ping(Bytes::from_static(b"are you there"))).await.unwrap();
-    let pong = wait_frame(&s, "pong", |f| f.opcode == Opcode::Pong && &f.payload[..] == b"are you there").await;
+    let seq = m
+        .send(id, Outgoing::Ping(Bytes::from_static(b"are you there")))
+        .await
+        .unwrap();
+    let pong = wait_frame(&s, "pong", |f| {
+        f.opcode == Opcode::Pong && &f.payload[..] == b"are you there"
+    })
+    .await;
     assert!(pong.seq > seq);
     assert!(pong.rtt_us > 0, "round trip recorded on the pong");
     // Keepalive: at least two automatic pings answered.
     let mut follow = s.log().follow();
     tokio::time::timeout(Duration::from_secs(5), async {
         loop {
-            let n = s.log().page(0, 1000).iter().filter(|f| f.opcode == Opcode::Pong && f.payload.len() == 8 && f.rtt_us > 0).count();
+            let n = s
+                .log()
+                .page(0, 1000)
+                .iter()
+                .filter(|f| f.opcode == Opcode::Pong && f.payload.len() == 8 && f.rtt_us > 0)
+                .count();
             if n >= 2 {
                 break;
             }
@@ -365,13 +492,23 @@ async fn pong_seen(auto_pong: bool) -> (bool, Vec<wsbench_core::Frame>) {
 async fn auto_pong_answers_pings_and_can_be_turned_off() {
     let (seen, log) = pong_seen(true).await;
     assert!(seen, "server got its pong");
-    let ping = log.iter().find(|f| f.direction == Direction::In && f.opcode == Opcode::Ping).expect("ping logged");
-    let pong = log.iter().find(|f| f.direction == Direction::Out && f.opcode == Opcode::Pong && &f.payload[..] == b"hb-1");
+    let ping = log
+        .iter()
+        .find(|f| f.direction == Direction::In && f.opcode == Opcode::Ping)
+        .expect("ping logged");
+    let pong = log
+        .iter()
+        .find(|f| f.direction == Direction::Out && f.opcode == Opcode::Pong && &f.payload[..] == b"hb-1");
     let pong = pong.unwrap_or_else(|| panic!("the automatic pong is in the log: {log:?}"));
-    assert!(pong.seq > ping.seq && pong.offset_us >= ping.offset_us, "the pong is logged after its ping: {log:?}");
+    assert!(
+        pong.seq > ping.seq && pong.offset_us >= ping.offset_us,
+        "the pong is logged after its ping: {log:?}"
+    );
     let (seen, log) = pong_seen(false).await;
     assert!(!seen, "no pong with auto-pong off");
-    assert!(log.iter().any(|f| f.direction == Direction::In && f.opcode == Opcode::Ping));
+    assert!(log
+        .iter()
+        .any(|f| f.direction == Direction::In && f.opcode == Opcode::Ping));
     assert!(!log.iter().any(|f| f.opcode == Opcode::Pong), "{log:?}");
 }
 
@@ -396,10 +533,17 @@ async fn a_manual_pong_still_goes_out_with_auto_pong_off() {
     c.keepalive.auto_pong = false;
     let (id, s) = open(&m, c);
     wait_open(&s).await;
-    m.send(id, Outgoing::Pong(Bytes::from_static(b"unsolicited"))).await.unwrap();
+    m.send(id, Outgoing::Pong(Bytes::from_static(b"unsolicited")))
+        .await
+        .unwrap();
     let got = tokio::time::timeout(Duration::from_secs(5), rx).await.unwrap().unwrap();
     assert_eq!(&got[..], b"unsolicited");
-    let pongs: Vec<_> = s.log().page(0, 10).into_iter().filter(|f| f.opcode == Opcode::Pong).collect();
+    let pongs: Vec<_> = s
+        .log()
+        .page(0, 10)
+        .into_iter()
+        .filter(|f| f.opcode == Opcode::Pong)
+        .collect();
     assert_eq!(pongs.len(), 1, "logged once, by the writer");
 }
 
@@ -416,10 +560,7 @@ async fn sending_while_not_connected_is_a_clear_error() {
 
 #[tokio::test]
 async fn headers_listed_in_the_handshake_are_the_ones_sent() {
-    let (addr, seen) = scripted(|mut ws| async move {
-        while let Some(Ok(_)) = ws.next().await {}
-    })
-    .await;
+    let (addr, seen) = scripted(|mut ws| async move { while let Some(Ok(_)) = ws.next().await {} }).await;
     let (m, _) = manager();
     let mut c = ConnectConfig::new(format!("ws://{addr}/x"));
     c.headers.push(KeyValue::new("X-One", "1"));
@@ -427,10 +568,17 @@ async fn headers_listed_in_the_handshake_are_the_ones_sent() {
     let (_, s) = open(&m, c);
     let hs = wait_open(&s).await;
     let server_saw = seen.lock().unwrap()[0].clone();
-    let recorded: Vec<(String, String)> =
-        hs.request_headers.iter().map(|h| (h.name.to_ascii_lowercase(), h.value.clone())).collect();
+    let recorded: Vec<(String, String)> = hs
+        .request_headers
+        .iter()
+        .map(|h| (h.name.to_ascii_lowercase(), h.value.clone()))
+        .collect();
     assert_eq!(recorded, server_saw.headers, "same headers, same order");
-    assert!(hs.request_line.ends_with(" HTTP/1.1") && hs.request_line.starts_with("GET /x "), "{}", hs.request_line);
+    assert!(
+        hs.request_line.ends_with(" HTTP/1.1") && hs.request_line.starts_with("GET /x "),
+        "{}",
+        hs.request_line
+    );
     assert!(hs.response_headers.iter().any(|h| h.name == "sec-websocket-accept"));
 }
 
@@ -451,7 +599,10 @@ async fn broadcast_server_sends_every_message_to_every_client_and_logs_them() {
     }
     m.send(a, Outgoing::Text("to everyone".into())).await.unwrap();
     for s in [&sa, &sb] {
-        wait_frame(s, "broadcast", |f| f.direction == Direction::In && f.text() == Some("to everyone")).await;
+        wait_frame(s, "broadcast", |f| {
+            f.direction == Direction::In && f.text() == Some("to everyone")
+        })
+        .await;
     }
     let history = server.history();
     let paths: Vec<_> = history
@@ -462,13 +613,24 @@ async fn broadcast_server_sends_every_message_to_every_client_and_logs_them() {
         })
         .collect();
     assert!(paths.contains(&"/room") && paths.contains(&"/"), "{paths:?}");
-    assert!(history.iter().any(|e| matches!(e.kind, ServerEventKind::Message { opcode: Opcode::Text, len: 11 })));
+    assert!(history.iter().any(|e| matches!(
+        e.kind,
+        ServerEventKind::Message {
+            opcode: Opcode::Text,
+            len: 11
+        }
+    )));
 }
 
 #[tokio::test]
 async fn a_peer_that_keeps_tcp_open_after_the_close_handshake_still_closed_cleanly() {
     let (addr, _) = scripted(|mut ws| async move {
-        ws.send(Message::Close(Some(CloseFrame { code: CloseCode::from(4002), reason: "later".into() }))).await.unwrap();
+        ws.send(Message::Close(Some(CloseFrame {
+            code: CloseCode::from(4002),
+            reason: "later".into(),
+        })))
+        .await
+        .unwrap();
         // Read our reply, then hold the TCP connection open.
         let _ = ws.next().await;
         tokio::time::sleep(Duration::from_secs(20)).await;
@@ -477,8 +639,16 @@ async fn a_peer_that_keeps_tcp_open_after_the_close_handshake_still_closed_clean
     let (m, _) = manager();
     let (_, s) = open(&m, ConnectConfig::new(format!("ws://{addr}/")));
     match wait_end(&s).await {
-        ConnState::Closed { code, reason, clean, initiated_by } => {
-            assert_eq!((code, reason.as_str(), clean, initiated_by), (4002, "later", true, Initiator::Server));
+        ConnState::Closed {
+            code,
+            reason,
+            clean,
+            initiated_by,
+        } => {
+            assert_eq!(
+                (code, reason.as_str(), clean, initiated_by),
+                (4002, "later", true, Initiator::Server)
+            );
         }
         other => panic!("{other:?}"),
     }
@@ -486,10 +656,7 @@ async fn a_peer_that_keeps_tcp_open_after_the_close_handshake_still_closed_clean
 
 #[tokio::test]
 async fn a_server_that_ignores_the_offered_subprotocols_is_a_clear_failure() {
-    let (addr, _) = scripted(|mut ws| async move {
-        while let Some(Ok(_)) = ws.next().await {}
-    })
-    .await;
+    let (addr, _) = scripted(|mut ws| async move { while let Some(Ok(_)) = ws.next().await {} }).await;
     let (m, _) = manager();
     let mut c = ConnectConfig::new(format!("ws://{addr}/"));
     c.subprotocols = vec!["graphql-ws".into()];
@@ -497,7 +664,11 @@ async fn a_server_that_ignores_the_offered_subprotocols_is_a_clear_failure() {
     match wait_end(&s).await {
         ConnState::Failed { error } => {
             assert_eq!(error.kind, ErrorKind::Handshake);
-            assert!(error.message.contains("accepted none of the offered subprotocols"), "{}", error.message);
+            assert!(
+                error.message.contains("accepted none of the offered subprotocols"),
+                "{}",
+                error.message
+            );
         }
         other => panic!("{other:?}"),
     }

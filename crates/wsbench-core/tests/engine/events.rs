@@ -18,14 +18,27 @@ async fn a_flood_is_coalesced_into_few_batches_with_exact_counters() {
     wait_end(&s).await;
     tokio::time::sleep(Duration::from_millis(200)).await;
     let batches = rec.0.lock().unwrap().clone();
-    let notified: u64 = batches.iter().flat_map(|b| &b.sessions).filter(|u| u.session == id).map(|u| u.new_frames).sum();
+    let notified: u64 = batches
+        .iter()
+        .flat_map(|b| &b.sessions)
+        .filter(|u| u.session == id)
+        .map(|u| u.new_frames)
+        .sum();
     let dropped: u64 = batches.iter().map(|b| b.dropped).sum();
     let stats = s.log().stats();
     assert_eq!(stats.frames_in, 50_001, "50 000 texts and the close");
     assert_eq!(notified + dropped, stats.frames_in + stats.frames_out);
     assert!(batches.len() < 2_000, "{} batches for 50k frames", batches.len());
-    let last = batches.iter().rev().flat_map(|b| &b.sessions).find(|u| u.session == id).unwrap();
-    assert_eq!(last.stats.last_seq, stats.last_seq, "the last batch carries final counters");
+    let last = batches
+        .iter()
+        .rev()
+        .flat_map(|b| &b.sessions)
+        .find(|u| u.session == id)
+        .unwrap();
+    assert_eq!(
+        last.stats.last_seq, stats.last_seq,
+        "the last batch carries final counters"
+    );
     assert!(last.previews.len() <= BatchConfig::default().previews_per_session);
 }
 
@@ -42,7 +55,11 @@ impl EventSink for SlowSink {
 async fn a_slow_consumer_loses_notifications_never_frames() {
     let addr = sends_then_closes(vec![Message::text("data"); 100_000]).await;
     let got = Arc::new(Mutex::new(Vec::new()));
-    let cfg = BatchConfig { queue: 64, max_frames: 64, ..BatchConfig::default() };
+    let cfg = BatchConfig {
+        queue: 64,
+        max_frames: 64,
+        ..BatchConfig::default()
+    };
     let m = SessionManager::with_batching(Arc::new(SlowSink(got.clone())), cfg);
     let id = m.create("slow", ConnectConfig::new(format!("ws://{addr}/")));
     m.connect(id).unwrap();
@@ -52,8 +69,17 @@ async fn a_slow_consumer_loses_notifications_never_frames() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     let dropped: u64 = got.lock().unwrap().iter().map(|b| b.dropped).sum();
     assert!(dropped > 0, "the batch reports dropped notifications");
-    let states: Vec<_> = got.lock().unwrap().iter().flat_map(|b| b.states.clone()).map(|s| s.state).collect();
-    assert!(states.iter().any(|s| matches!(s, ConnState::Closed { .. })), "state changes are never dropped: {states:?}");
+    let states: Vec<_> = got
+        .lock()
+        .unwrap()
+        .iter()
+        .flat_map(|b| b.states.clone())
+        .map(|s| s.state)
+        .collect();
+    assert!(
+        states.iter().any(|s| matches!(s, ConnState::Closed { .. })),
+        "state changes are never dropped: {states:?}"
+    );
 }
 
 #[tokio::test]
@@ -73,12 +99,26 @@ async fn previews_are_short_and_binary_is_base64() {
     let (_, s) = open(&m, ConnectConfig::new(format!("ws://{addr}/")));
     wait_end(&s).await;
     tokio::time::sleep(Duration::from_millis(100)).await;
-    let previews: Vec<_> = rec.0.lock().unwrap().iter().flat_map(|b| b.sessions.clone()).flat_map(|u| u.previews).collect();
+    let previews: Vec<_> = rec
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .flat_map(|b| b.sessions.clone())
+        .flat_map(|u| u.previews)
+        .collect();
     let text = &previews[0];
     assert_eq!(text.meta.len, 20_000);
     assert!(text.truncated && text.preview.len() <= 4096 && text.preview.chars().all(|c| c == 'é'));
     let bin = &previews[1];
-    assert_eq!((bin.encoding, bin.preview.as_str()), (PreviewEncoding::Base64, "3q2+7w=="));
+    assert_eq!(
+        (bin.encoding, bin.preview.as_str()),
+        (PreviewEncoding::Base64, "3q2+7w==")
+    );
     let json = serde_json::to_value(bin).unwrap();
-    assert_eq!((json["opcode"].as_str(), json["len"].as_u64()), (Some("binary"), Some(4)), "metadata is flattened: {json}");
+    assert_eq!(
+        (json["opcode"].as_str(), json["len"].as_u64()),
+        (Some("binary"), Some(4)),
+        "metadata is flattened: {json}"
+    );
 }

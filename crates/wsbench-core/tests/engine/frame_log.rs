@@ -20,7 +20,11 @@ async fn a_flood_past_the_log_cap_evicts_the_oldest_and_counts_exactly() {
     assert_eq!(st.evicted_frames, total - 1_000);
     assert_eq!(st.first_seq, st.evicted_frames + 1);
     let first = s.log().get(st.first_seq).unwrap();
-    assert_eq!(first.text(), Some(format!("msg-{}", st.first_seq - 1).as_str()), "the oldest went first");
+    assert_eq!(
+        first.text(),
+        Some(format!("msg-{}", st.first_seq - 1).as_str()),
+        "the oldest went first"
+    );
     assert!(s.log().get(1).is_none());
 }
 
@@ -40,7 +44,13 @@ async fn byte_cap_bounds_memory_for_large_messages() {
 #[tokio::test]
 async fn paging_and_search_over_a_live_log() {
     let mut msgs: Vec<Message> = (0..1000)
-        .map(|i| Message::text(if i % 100 == 0 { format!("ERROR code={i}") } else { format!("ok {i}") }))
+        .map(|i| {
+            Message::text(if i % 100 == 0 {
+                format!("ERROR code={i}")
+            } else {
+                format!("ok {i}")
+            })
+        })
         .collect();
     msgs.push(Message::binary(b"binary Error inside".to_vec()));
     let addr = sends_then_closes(msgs).await;
@@ -50,25 +60,66 @@ async fn paging_and_search_over_a_live_log() {
     let log = s.log();
 
     let page = log.page(101, 50);
-    assert_eq!((page.first().unwrap().seq, page.last().unwrap().seq, page.len()), (101, 150, 50));
+    assert_eq!(
+        (page.first().unwrap().seq, page.last().unwrap().seq, page.len()),
+        (101, 150, 50)
+    );
     let back = log.page_before(150, 50);
     assert_eq!(back, page);
 
-    let r = log.search(&SearchQuery { text: "error".into(), ..Default::default() }).unwrap();
+    let r = log
+        .search(&SearchQuery {
+            text: "error".into(),
+            ..Default::default()
+        })
+        .unwrap();
     assert_eq!(r.total, 11, "10 texts and the binary frame, case-insensitive");
     let r = log
-        .search(&SearchQuery { text: "error".into(), opcodes: vec![Opcode::Text], ..Default::default() })
+        .search(&SearchQuery {
+            text: "error".into(),
+            opcodes: vec![Opcode::Text],
+            ..Default::default()
+        })
         .unwrap();
     assert_eq!(r.total, 10);
     assert_eq!(r.seqs[1], 101);
-    let r = log.search(&SearchQuery { text: "ERROR".into(), case_sensitive: true, ..Default::default() }).unwrap();
+    let r = log
+        .search(&SearchQuery {
+            text: "ERROR".into(),
+            case_sensitive: true,
+            ..Default::default()
+        })
+        .unwrap();
     assert_eq!(r.total, 10);
-    let r = log.search(&SearchQuery { text: r"code=\d00$".into(), regex: true, ..Default::default() }).unwrap();
+    let r = log
+        .search(&SearchQuery {
+            text: r"code=\d00$".into(),
+            regex: true,
+            ..Default::default()
+        })
+        .unwrap();
     assert_eq!(r.total, 9);
-    let r = log.search(&SearchQuery { directions: vec![Direction::Out], ..Default::default() }).unwrap();
+    let r = log
+        .search(&SearchQuery {
+            directions: vec![Direction::Out],
+            ..Default::default()
+        })
+        .unwrap();
     assert_eq!(r.total, 1, "only the close reply went out");
-    let r = log.search(&SearchQuery { text: "ok".into(), limit: 5, ..Default::default() }).unwrap();
+    let r = log
+        .search(&SearchQuery {
+            text: "ok".into(),
+            limit: 5,
+            ..Default::default()
+        })
+        .unwrap();
     assert_eq!((r.seqs.len(), r.total), (5, 990));
-    let e = log.search(&SearchQuery { text: "(".into(), regex: true, ..Default::default() }).unwrap_err();
+    let e = log
+        .search(&SearchQuery {
+            text: "(".into(),
+            regex: true,
+            ..Default::default()
+        })
+        .unwrap_err();
     assert!(e.to_string().contains("search pattern"), "{e}");
 }

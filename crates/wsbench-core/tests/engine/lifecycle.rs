@@ -30,19 +30,38 @@ async fn reconnects_after_the_server_restarts() {
     let server = LocalServer::start(ServerConfig::echo().port(port)).await.unwrap();
     wait_for(&s, "open again", |st| st.is_open()).await;
     m.send(id, Outgoing::Text("after".into())).await.unwrap();
-    wait_frame(&s, "echo after restart", |f| f.text() == Some("after") && f.direction == wsbench_core::Direction::In).await;
-    assert!(s.log().get(1).is_some_and(|f| f.text() == Some("before")), "the log spans both connections");
+    wait_frame(&s, "echo after restart", |f| {
+        f.text() == Some("after") && f.direction == wsbench_core::Direction::In
+    })
+    .await;
+    assert!(
+        s.log().get(1).is_some_and(|f| f.text() == Some("before")),
+        "the log spans both connections"
+    );
 
     // Every attempt was visible as state, each with its number.
     tokio::time::sleep(Duration::from_millis(100)).await;
     let states = rec.states(id);
-    let attempts: Vec<u32> = states.iter().filter_map(|s| match s {
-        ConnState::Reconnecting { attempt, .. } => Some(*attempt),
-        _ => None,
-    }).collect();
+    let attempts: Vec<u32> = states
+        .iter()
+        .filter_map(|s| match s {
+            ConnState::Reconnecting { attempt, .. } => Some(*attempt),
+            _ => None,
+        })
+        .collect();
     assert!(!attempts.is_empty());
     assert!(attempts.windows(2).all(|w| w[1] == w[0] + 1), "{attempts:?}");
-    assert!(states.iter().any(|s| matches!(s, ConnState::Closed { code: 1001, initiated_by: Initiator::Server, .. })), "{states:?}");
+    assert!(
+        states.iter().any(|s| matches!(
+            s,
+            ConnState::Closed {
+                code: 1001,
+                initiated_by: Initiator::Server,
+                ..
+            }
+        )),
+        "{states:?}"
+    );
     drop(server);
 }
 
@@ -61,7 +80,11 @@ async fn reconnect_gives_up_after_max_attempts() {
         other => panic!("{other:?}"),
     }
     tokio::time::sleep(Duration::from_millis(100)).await;
-    let connecting = rec.states(id).iter().filter(|s| matches!(s, ConnState::Connecting { .. })).count();
+    let connecting = rec
+        .states(id)
+        .iter()
+        .filter(|s| matches!(s, ConnState::Connecting { .. }))
+        .count();
     assert_eq!(connecting, 4, "the first attempt and 3 reconnects");
 }
 
@@ -93,7 +116,9 @@ async fn handshake_timeout_and_cancel_while_connecting() {
     let t = Instant::now();
     m.disconnect(id, 1000, "").unwrap();
     match wait_end(&s).await {
-        ConnState::Closed { initiated_by, clean, .. } => assert_eq!((initiated_by, clean), (Initiator::Client, false)),
+        ConnState::Closed {
+            initiated_by, clean, ..
+        } => assert_eq!((initiated_by, clean), (Initiator::Client, false)),
         other => panic!("{other:?}"),
     }
     assert!(t.elapsed() < Duration::from_secs(1), "cancel is immediate");
@@ -132,18 +157,29 @@ async fn a_stalled_connection_does_not_slow_another() {
     for i in 0..200 {
         m.send(b, Outgoing::Text(format!("m{i}"))).await.unwrap();
     }
-    wait_frame(&sb, "last echo", |f| f.text() == Some("m199") && f.direction == wsbench_core::Direction::In).await;
+    wait_frame(&sb, "last echo", |f| {
+        f.text() == Some("m199") && f.direction == wsbench_core::Direction::In
+    })
+    .await;
     let took = t.elapsed();
-    assert!(took < Duration::from_secs(3), "200 round trips on B took {took:?} while A was stalled");
+    assert!(
+        took < Duration::from_secs(3),
+        "200 round trips on B took {took:?} while A was stalled"
+    );
 
     // A disconnect overtakes A's queued sends and ends the tab even though the
     // peer never reads our close frame.
     m.disconnect(a, 1000, "").unwrap();
     match wait_end(&sa).await {
-        ConnState::Closed { initiated_by, clean, .. } => assert_eq!((initiated_by, clean), (Initiator::Client, false)),
+        ConnState::Closed {
+            initiated_by, clean, ..
+        } => assert_eq!((initiated_by, clean), (Initiator::Client, false)),
         other => panic!("{other:?}"),
     }
-    tokio::time::timeout(Duration::from_secs(5), flood).await.expect("queued sends were answered").unwrap();
+    tokio::time::timeout(Duration::from_secs(5), flood)
+        .await
+        .expect("queued sends were answered")
+        .unwrap();
 }
 
 #[tokio::test]
@@ -168,7 +204,10 @@ async fn a_flooding_server_does_not_delay_another_connection() {
     for i in 0..100 {
         m.send(b, Outgoing::Text(format!("q{i}"))).await.unwrap();
     }
-    wait_frame(&sb, "echo", |f| f.text() == Some("q99") && f.direction == wsbench_core::Direction::In).await;
+    wait_frame(&sb, "echo", |f| {
+        f.text() == Some("q99") && f.direction == wsbench_core::Direction::In
+    })
+    .await;
     assert!(t.elapsed() < Duration::from_secs(3), "{:?}", t.elapsed());
     assert!(sf.log().stats().frames_in > 0);
 }
@@ -222,12 +261,26 @@ async fn a_connection_the_engine_failed_reconnects_when_asked_to() {
     let (id, _s) = open(&m, c);
     let t = Instant::now();
     while rec.states(id).iter().filter(|st| st.is_open()).count() < 2 {
-        assert!(t.elapsed() < Duration::from_secs(10), "no second open: {:?}", rec.states(id));
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "no second open: {:?}",
+            rec.states(id)
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let states = rec.states(id);
-    assert!(states.iter().any(|st| matches!(st, ConnState::Closed { code: 1009, .. })), "{states:?}");
-    assert!(states.iter().any(|st| matches!(st, ConnState::Reconnecting { attempt: 1, .. })), "{states:?}");
+    assert!(
+        states
+            .iter()
+            .any(|st| matches!(st, ConnState::Closed { code: 1009, .. })),
+        "{states:?}"
+    );
+    assert!(
+        states
+            .iter()
+            .any(|st| matches!(st, ConnState::Reconnecting { attempt: 1, .. })),
+        "{states:?}"
+    );
 }
 
 #[test]

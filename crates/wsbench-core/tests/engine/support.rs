@@ -26,7 +26,11 @@ impl wsbench_core::EventSink for Recorder {
 impl Recorder {
     pub fn states(&self, id: SessionId) -> Vec<ConnState> {
         let b = self.0.lock().unwrap();
-        b.iter().flat_map(|b| b.states.iter()).filter(|s| s.session == id).map(|s| s.state.clone()).collect()
+        b.iter()
+            .flat_map(|b| b.states.iter())
+            .filter(|s| s.session == id)
+            .map(|s| s.state.clone())
+            .collect()
     }
 }
 
@@ -62,14 +66,21 @@ pub async fn wait_for(s: &Session, what: &str, pred: impl Fn(&ConnState) -> bool
 }
 
 pub async fn wait_open(s: &Session) -> wsbench_core::Handshake {
-    match wait_for(s, "open", |st| st.is_open() || st.is_terminal() && !matches!(st, ConnState::Idle)).await {
+    match wait_for(s, "open", |st| {
+        st.is_open() || st.is_terminal() && !matches!(st, ConnState::Idle)
+    })
+    .await
+    {
         ConnState::Open { handshake } => *handshake,
         other => panic!("expected Open, got {other:?}"),
     }
 }
 
 pub async fn wait_end(s: &Session) -> ConnState {
-    wait_for(s, "closed or failed", |st| matches!(st, ConnState::Closed { .. } | ConnState::Failed { .. })).await
+    wait_for(s, "closed or failed", |st| {
+        matches!(st, ConnState::Closed { .. } | ConnState::Failed { .. })
+    })
+    .await
 }
 
 /// Wait until the log holds a frame matching `pred`.
@@ -96,7 +107,10 @@ pub struct SeenRequest {
 
 impl SeenRequest {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 }
 

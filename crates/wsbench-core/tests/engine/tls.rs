@@ -23,9 +23,15 @@ fn pki(name: &str) -> Pki {
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
     let server_key = KeyPair::generate().unwrap();
-    let server = CertificateParams::new(vec!["localhost".to_string()]).unwrap().signed_by(&server_key, &ca).unwrap();
+    let server = CertificateParams::new(vec!["localhost".to_string()])
+        .unwrap()
+        .signed_by(&server_key, &ca)
+        .unwrap();
     let client_key = KeyPair::generate().unwrap();
-    let client = CertificateParams::new(vec!["client".to_string()]).unwrap().signed_by(&client_key, &ca).unwrap();
+    let client = CertificateParams::new(vec!["client".to_string()])
+        .unwrap()
+        .signed_by(&client_key, &ca)
+        .unwrap();
     let dir = std::env::temp_dir().join(format!("wsbench-tls-{name}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     Pki {
@@ -44,7 +50,9 @@ fn provider() -> Arc<rustls::crypto::CryptoProvider> {
 }
 
 async fn tls_server(p: &Pki, require_client_cert: bool) -> LocalServer {
-    let builder = rustls::ServerConfig::builder_with_provider(provider()).with_safe_default_protocol_versions().unwrap();
+    let builder = rustls::ServerConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .unwrap();
     let builder = if require_client_cert {
         let mut roots = rustls::RootCertStore::empty();
         roots.add(p.ca_der.clone()).unwrap();
@@ -55,8 +63,15 @@ async fn tls_server(p: &Pki, require_client_cert: bool) -> LocalServer {
     } else {
         builder.with_no_client_auth()
     };
-    let cfg = builder.with_single_cert(p.server_chain.clone(), p.server_key.clone_key()).unwrap();
-    LocalServer::start(ServerConfig { tls: Some(Arc::new(cfg)), ..ServerConfig::echo() }).await.unwrap()
+    let cfg = builder
+        .with_single_cert(p.server_chain.clone(), p.server_key.clone_key())
+        .unwrap();
+    LocalServer::start(ServerConfig {
+        tls: Some(Arc::new(cfg)),
+        ..ServerConfig::echo()
+    })
+    .await
+    .unwrap()
 }
 
 fn write(p: &Pki, name: &str, text: &str) -> std::path::PathBuf {
@@ -74,7 +89,11 @@ async fn untrusted_certificate_is_a_clear_error_and_its_ca_file_fixes_it() {
     match wait_end(&s).await {
         ConnState::Failed { error } => {
             assert_eq!(error.kind, ErrorKind::Tls);
-            assert!(error.message.contains("not signed by a trusted CA"), "{}", error.message);
+            assert!(
+                error.message.contains("not signed by a trusted CA"),
+                "{}",
+                error.message
+            );
         }
         other => panic!("{other:?}"),
     }
@@ -87,7 +106,10 @@ async fn untrusted_certificate_is_a_clear_error_and_its_ca_file_fixes_it() {
     assert!(!tls.certificate_verification_disabled);
     assert!(tls.version.contains("TLS"), "{}", tls.version);
     m.send(id, Outgoing::Text("over tls".into())).await.unwrap();
-    wait_frame(&s, "echo over TLS", |f| f.text() == Some("over tls") && f.direction == wsbench_core::Direction::In).await;
+    wait_frame(&s, "echo over TLS", |f| {
+        f.text() == Some("over tls") && f.direction == wsbench_core::Direction::In
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -112,14 +134,20 @@ async fn mutual_tls_with_a_client_certificate() {
     let mut c = ConnectConfig::new(server.url());
     c.tls.ca_file = Some(ca.clone());
     let (_, s) = open(&m, c.clone());
-    assert!(matches!(wait_end(&s).await, ConnState::Failed { .. } | ConnState::Closed { .. }), "no client cert, no session");
+    assert!(
+        matches!(wait_end(&s).await, ConnState::Failed { .. } | ConnState::Closed { .. }),
+        "no client cert, no session"
+    );
 
     c.tls.client_cert_file = Some(write(&p, "client.pem", &p.client_cert_pem));
     c.tls.client_key_file = Some(write(&p, "client.key", &p.client_key_pem));
     let (id, s) = open(&m, c);
     wait_open(&s).await;
     m.send(id, Outgoing::Text("mtls".into())).await.unwrap();
-    wait_frame(&s, "echo", |f| f.opcode == Opcode::Text && f.direction == wsbench_core::Direction::In).await;
+    wait_frame(&s, "echo", |f| {
+        f.opcode == Opcode::Text && f.direction == wsbench_core::Direction::In
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -140,5 +168,9 @@ async fn unreadable_or_wrong_tls_files_are_rejected_up_front() {
     c.tls.ca_file = None;
     c.tls.client_cert_file = Some(write(&p, "c.pem", &p.client_cert_pem));
     let id = m.create("x", c);
-    assert!(m.connect(id).unwrap_err().to_string().contains("both a client certificate file and its key file"));
+    assert!(m
+        .connect(id)
+        .unwrap_err()
+        .to_string()
+        .contains("both a client certificate file and its key file"));
 }
