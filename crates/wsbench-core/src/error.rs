@@ -26,6 +26,14 @@ pub enum ErrorKind {
     Io,
     NotConnected,
     UnknownSession,
+    /// A file that is not valid JSON/YAML/HAR or not in the expected shape.
+    Parse,
+    /// The file changed on disk since it was loaded; saving would overwrite that.
+    Conflict,
+    /// A `{{name}}` with no value in the active environment.
+    UnknownVariable,
+    /// The operation was cancelled by the user.
+    Cancelled,
 }
 
 /// Engine error. `Display` is a complete sentence a user can act on.
@@ -69,9 +77,42 @@ pub enum Error {
     NotConnected(String),
     #[error("unknown session {0}")]
     UnknownSession(u64),
+    /// `line`/`column` are 1-based; 0 when the format does not say.
+    #[error("cannot read {path:?}{}: {reason}", if *.line > 0 { format!(" (line {}, column {})", .line, .column) } else { String::new() })]
+    Parse {
+        path: String,
+        line: usize,
+        column: usize,
+        reason: String,
+    },
+    #[error("{path:?} changed on disk since it was loaded; reload it or save a copy")]
+    Conflict { path: String },
+    #[error("unknown variable {{{{{name}}}}} in {place}")]
+    UnknownVariable { name: String, place: String },
+    #[error("{0} was cancelled")]
+    Cancelled(String),
 }
 
 impl Error {
+    /// A file-system error on `path`, worded for a user: a read-only folder, a full
+    /// disk and a missing file each say so plainly.
+    pub fn io(path: impl AsRef<std::path::Path>, e: &std::io::Error) -> Error {
+        use std::io::ErrorKind as K;
+        let reason = match e.kind() {
+            K::NotFound => "it does not exist".to_owned(),
+            K::PermissionDenied => "permission denied (is the folder read-only?)".to_owned(),
+            K::ReadOnlyFilesystem => "the file system is read-only".to_owned(),
+            K::StorageFull => "the disk is full".to_owned(),
+            K::QuotaExceeded => "the disk quota is exceeded".to_owned(),
+            _ if e.raw_os_error() == Some(28) => "the disk is full".to_owned(),
+            _ => e.to_string(),
+        };
+        Error::File {
+            path: path.as_ref().display().to_string(),
+            reason,
+        }
+    }
+
     pub fn kind(&self) -> ErrorKind {
         match self {
             Error::InvalidUrl { .. } => ErrorKind::InvalidUrl,
@@ -91,6 +132,10 @@ impl Error {
             Error::Io(_) => ErrorKind::Io,
             Error::NotConnected(_) => ErrorKind::NotConnected,
             Error::UnknownSession(_) => ErrorKind::UnknownSession,
+            Error::Parse { .. } => ErrorKind::Parse,
+            Error::Conflict { .. } => ErrorKind::Conflict,
+            Error::UnknownVariable { .. } => ErrorKind::UnknownVariable,
+            Error::Cancelled(_) => ErrorKind::Cancelled,
         }
     }
 

@@ -2,6 +2,7 @@
 //! `wsbench-cli`. It owns every socket (one actor task per connection), keeps a bounded
 //! log of every frame in and out, and notifies a front end in coalesced batches.
 
+pub mod collections;
 pub mod config;
 pub mod connection;
 pub mod error;
@@ -12,6 +13,7 @@ pub mod payload;
 pub mod server;
 pub mod session;
 
+pub use collections::{Environment, MessageFormat, SavedConnection, SavedMessage, Variable};
 pub use config::ConnectConfig;
 pub use connection::{ConnState, ConnectionHandle, Handshake, HttpFailure, Initiator, Outgoing};
 pub use error::{Error, ErrorInfo, ErrorKind, Result};

@@ -1,7 +1,7 @@
 use bytes::Bytes;
 use serde::Deserialize;
 use tauri::State;
-use wsbench_core::{payload, Error, Outgoing};
+use wsbench_core::{MessageFormat, Outgoing};
 
 use super::CmdResult;
 use crate::AppState;
@@ -42,18 +42,10 @@ pub enum SendRequest {
 impl SendRequest {
     pub fn into_outgoing(self) -> wsbench_core::Result<Outgoing> {
         Ok(match self {
-            SendRequest::Text { data } => Outgoing::Text(data),
-            SendRequest::Json { data } => {
-                if let Err(e) = serde_json::from_str::<serde_json::Value>(&data) {
-                    return Err(Error::InvalidPayload {
-                        format: "JSON",
-                        reason: format!("{e}"),
-                    });
-                }
-                Outgoing::Text(data)
-            }
-            SendRequest::Hex { data } => Outgoing::Binary(payload::parse_hex(&data)?),
-            SendRequest::Base64 { data } => Outgoing::Binary(payload::parse_base64(&data)?),
+            SendRequest::Text { data } => MessageFormat::Text.to_outgoing(&data)?,
+            SendRequest::Json { data } => MessageFormat::Json.to_outgoing(&data)?,
+            SendRequest::Hex { data } => MessageFormat::Hex.to_outgoing(&data)?,
+            SendRequest::Base64 { data } => MessageFormat::Base64.to_outgoing(&data)?,
             SendRequest::Ping { data } => Outgoing::Ping(Bytes::from(data)),
             SendRequest::Pong { data } => Outgoing::Pong(Bytes::from(data)),
             SendRequest::Close { code, reason } => Outgoing::Close { code, reason },
