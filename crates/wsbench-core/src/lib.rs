@@ -9,6 +9,7 @@ pub mod error;
 pub mod events;
 pub mod frame;
 pub mod frame_log;
+pub mod fs;
 pub mod payload;
 pub mod server;
 pub mod session;

@@ -1,0 +1,99 @@
+//! Writing files so that a crash, a full disk or a cancel never leaves a half-written
+//! or empty file behind: write a temp file next to the target, fsync it, rename it
+//! over the target, fsync the folder.
+
+use std::fs::{self, File};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+/// Temp files carry this marker so loaders can skip ones a crash left behind.
+pub const TEMP_MARKER: &str = ".wsbench-tmp-";
+
+/// True for a temp file left by an interrupted [`write_atomic`].
+pub fn is_temp_file(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.contains(TEMP_MARKER))
+}
+
+/// Write `path` atomically: `write` fills a buffered temp file in the same folder;
+/// only when it returns `Ok` and the data is on disk does the temp file replace
+/// `path`. On any error the temp file is removed and `path` is untouched.
+pub fn write_atomic<T>(path: &Path, write: impl FnOnce(&mut BufWriter<File>) -> Result<T>) -> Result<T> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    let tmp = dir.join(format!(".{name}{TEMP_MARKER}{:08x}", fastrand::u32(..)));
+    let file = File::options()
+        .write(true)
+        .create_new(true)
+        .open(&tmp)
+        .map_err(|e| Error::io(path, &e))?;
+    let result = (|| {
+        let mut w = BufWriter::with_capacity(256 << 10, file);
+        let value = write(&mut w)?;
+        let file = w.into_inner().map_err(|e| Error::io(path, e.error()))?;
+        file.sync_all().map_err(|e| Error::io(path, &e))?;
+        drop(file);
+        fs::rename(&tmp, path).map_err(|e| Error::io(path, &e))?;
+        Ok(value)
+    })();
+    match result {
+        Ok(v) => {
+            // Make the rename itself durable; a failure here loses nothing.
+            if let Ok(d) = File::open(&dir) {
+                let _ = d.sync_all();
+            }
+            Ok(v)
+        }
+        Err(e) => {
+            let _ = fs::remove_file(&tmp);
+            Err(e)
+        }
+    }
+}
+
+/// Write `bytes` to `path` atomically.
+pub fn write_bytes_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_atomic(path, |w| w.write_all(bytes).map_err(|e| Error::io(path, &e)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp_dir(tag: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("wsbench-fs-{tag}-{}", fastrand::u64(..)));
+        fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    #[test]
+    fn a_failed_write_leaves_the_old_file_and_no_temp() {
+        let d = temp_dir("fail");
+        let p = d.join("a.json");
+        write_bytes_atomic(&p, b"old").unwrap();
+        let r: Result<()> = write_atomic(&p, |w| {
+            w.write_all(b"half of the new").unwrap();
+            Err(Error::Io("simulated crash mid-write".into()))
+        });
+        assert!(r.is_err());
+        assert_eq!(fs::read(&p).unwrap(), b"old");
+        let names: Vec<_> = fs::read_dir(&d).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("a.json")], "no temp file left");
+        write_bytes_atomic(&p, b"new").unwrap();
+        assert_eq!(fs::read(&p).unwrap(), b"new");
+        assert!(is_temp_file(Path::new(".a.json.wsbench-tmp-0000beef")));
+        fs::remove_dir_all(d).unwrap();
+    }
+
+    #[test]
+    fn a_missing_folder_is_a_clear_error() {
+        let e = write_bytes_atomic(Path::new("/nonexistent-wsbench/x.json"), b"x").unwrap_err();
+        assert!(e.to_string().contains("does not exist"), "{e}");
+    }
+}
