@@ -10,6 +10,8 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
+use crate::collections::vars::Vars;
+use crate::collections::SavedMessage;
 use crate::config::ConnectConfig;
 use crate::connection::{actor, dial, ConnState, ConnectionHandle, Handshake, Outgoing};
 use crate::error::{Error, Result};
@@ -206,7 +208,26 @@ impl SessionManager {
     /// Start connecting with the session's config. Returns at once: bad input (URL,
     /// headers, TLS files) is an `Err` here; everything else arrives as state.
     pub fn connect(&self, id: SessionId) -> Result<()> {
+        self.connect_with(id, &Vars::default(), &[])
+    }
+
+    /// Connect with `{{variables}}` resolved from `vars`, and send `on_open` (in order)
+    /// each time the connection opens. An unknown variable or an invalid message is
+    /// an `Err` before anything is dialed.
+    pub fn connect_with(&self, id: SessionId, vars: &Vars, on_open: &[SavedMessage]) -> Result<()> {
         let s = self.get(id)?;
+        let config = vars.resolve_config(&s.config())?;
+        let max = config.limits.max_message_size;
+        let on_open = on_open
+            .iter()
+            .map(|m| {
+                let place = format!("message {:?}", m.name);
+                let body = vars.resolve(&m.body, &place)?;
+                let msg = m.format.to_outgoing(&body)?;
+                msg.validate(max)?;
+                Ok(msg)
+            })
+            .collect::<Result<Vec<_>>>()?;
         // Check, spawn and store under one lock: two quick Connects start one actor.
         let mut slot = lock(&s.handle);
         if slot.as_ref().is_some_and(|h| h.is_alive()) {
@@ -215,9 +236,8 @@ impl SessionManager {
                 s.state().name()
             )));
         }
-        let config = s.config();
         let target = dial::prepare(&config)?;
-        *slot = Some(actor::spawn(&self.runtime, s.clone(), config, target));
+        *slot = Some(actor::spawn(&self.runtime, s.clone(), config, target, on_open));
         Ok(())
     }
 

@@ -2,6 +2,8 @@
 //! (folders), and environments of variables. Everything lives in plain, pretty-printed
 //! JSON files the user owns and can commit; see `store` for the layout on disk.
 
+pub mod vars;
+
 use serde::{Deserialize, Serialize};
 
 use crate::config::ConnectConfig;

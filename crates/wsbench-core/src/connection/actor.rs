@@ -39,6 +39,7 @@ pub(crate) fn spawn(
     session: Arc<Session>,
     config: ConnectConfig,
     target: Target,
+    on_open: Vec<Outgoing>,
 ) -> ConnectionHandle {
     let (tx, rx) = mpsc::channel(1024);
     let (stop_tx, stop_rx) = watch::channel(None);
@@ -47,6 +48,7 @@ pub(crate) fn spawn(
         session,
         config,
         target,
+        on_open,
         rx,
         stop: stop_rx,
     };
@@ -58,6 +60,8 @@ struct Actor {
     session: Arc<Session>,
     config: ConnectConfig,
     target: Target,
+    /// Sent, in order, each time the connection opens (saved "send on connect" messages).
+    on_open: Vec<Outgoing>,
     rx: mpsc::Receiver<Command>,
     stop: watch::Receiver<StopRequest>,
 }
@@ -258,6 +262,13 @@ impl Actor {
         if let Some((code, reason)) = self.stop_request() {
             by_user = true;
             deadline = begin_close(code, reason, &mut closing, &mut our_close, CLOSE_TIMEOUT);
+        } else {
+            for msg in &self.on_open {
+                let _ = wtx.send(WriteReq {
+                    msg: msg.clone(),
+                    reply: None,
+                });
+            }
         }
 
         loop {

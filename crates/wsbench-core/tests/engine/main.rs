@@ -8,3 +8,4 @@ mod events;
 mod frame_log;
 mod lifecycle;
 mod tls;
+mod vars;

@@ -1,0 +1,206 @@
+//! `{{name}}` variables: resolved from the active environment in the URL, params,
+//! headers, Origin, subprotocols, auth and message bodies, just before use. The
+//! built-ins `{{$timestamp}}`, `{{$isoTimestamp}}`, `{{$uuid}}` and `{{$randomInt}}`
+//! give a fresh value at each use. An unknown name is an error that names it and
+//! where it was found, before anything is sent.
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use crate::config::{Auth, ConnectConfig};
+use crate::error::{Error, Result};
+
+use super::Variable;
+
+static PLACEHOLDER: LazyLock<Regex> = LazyLock::new(|| {
+    #[allow(clippy::unwrap_used)] // a constant pattern
+    Regex::new(r"\{\{\s*(\$?[A-Za-z_][A-Za-z0-9_.\-]*)\s*\}\}").unwrap()
+});
+
+/// Values may refer to other variables; this bounds the chain (and catches cycles).
+const MAX_DEPTH: usize = 8;
+
+/// The variables in scope: the enabled variables of the active environment.
+#[derive(Debug, Clone, Default)]
+pub struct Vars {
+    values: HashMap<String, String>,
+}
+
+impl Vars {
+    pub fn new<'a>(variables: impl IntoIterator<Item = &'a Variable>) -> Self {
+        let values = variables
+            .into_iter()
+            .filter(|v| v.enabled && !v.name.is_empty())
+            .map(|v| (v.name.clone(), v.value.clone()))
+            .collect();
+        Self { values }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    /// Replace every `{{name}}` in `s`. `place` says where `s` came from, for the error
+    /// ("header Authorization", "the URL", "message Login").
+    pub fn resolve(&self, s: &str, place: &str) -> Result<String> {
+        self.resolve_depth(s, place, 0)
+    }
+
+    fn resolve_depth(&self, s: &str, place: &str, depth: usize) -> Result<String> {
+        if !s.contains("{{") {
+            return Ok(s.to_owned());
+        }
+        let mut out = String::with_capacity(s.len());
+        let mut last = 0;
+        for cap in PLACEHOLDER.captures_iter(s) {
+            let (Some(all), Some(name)) = (cap.get(0), cap.get(1)) else {
+                continue;
+            };
+            out.push_str(&s[last..all.start()]);
+            last = all.end();
+            let name = name.as_str();
+            if let Some(v) = builtin(name) {
+                out.push_str(&v);
+                continue;
+            }
+            let Some(value) = self.values.get(name) else {
+                return Err(Error::UnknownVariable {
+                    name: name.to_owned(),
+                    place: place.to_owned(),
+                });
+            };
+            if depth >= MAX_DEPTH {
+                return Err(Error::InvalidConfig(format!(
+                    "variable {{{{{name}}}}} in {place} refers to itself (or nests more than {MAX_DEPTH} deep)"
+                )));
+            }
+            out.push_str(&self.resolve_depth(value, place, depth + 1)?);
+        }
+        out.push_str(&s[last..]);
+        Ok(out)
+    }
+
+    /// A copy of `config` with every variable resolved, ready to connect. Disabled
+    /// rows are left as they are (they are not sent).
+    pub fn resolve_config(&self, config: &ConnectConfig) -> Result<ConnectConfig> {
+        let mut c = config.clone();
+        c.url = self.resolve(&c.url, "the URL")?;
+        for p in c.params.iter_mut().filter(|p| p.enabled) {
+            let place = format!("query parameter {}", p.name);
+            p.name = self.resolve(&p.name, &place)?;
+            p.value = self.resolve(&p.value, &place)?;
+        }
+        for h in c.headers.iter_mut().filter(|h| h.enabled) {
+            let place = format!("header {}", h.name);
+            h.name = self.resolve(&h.name, &place)?;
+            h.value = self.resolve(&h.value, &place)?;
+        }
+        for s in c.subprotocols.iter_mut() {
+            *s = self.resolve(s, "the subprotocols")?;
+        }
+        if let Some(o) = c.origin.as_mut() {
+            *o = self.resolve(o, "the Origin")?;
+        }
+        match &mut c.auth {
+            Auth::None => {}
+            Auth::Bearer { token } => *token = self.resolve(token, "the bearer token")?,
+            Auth::Basic { username, password } => {
+                *username = self.resolve(username, "the basic auth username")?;
+                *password = self.resolve(password, "the basic auth password")?;
+            }
+            Auth::ApiKey { name, value, .. } => {
+                *name = self.resolve(name, "the API key name")?;
+                *value = self.resolve(value, "the API key value")?;
+            }
+        }
+        Ok(c)
+    }
+}
+
+/// Names of the `{{variables}}` used in `s`, built-ins excluded, in order of use.
+pub fn variables_in(s: &str) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for cap in PLACEHOLDER.captures_iter(s) {
+        if let Some(n) = cap.get(1).map(|m| m.as_str()) {
+            if !n.starts_with('$') && !names.iter().any(|x| x == n) {
+                names.push(n.to_owned());
+            }
+        }
+    }
+    names
+}
+
+fn builtin(name: &str) -> Option<String> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    Some(match name {
+        "$timestamp" => now.as_secs().to_string(),
+        "$isoTimestamp" => iso_timestamp(now.as_millis() as i64),
+        "$uuid" => uuid_v4(),
+        "$randomInt" => fastrand::u32(0..=1000).to_string(),
+        _ => return None,
+    })
+}
+
+/// A random (version 4) UUID.
+pub fn uuid_v4() -> String {
+    let mut b = fastrand::u128(..).to_be_bytes();
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
+}
+
+/// `2026-11-22T10:31:05.123Z` for milliseconds since the Unix epoch (UTC).
+pub fn iso_timestamp(ms: i64) -> String {
+    let (days, ms_of_day) = (ms.div_euclid(86_400_000), ms.rem_euclid(86_400_000));
+    let (y, m, d) = civil_from_days(days);
+    let s = ms_of_day / 1000;
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
+        s / 3600,
+        s / 60 % 60,
+        s % 60,
+        ms_of_day % 1000
+    )
+}
+
+/// Howard Hinnant's days-to-civil algorithm (proleptic Gregorian).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iso_timestamps_and_uuids_have_their_shape() {
+        assert_eq!(iso_timestamp(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(iso_timestamp(1_795_343_465_123), "2026-11-22T10:31:05.123Z");
+        assert_eq!(iso_timestamp(951_782_400_000), "2000-02-29T00:00:00.000Z");
+        let u = uuid_v4();
+        assert_eq!((u.len(), &u[14..15]), (36, "4"), "{u}");
+        assert!(matches!(&u[19..20], "8" | "9" | "a" | "b"), "{u}");
+        assert_ne!(uuid_v4(), uuid_v4());
+    }
+}
