@@ -1,0 +1,189 @@
+//! What the desktop app brings back on restart: the open tabs with their configs,
+//! saved messages, unsent composer text and the saved file they came from; the last
+//! workspace folder and environment; app settings. One JSON file in the app's data
+//! directory, written atomically. A corrupt file is kept aside (never lost) and the
+//! app starts with defaults.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::collections::{MessageFormat, SavedMessage};
+use crate::config::ConnectConfig;
+use crate::error::{Error, Result};
+
+pub const APP_STATE_VERSION: u32 = 1;
+/// Session history kept on disk before the oldest sessions are removed.
+pub const DEFAULT_HISTORY_MAX_BYTES: u64 = 256 << 20;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct AppStateFile {
+    pub version: u32,
+    /// The workspace folder last opened (None: the default one in the data directory).
+    pub workspace: Option<PathBuf>,
+    /// Name of the active environment in that workspace.
+    pub environment: Option<String>,
+    /// Bound on the session history folder, in bytes.
+    pub history_max_bytes: u64,
+    pub tabs: Vec<TabState>,
+    /// Index into `tabs` of the tab in front.
+    pub active: usize,
+}
+
+impl Default for AppStateFile {
+    fn default() -> Self {
+        Self {
+            version: APP_STATE_VERSION,
+            workspace: None,
+            environment: None,
+            history_max_bytes: DEFAULT_HISTORY_MAX_BYTES,
+            tabs: Vec::new(),
+            active: 0,
+        }
+    }
+}
+
+/// One open tab as it was left.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct TabState {
+    pub name: String,
+    pub config: ConnectConfig,
+    pub messages: Vec<SavedMessage>,
+    /// The saved connection this tab edits, if any.
+    pub saved: Option<SavedRef>,
+    /// Edited since it was last saved.
+    pub dirty: bool,
+    /// Unsent composer text.
+    pub draft: Draft,
+}
+
+/// Where a tab was saved: the connection's id in the workspace and the revision
+/// (hash of the file) the tab's edits are based on, for conflict detection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SavedRef {
+    pub id: String,
+    #[serde(default)]
+    pub revision: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Draft {
+    pub format: MessageFormat,
+    pub text: String,
+}
+
+/// The outcome of loading: the state to use, and a problem to show the user if the
+/// file could not be read (the unreadable file is kept next to it).
+pub struct Loaded {
+    pub state: AppStateFile,
+    pub problem: Option<Error>,
+}
+
+impl AppStateFile {
+    /// Load `path`. Missing: defaults. Unreadable or corrupt: defaults, the file is
+    /// copied to `<name>.corrupt-<unix time>.json` and the problem reported.
+    pub fn load(path: &Path) -> Loaded {
+        let bytes = match std::fs::read(path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Loaded {
+                    state: Self::default(),
+                    problem: None,
+                }
+            }
+            Err(e) => {
+                return Loaded {
+                    state: Self::default(),
+                    problem: Some(Error::io(path, &e)),
+                }
+            }
+        };
+        match serde_json::from_slice::<AppStateFile>(&bytes) {
+            Ok(mut state) => {
+                state.active = state.active.min(state.tabs.len().saturating_sub(1));
+                Loaded { state, problem: None }
+            }
+            Err(e) => {
+                let secs = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs());
+                let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("state");
+                let aside = path.with_file_name(format!("{stem}.corrupt-{secs}.json"));
+                let kept = std::fs::copy(path, &aside).is_ok();
+                let reason = if kept {
+                    format!("{e}; the file was kept as {}", aside.display())
+                } else {
+                    e.to_string()
+                };
+                Loaded {
+                    state: Self::default(),
+                    problem: Some(Error::Parse {
+                        path: path.display().to_string(),
+                        line: e.line(),
+                        column: e.column(),
+                        reason,
+                    }),
+                }
+            }
+        }
+    }
+
+    /// Write atomically (pretty JSON).
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let mut bytes = serde_json::to_vec_pretty(self).map_err(|e| Error::Io(e.to_string()))?;
+        bytes.push(b'\n');
+        crate::fs::write_bytes_atomic(path, &bytes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_and_keeps_a_corrupt_file_aside() {
+        let dir = std::env::temp_dir().join(format!("wsbench-restore-{}", fastrand::u64(..)));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("state.json");
+        assert_eq!(AppStateFile::load(&path).state, AppStateFile::default());
+        let state = AppStateFile {
+            environment: Some("local".into()),
+            tabs: vec![TabState {
+                name: "Chat".into(),
+                config: ConnectConfig::new("ws://127.0.0.1:1/{{room}}"),
+                messages: vec![SavedMessage::text("hi", "hello")],
+                saved: Some(SavedRef {
+                    id: "chat/chat.json".into(),
+                    revision: Some("abc".into()),
+                }),
+                dirty: true,
+                draft: Draft {
+                    format: MessageFormat::Json,
+                    text: "{\"unsent\":true}".into(),
+                },
+            }],
+            active: 7,
+            ..AppStateFile::default()
+        };
+        state.save(&path).unwrap();
+        let back = AppStateFile::load(&path).state;
+        assert_eq!(back.tabs, state.tabs);
+        assert_eq!(back.active, 0, "an out-of-range active tab is clamped");
+
+        std::fs::write(&path, "{\"version\":1,\n\"tabs\": [oops").unwrap();
+        let loaded = AppStateFile::load(&path);
+        assert_eq!(loaded.state, AppStateFile::default());
+        let msg = loaded.problem.unwrap().to_string();
+        assert!(msg.contains("line 2") && msg.contains("kept as"), "{msg}");
+        let kept = std::fs::read_dir(&dir)
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .any(|e| e.file_name().to_string_lossy().starts_with("state.corrupt-"));
+        assert!(kept, "the unreadable file is kept");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}
