@@ -17,7 +17,11 @@ export const api = {
   closeTab: (id) => call("close_tab", { id }),
   renameTab: (id, name) => call("rename_tab", { id, name }),
   setConfig: (id, config) => call("set_config", { id, config }),
-  connect: (id) => call("connect", { id }),
+  /** Tab extras kept across restarts: { messages, saved, dirty, draft }. */
+  uiState: () => call("ui_state"),
+  setTabMeta: (id, meta) => call("set_tab_meta", { id, meta }),
+  setActiveTab: (id) => call("set_active_tab", { id }),
+  connect: (id, onOpen = []) => call("connect", { id, onOpen }),
   disconnect: (id, code = 1000, reason = "") => call("disconnect", { id, code, reason }),
   send: (id, message) => call("send", { id, message }),
   logPage: (id, fromSeq, limit) => call("log_page", { id, fromSeq, limit }),
@@ -26,6 +30,45 @@ export const api = {
   logSearch: (id, query) => call("log_search", { id, query }),
   logClear: (id) => call("log_clear", { id }),
   localServerUrl: () => call("local_server_url"),
+
+  // Workspace: collections, saved connections, environments.
+  workspace: () => call("workspace_info"),
+  openWorkspace: (path) => call("workspace_open", { path }),
+  rescan: () => call("workspace_rescan"),
+  openSaved: (id) => call("saved_open", { id }),
+  /** { id?, collection?, connection, baseRevision?, force? } */
+  save: (request) => call("saved_save", { request }),
+  renameSaved: (id, name) => call("saved_rename", { id, name }),
+  duplicateSaved: (id) => call("saved_duplicate", { id }),
+  moveSaved: (id, collection) => call("saved_move", { id, collection }),
+  deleteSaved: (id) => call("saved_delete", { id }),
+  undoDelete: (token) => call("undo_delete", { token }),
+  createCollection: (path) => call("collection_create", { path }),
+  renameCollection: (path, name) => call("collection_rename", { path, name }),
+  deleteCollection: (path) => call("collection_delete", { path }),
+  environments: () => call("environments_list"),
+  saveEnvironment: (environment, original) => call("environment_save", { environment, original }),
+  deleteEnvironment: (name) => call("environment_delete", { name }),
+  selectEnvironment: (name) => call("environment_select", { name }),
+
+  // Import, export, history.
+  importPreview: (path) => call("import_preview", { path }),
+  importApply: (path, into) => call("import_apply", { path, into }),
+  importOpenLog: (path, index) => call("import_open_log", { path, index }),
+  importSaveConnection: (path, index, collection) => call("import_save_connection", { path, index, collection }),
+  history: () => call("history_list"),
+  openHistory: (id) => call("history_open", { id }),
+  defaultExportPath: (id, format) => call("export_default_path", { id, format }),
+  /** Resolves when done; `onProgress({ done, total })` is called along the way. */
+  exportLog(id, request, job, onProgress) {
+    const channel = new (core().Channel)();
+    channel.onmessage = onProgress;
+    return call("export_log", { id, request, job, progress: channel });
+  },
+  cancelExport: (job) => call("export_cancel", { job }),
+  pickSavePath: (suggested) => call("pick_save_path", { suggested }),
+  pickOpenPath: () => call("pick_open_path"),
+  pickFolder: () => call("pick_folder"),
 };
 
 /** A readable line for any error the API rejects with. */

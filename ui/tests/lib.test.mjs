@@ -101,3 +101,50 @@ test("applyBatch updates state, counters, unread and the preview cache", () => {
   applyBatch(model, { sessions: [{ session: 1, stats: { firstSeq: 3, lastSeq: 3 }, newFrames: 0, previews: [] }] }, 1);
   assert.deepEqual([...model.tabs.get(1).previews.keys()], [3]);
 });
+
+import { filterTree, groupHistory, moveItem } from "../js/lib/tree.js";
+
+const items = [
+  { kind: "collection", path: "chat", name: "chat", depth: 0 },
+  { kind: "connection", id: "chat/echo.json", name: "Echo", collection: "chat", depth: 1 },
+  { kind: "collection", path: "chat/rooms", name: "rooms", depth: 1 },
+  { kind: "connection", id: "chat/rooms/lobby.json", name: "Lobby", collection: "chat/rooms", depth: 2 },
+  { kind: "collection", path: "feeds", name: "feeds", depth: 0 },
+  { kind: "connection", id: "feeds/btc.json", name: "BTC ticker", collection: "feeds", depth: 1 },
+  { kind: "connection", id: "top.json", name: "Top level", collection: "", depth: 0 },
+];
+
+test("filterTree keeps matches and the collections on their path", () => {
+  const names = (list) => list.map((i) => i.name);
+  assert.deepEqual(names(filterTree(items, "lob")), ["chat", "rooms", "Lobby"]);
+  assert.deepEqual(names(filterTree(items, "TICK")), ["feeds", "BTC ticker"]);
+  assert.deepEqual(filterTree(items, "nothing"), []);
+  assert.equal(filterTree(items, "").length, items.length);
+});
+
+test("filterTree hides what a collapsed collection holds, unless filtering", () => {
+  const names = (list) => list.map((i) => i.name);
+  assert.deepEqual(names(filterTree(items, "", new Set(["chat"]))), ["chat", "feeds", "BTC ticker", "Top level"]);
+  assert.deepEqual(names(filterTree(items, "", new Set(["chat/rooms"]))), ["chat", "Echo", "rooms", "feeds", "BTC ticker", "Top level"]);
+  assert.deepEqual(names(filterTree(items, "lobby", new Set(["chat"]))), ["chat", "rooms", "Lobby"]);
+});
+
+test("groupHistory groups by name, then day, newest first", () => {
+  const at = (y, m, d, hh) => new Date(y, m - 1, d, hh).getTime() * 1000;
+  const g = groupHistory([
+    { id: "1", name: "Echo", startedAtUs: at(2026, 11, 21, 9) },
+    { id: "2", name: "Echo", startedAtUs: at(2026, 11, 22, 9) },
+    { id: "3", name: "Echo", startedAtUs: at(2026, 11, 22, 11) },
+    { id: "4", name: "BTC", startedAtUs: at(2026, 11, 22, 8) },
+  ]);
+  assert.deepEqual(g.map((x) => x.name), ["BTC", "Echo"]);
+  assert.deepEqual(g[1].days.map((d) => d.day), ["2026-11-22", "2026-11-21"]);
+  assert.deepEqual(g[1].days[0].entries.map((e) => e.id), ["3", "2"]);
+  assert.equal(g[1].days[0].time(g[1].days[0].entries[0]), "11:00:00");
+});
+
+test("moveItem reorders and clamps at the ends", () => {
+  assert.deepEqual(moveItem(["a", "b", "c"], 0, 1), ["b", "a", "c"]);
+  assert.deepEqual(moveItem(["a", "b", "c"], 2, -1), ["a", "c", "b"]);
+  assert.deepEqual(moveItem(["a", "b", "c"], 0, -1), ["a", "b", "c"]);
+});

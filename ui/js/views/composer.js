@@ -11,14 +11,43 @@ export class Composer {
     this.actions = actions;
     this.drafts = new Map(); // tab id -> { mode, text }
     this.history = new Map(); // tab id -> sent texts, newest last
+    this.editing = new Map(); // tab id -> index of the saved message being edited
     this.cursor = -1;
+  }
+
+  /** The unsent text of a tab, as kept across restarts. */
+  draftOf(id) {
+    const d = this.drafts.get(id) ?? { mode: "text", text: "" };
+    return { format: d.mode, text: d.text };
+  }
+
+  setDraft(id, draft) {
+    this.drafts.set(id, { mode: draft.format ?? "text", text: draft.text ?? "" });
+  }
+
+  editingIndex(id) {
+    return this.editing.get(id) ?? null;
+  }
+
+  /** Load a saved message to edit it; Save message then updates it in place. */
+  load(id, message, index) {
+    this.setDraft(id, { format: message.format, text: message.body });
+    this.editing.set(id, index);
+    if (this.tab?.id === id) this.render(this.tab);
+    this.focus();
   }
 
   render(tab) {
     this.tabId = tab.id;
+    this.tab = tab;
+    if (tab.readOnly) {
+      clear(this.root).append(h("p", { class: "muted read-only-note" }, "A recorded session: read-only. Its frames can be searched and exported; Save as connection from Import to reuse its messages."));
+      return;
+    }
     const draft = this.drafts.get(tab.id) ?? { mode: "text", text: "" };
     this.drafts.set(tab.id, draft);
     const root = clear(this.root);
+    const editingIdx = this.editingIndex(tab.id);
     const input = h("textarea", {
       id: "message",
       "aria-label": "Message",
@@ -55,11 +84,13 @@ export class Composer {
       draft.text = input.value;
       this.cursor = -1;
       validate();
+      this.actions.draftChanged(tab.id);
     });
     mode.addEventListener("change", () => {
       draft.mode = mode.value;
       format.hidden = draft.mode !== "json";
       validate();
+      this.actions.draftChanged(tab.id);
     });
     const send = async () => {
       if (!validate()) return;
@@ -111,6 +142,9 @@ export class Composer {
         h("button", { id: "send-ping", "aria-label": "Send ping", title: "Send ping (Ctrl+P)", onclick: () => this.actions.send(tab.id, { type: "ping", data: "" }) }, "Send ping"),
         code, reason,
         h("button", { id: "close-with-code", "aria-label": "Close with code", title: "Close the connection with this code and reason", onclick: () => this.actions.closeWith(tab.id, Number(code.value), reason.value) }, "Close"),
+        h("button", { id: "save-message", "aria-label": "Save message", title: editingIdx !== null ? "Update the saved message being edited" : "Keep this message with the connection",
+          onclick: () => { if (validate()) this.actions.saveMessage(tab.id, draft.mode, input.value); } }, editingIdx !== null ? "Update saved" : "Save message"),
+        editingIdx !== null ? h("button", { class: "icon", "aria-label": "Stop editing saved message", title: "Stop editing (new text is not saved)", onclick: () => { this.editing.delete(tab.id); this.render(tab); } }, "×") : null,
         h("button", { id: "send", class: "primary", "aria-label": "Send", title: "Send (Ctrl+Enter)", onclick: send }, "Send")),
       input,
     );

@@ -43,6 +43,13 @@ export class ConnectionView {
       if (e.key === "Enter") this.actions.toggleConnect(tab.id);
     });
     const live = isLive(tab.state);
+    if (tab.readOnly) {
+      this.stateLine = null;
+      url.readOnly = true;
+      root.append(h("div", { class: "url-row" }, url, h("button", { id: "connect", disabled: true, "aria-label": "Read-only", title: "A recorded session cannot connect" }, "Read-only")),
+        h("div", { class: "state read-only", id: "state-line" }, `Recorded session · ${tab.stats?.heldFrames ?? 0} frames · read-only`), this.handshake(tab));
+      return;
+    }
     const button = h(
       "button",
       {

@@ -19,6 +19,7 @@ export class FrameLog {
     this.filter = { direction: "", opcode: "", text: "", regex: false };
     this.matches = null; // seqs when a filter is active
     this.selected = null;
+    this.selection = new Set(); // seqs picked with Ctrl/Shift-click, for export
     this.lastRate = { t: performance.now(), frames: 0, rate: 0 };
     // A resized window changes how many rows fit (and where "bottom" is).
     window.addEventListener("resize", () => this.schedule());
@@ -30,6 +31,8 @@ export class FrameLog {
     this.matches = null;
     this.follow = true;
     this.newCount = 0;
+    this.selection = new Set();
+    this.selected = null;
     const root = clear(this.root);
     const search = h("input", { id: "search", type: "search", placeholder: "Search (engine)", "aria-label": "Search", value: this.filter.text, spellcheck: "false" });
     let timer = null;
@@ -67,7 +70,8 @@ export class FrameLog {
         h("label", { class: "check" }, h("input", { type: "checkbox", id: "search-regex", "aria-label": "Regex", checked: this.filter.regex, onchange: (e) => this.setFilter({ regex: e.target.checked }) }), "Regex"),
         h("span", { class: "spacer" }),
         this.counters,
-        h("button", { id: "clear-log", "aria-label": "Clear log", title: "Clear log (Ctrl+L)", onclick: () => this.actions.clearLog(tab.id) }, "Clear log")),
+        h("button", { id: "export-log", "aria-label": "Export log", title: "Export all frames, the filtered ones or a selection (Ctrl+E)", onclick: () => this.actions.exportDialog() }, "Export…"),
+        h("button", { id: "clear-log", "aria-label": "Clear log", title: "Clear log (Ctrl+L)", disabled: tab.readOnly, onclick: () => this.actions.clearLog(tab.id) }, "Clear log")),
       h("div", { class: "log-head", "aria-hidden": "true" }, h("span", {}, "Time"), h("span", {}, ""), h("span", {}, "Type"), h("span", {}, "Size"), h("span", {}, "Payload")),
       this.viewport,
       this.badge,
@@ -187,7 +191,7 @@ export class FrameLog {
         el.dataset.key = key;
       }
       // Selection only toggles a class: a clicked node stays the same node.
-      el.classList.toggle("selected", seq === this.selected);
+      el.classList.toggle("selected", seq === this.selected || this.selection.has(seq));
       keep.set(seq, el);
       ordered.push(el);
     }
@@ -206,7 +210,7 @@ export class FrameLog {
       class: `frame-row${r ? ` ${r.direction} ${r.opcode}` : " loading"}`,
       role: "listitem",
       "data-seq": seq,
-      onclick: () => this.select(seq),
+      onclick: (e) => this.click(seq, e),
     });
     if (!r) {
       el.append(h("span", { class: "c-time" }, `#${seq}`), h("span", { class: "c-preview" }, "…"));
@@ -253,6 +257,40 @@ export class FrameLog {
     this.counters.textContent =
       `↓ ${s.framesIn ?? 0} (${formatBytes(s.bytesIn ?? 0)}) · ↑ ${s.framesOut ?? 0} (${formatBytes(s.bytesOut ?? 0)}) · ${this.lastRate.rate}/s` +
       `${s.evictedFrames ? ` · ${s.evictedFrames} evicted` : ""}${filtered}${err}`;
+  }
+
+  /** Click selects one frame; Ctrl-click toggles it in the selection; Shift-click extends. */
+  click(seq, e) {
+    if (e.ctrlKey || e.metaKey) {
+      if (!this.selection.size && this.selected !== null) this.selection.add(this.selected);
+      if (this.selection.has(seq)) this.selection.delete(seq);
+      else this.selection.add(seq);
+    } else if (e.shiftKey && this.selected !== null) {
+      const n = this.count();
+      let a = -1;
+      let b = -1;
+      for (let k = 0; k < n && (a < 0 || b < 0); k++) {
+        const s = this.seqAt(k);
+        if (s === this.selected) a = k;
+        if (s === seq) b = k;
+      }
+      this.selection = new Set();
+      for (let k = Math.min(a, b); k <= Math.max(a, b) && k >= 0; k++) this.selection.add(this.seqAt(k));
+      this.schedule();
+      return;
+    } else {
+      this.selection = new Set();
+    }
+    this.select(seq);
+  }
+
+  /** What the export dialog offers: all, the current filter's matches, the selection. */
+  exportScope() {
+    const q = this.filterActive()
+      ? { text: this.filter.text, regex: this.filter.regex, directions: this.filter.direction ? [this.filter.direction] : [], opcodes: this.filter.opcode ? [this.filter.opcode] : [] }
+      : null;
+    const selection = this.selection.size ? [...this.selection].sort((a, b) => a - b) : this.selected !== null ? [this.selected] : [];
+    return { all: this.tab?.stats?.heldFrames ?? 0, filter: q ? (this.matchTotal ?? this.matches?.length ?? 0) : null, filterQuery: q, selection };
   }
 
   select(seq) {

@@ -28,6 +28,8 @@ export function renderTabs(root, model, actions) {
       },
       h("span", { class: `dot ${STATE_CLASS[tab.state.type] ?? "idle"}`, "aria-label": tab.state.type }),
       name,
+      tab.dirty ? h("span", { class: "dirty", "aria-label": "unsaved changes", title: "Unsaved changes (Ctrl+S saves)" }, "●") : null,
+      tab.readOnly ? h("span", { class: "ro", title: "Recorded session, read-only" }, "RO") : null,
       tab.unread > 0 ? h("span", { class: "unread", "aria-label": `${tab.unread} unread` }, tab.unread > 999 ? "999+" : tab.unread) : null,
       h("button", {
         class: "tab-close icon",
