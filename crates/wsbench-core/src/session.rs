@@ -29,7 +29,17 @@ pub struct Session {
     handshake: Mutex<Option<Box<Handshake>>>,
     handle: Mutex<Option<ConnectionHandle>>,
     bus: Arc<EventBus>,
+    /// Set while a connection is open: the first sequence number it logged.
+    open_from_seq: Mutex<Option<u64>>,
+    on_end: Arc<Mutex<Option<SessionEndHook>>>,
+    /// A recording opened from a file or from history: it never connects.
+    read_only: bool,
 }
+
+/// Called once per connection that opened, when it ends (closed, lost or failed),
+/// with the first sequence number it logged: e.g. to write it to history. Runs on
+/// the connection's task: return quickly (spawn anything slow).
+pub type SessionEndHook = Arc<dyn Fn(Arc<Session>, u64) + Send + Sync>;
 
 /// Everything a front end needs to draw a tab from scratch (after a reload).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -42,6 +52,9 @@ pub struct SessionSnapshot {
     /// The last handshake that opened, also after the connection closed.
     pub handshake: Option<Box<Handshake>>,
     pub stats: LogStats,
+    /// A recorded session (history or an imported log) that cannot connect.
+    #[serde(default)]
+    pub read_only: bool,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -90,6 +103,7 @@ impl Session {
             state: self.state(),
             handshake: self.last_handshake(),
             stats: self.log.stats(),
+            read_only: self.read_only,
         }
     }
 
@@ -115,13 +129,27 @@ impl Session {
         }
     }
 
-    pub(crate) fn set_state(&self, state: ConnState) {
+    pub(crate) fn set_state(self: &Arc<Self>, state: ConnState) {
         tracing::debug!(session = self.id, state = state.name(), "state");
         if let ConnState::Open { handshake } = &state {
             *lock(&self.handshake) = Some(handshake.clone());
+            *lock(&self.open_from_seq) = Some(self.log.stats().last_seq + 1);
         }
+        let ended = matches!(state, ConnState::Closed { .. } | ConnState::Failed { .. });
         self.state.send_replace(state.clone());
         self.bus.state(self.id, state);
+        if ended {
+            let from = lock(&self.open_from_seq).take();
+            let hook = lock(&self.on_end).clone();
+            if let (Some(from), Some(hook)) = (from, hook) {
+                hook(self.clone(), from);
+            }
+        }
+    }
+
+    /// True for a recording (history, an imported log): it has a log but never connects.
+    pub fn is_read_only(&self) -> bool {
+        self.read_only
     }
 
     fn handle(&self) -> Option<ConnectionHandle> {
@@ -135,6 +163,7 @@ pub struct SessionManager {
     sessions: Mutex<BTreeMap<SessionId, Arc<Session>>>,
     next_id: AtomicU64,
     bus: Arc<EventBus>,
+    on_end: Arc<Mutex<Option<SessionEndHook>>>,
     /// The runtime connection actors run on, captured at construction, so every
     /// method works from any thread (a GUI thread included).
     runtime: tokio::runtime::Handle,
@@ -152,6 +181,7 @@ impl SessionManager {
             sessions: Mutex::default(),
             next_id: AtomicU64::new(1),
             bus: Arc::new(EventBus::new(sink, cfg)),
+            on_end: Arc::default(),
             runtime: tokio::runtime::Handle::current(),
         }
     }
@@ -161,19 +191,50 @@ impl SessionManager {
         self.bus.set_sink(sink);
     }
 
+    /// Called when a connection that opened ends; see [`SessionEndHook`].
+    pub fn set_on_session_end(&self, hook: SessionEndHook) {
+        *lock(&self.on_end) = Some(hook);
+    }
+
     pub fn create(&self, name: impl Into<String>, config: ConnectConfig) -> SessionId {
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let log = Arc::new(FrameLog::new(config.log));
+        self.insert(name.into(), config, log, None, false)
+    }
+
+    /// A read-only tab over a recorded log (from history or an imported file), with
+    /// the handshake it was recorded with. Connecting it is refused.
+    pub fn create_read_only(
+        &self,
+        name: impl Into<String>,
+        config: ConnectConfig,
+        log: FrameLog,
+        handshake: Option<Handshake>,
+    ) -> SessionId {
+        self.insert(name.into(), config, Arc::new(log), handshake.map(Box::new), true)
+    }
+
+    fn insert(
+        &self,
+        name: String,
+        config: ConnectConfig,
+        log: Arc<FrameLog>,
+        handshake: Option<Box<Handshake>>,
+        read_only: bool,
+    ) -> SessionId {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         self.bus.register(id, log.clone());
         let session = Arc::new(Session {
             id,
-            name: Mutex::new(name.into()),
+            name: Mutex::new(name),
             config: Mutex::new(config),
             log,
             state: watch::channel(ConnState::Idle).0,
-            handshake: Mutex::new(None),
+            handshake: Mutex::new(handshake),
             handle: Mutex::new(None),
             bus: self.bus.clone(),
+            open_from_seq: Mutex::new(None),
+            on_end: self.on_end.clone(),
+            read_only,
         });
         lock(&self.sessions).insert(id, session);
         id
@@ -216,6 +277,11 @@ impl SessionManager {
     /// an `Err` before anything is dialed.
     pub fn connect_with(&self, id: SessionId, vars: &Vars, on_open: &[SavedMessage]) -> Result<()> {
         let s = self.get(id)?;
+        if s.read_only {
+            return Err(Error::InvalidConfig(
+                "this tab is a recorded session and is read-only; open the saved connection to connect".into(),
+            ));
+        }
         let config = vars.resolve_config(&s.config())?;
         let max = config.limits.max_message_size;
         let on_open = on_open

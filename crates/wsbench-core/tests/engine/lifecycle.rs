@@ -1,11 +1,14 @@
 //! Reconnects, timeouts, cancellation and isolation between connections.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
 use tokio::net::TcpListener;
 use tokio_tungstenite::tungstenite::Message;
-use wsbench_core::{ConnState, ConnectConfig, ErrorKind, Initiator, LocalServer, Opcode, Outgoing, ServerConfig};
+use wsbench_core::{
+    ConnState, ConnectConfig, Direction, ErrorKind, Initiator, LocalServer, Opcode, Outgoing, ServerConfig,
+};
 
 use crate::support::*;
 
@@ -300,4 +303,43 @@ fn the_manager_works_from_threads_outside_the_runtime() {
     .unwrap();
     let s = m.get(id).unwrap();
     rt.block_on(async { wait_open(&s).await });
+}
+
+#[tokio::test]
+async fn the_end_hook_fires_once_per_connection_that_opened_with_its_first_seq() {
+    let server = LocalServer::start(ServerConfig::echo()).await.unwrap();
+    let (m, _) = manager();
+    let ended: Arc<std::sync::Mutex<Vec<(u64, u64)>>> = Arc::default();
+    let seen = ended.clone();
+    m.set_on_session_end(Arc::new(move |s, from| seen.lock().unwrap().push((s.id, from))));
+    let (id, s) = open(&m, ConnectConfig::new(server.url()));
+    wait_open(&s).await;
+    m.send(id, Outgoing::Text("one".into())).await.unwrap();
+    wait_frame(&s, "echo", |f| f.direction == Direction::In).await;
+    m.disconnect(id, 1000, "").unwrap();
+    wait_end(&s).await;
+    // The second connection of the same tab starts after the first one's frames.
+    let before = s.log().stats().last_seq;
+    m.connect(id).unwrap();
+    wait_for(&s, "second open", |st| matches!(st, ConnState::Open { .. })).await;
+    m.disconnect(id, 1000, "").unwrap();
+    wait_for(&s, "second close", |st| matches!(st, ConnState::Closed { .. })).await;
+    // A connection that never opened is not a session.
+    let refused = m.create(
+        "refused",
+        ConnectConfig::new(format!("ws://127.0.0.1:{}/", closed_port().await)),
+    );
+    m.connect(refused).unwrap();
+    wait_end(&m.get(refused).unwrap()).await;
+    assert_eq!(*ended.lock().unwrap(), vec![(id, 1), (id, before + 1)]);
+}
+
+#[tokio::test]
+async fn a_recorded_session_is_read_only() {
+    let (m, _) = manager();
+    let log = wsbench_core::FrameLog::new(Default::default());
+    let id = m.create_read_only("rec", ConnectConfig::new("ws://127.0.0.1:1/"), log, None);
+    assert!(m.snapshot().iter().any(|s| s.id == id && s.read_only));
+    let e = m.connect(id).unwrap_err();
+    assert!(e.to_string().contains("read-only"), "{e}");
 }
