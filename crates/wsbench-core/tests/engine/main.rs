@@ -6,5 +6,6 @@ mod support;
 mod connect;
 mod events;
 mod frame_log;
+mod import;
 mod lifecycle;
 mod tls;

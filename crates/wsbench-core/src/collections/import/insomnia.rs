@@ -363,7 +363,8 @@ impl Cx {
                 }
             }
         }
-        for v in vars.iter().filter(|v| v.secret && v.value == MASKED_SECRET) {
+        for v in vars.iter_mut().filter(|v| v.secret && v.value == MASKED_SECRET) {
+            v.value.clear();
             self.out.note(
                 format!("value of secret `{}` in environment `{env_name}`", v.name),
                 "Insomnia masks private secrets in exports; enter the value in wsbench",
