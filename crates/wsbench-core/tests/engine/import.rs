@@ -6,8 +6,8 @@
 use std::path::{Path, PathBuf};
 
 use wsbench_core::collections::import::{
-    import_bru, import_bruno_folder, import_insomnia_v4, import_insomnia_v5, import_opencollection, import_path,
-    import_text,
+    import_bru, import_bruno_folder, import_insomnia_v4, import_insomnia_v5, import_opencollection,
+    import_opencollection_folder, import_path, import_text,
 };
 use wsbench_core::collections::{ImportReport, ImportedConnection, Unmapped};
 use wsbench_core::config::{ApiKeyPlacement, Auth, KeyValue};
@@ -350,7 +350,7 @@ fn single_bru_file() {
 
 #[test]
 fn opencollection_yaml() {
-    let report = import_opencollection(&read("opencollection.yml"), "opencollection.yml").unwrap();
+    let report = import_opencollection(&read("bundled.opencollection.yml"), "bundled.opencollection.yml").unwrap();
 
     let mut chat = ConnectConfig::new("{{host}}/chat");
     chat.headers = vec![on("X-Client", "wsbench-test"), off("X-Debug", "1")];
@@ -404,9 +404,63 @@ fn opencollection_yaml() {
     };
     assert_report(&report, &want);
     assert_eq!(
-        import_path(&fixture("opencollection.yml")).unwrap(),
+        import_path(&fixture("bundled.opencollection.yml")).unwrap(),
         want,
         "detected from the file"
+    );
+}
+
+#[test]
+fn opencollection_collection_folder() {
+    let dir = fixture("oc-collection");
+    let report = import_opencollection_folder(&dir).unwrap();
+
+    let mut chat = ConnectConfig::new("{{host}}/chat");
+    chat.headers = vec![on("X-Client", "wsbench-test")];
+    chat.auth = Auth::Bearer {
+        token: "{{token}}".into(),
+    };
+    let mut status = ConnectConfig::new("wss://status.example.test");
+    status.headers = vec![on("X-Client", "wsbench-test")];
+    status.auth = Auth::ApiKey {
+        name: "api_key".into(),
+        value: "{{apiKey}}".into(),
+        placement: ApiKeyPlacement::Query,
+    };
+    let want = ImportReport {
+        name: "Chat YAML".into(),
+        connections: vec![
+            conn(
+                &["Realtime"],
+                "Chat",
+                chat,
+                vec![msg("Message", MessageFormat::Json, r#"{"type":"join"}"#)],
+            ),
+            conn(&[], "Status", status, vec![]),
+        ],
+        environments: vec![env(
+            "dev",
+            vec![var("host", "ws://localhost:8080"), Variable::secret("token", "")],
+        )],
+        unmapped: vec![
+            note("HTTP request `Realtime/Login`", NOT_WS),
+            note("docs of `Status`", "wsbench has no notes on connections or folders"),
+            note(
+                "value of secret `token` in environment `dev`",
+                "Bruno keeps secret values outside the collection; enter the value in wsbench",
+            ),
+        ],
+    };
+    assert_report(&report, &want);
+    assert_eq!(
+        import_path(&dir).unwrap(),
+        want,
+        "a folder with opencollection.yml is detected"
+    );
+    assert_eq!(
+        import_path(&dir.join("opencollection.yml")).unwrap(),
+        want,
+        "so is its opencollection.yml"
     );
 }
 
@@ -451,7 +505,10 @@ fn anything_else_says_what_was_expected() {
         assert!(reason.contains(expected), "{reason} names {expected}");
     }
     let e = import_path(&fixture("")).unwrap_err();
-    assert!(e.to_string().contains("has no bruno.json"), "{e}");
+    assert!(
+        e.to_string().contains("neither bruno.json nor opencollection.yml"),
+        "{e}"
+    );
     let e = import_path(&fixture("missing.json")).unwrap_err();
     assert!(matches!(e, Error::File { .. }), "{e:?}");
 }

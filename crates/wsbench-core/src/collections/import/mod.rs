@@ -23,29 +23,34 @@ mod opencollection;
 
 pub use bruno::{import_bru, import_bruno_folder};
 pub use insomnia::{import_insomnia_v4, import_insomnia_v5};
-pub use opencollection::import_opencollection;
+pub use opencollection::{import_opencollection, import_opencollection_folder};
 
 use node::Node;
 
 /// What [`import_path`] and [`import_text`] say when a file is none of the formats.
 const EXPECTED: &str = "expected an Insomnia v4 JSON export (\"__export_format\": 4), an Insomnia v5 YAML \
                         export (type: collection.insomnia.rest/5.0), an OpenCollection YAML file \
-                        (opencollection: 1.0.0), a Bruno .bru file or a Bruno collection folder (with bruno.json)";
+                        (opencollection: 1.0.0), a Bruno .bru file or a Bruno collection folder (with \
+                        bruno.json or opencollection.yml)";
 
 /// Import a file or folder, detecting its format: a Bruno collection folder (it has
-/// `bruno.json`; `bruno.json` itself also works), a `.bru` file, an Insomnia v4 JSON
-/// export, an Insomnia v5 YAML export or an OpenCollection YAML file.
+/// `bruno.json`; `bruno.json` itself also works), a Bruno YAML collection folder (it
+/// has `opencollection.yml`; that file itself also works), a `.bru` file, an Insomnia
+/// v4 JSON export, an Insomnia v5 YAML export or a bundled OpenCollection YAML file.
 pub fn import_path(path: &Path) -> Result<ImportReport> {
     let meta = fs::metadata(path).map_err(|e| Error::io(path, &e))?;
     if meta.is_dir() {
         if path.join("bruno.json").is_file() {
             return import_bruno_folder(path);
         }
+        if opencollection::ROOT_FILES.iter().any(|f| path.join(f).is_file()) {
+            return import_opencollection_folder(path);
+        }
         return Err(parse_error(
             &path.display().to_string(),
             0,
             0,
-            format!("this folder has no bruno.json; {EXPECTED}"),
+            format!("this folder has neither bruno.json nor opencollection.yml; {EXPECTED}"),
         ));
     }
     let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
@@ -60,6 +65,20 @@ pub fn import_path(path: &Path) -> Result<ImportReport> {
     let origin = path.display().to_string();
     if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("bru")) {
         return import_bru(&text, &origin);
+    }
+    if opencollection::ROOT_FILES
+        .iter()
+        .any(|f| file_name.eq_ignore_ascii_case(f))
+    {
+        // The root file of a collection folder (its items are files beside it).
+        let doc = parse_yaml(&text, &origin)?;
+        if doc.get("items").is_null() && doc.get("bundled").as_bool() != Some(true) {
+            let dir = match path.parent() {
+                Some(d) if !d.as_os_str().is_empty() => d,
+                _ => Path::new("."),
+            };
+            return import_opencollection_folder(dir);
+        }
     }
     import_text(&text, &origin)
 }

@@ -96,6 +96,19 @@ impl Node {
         matches!(self, Node::Map(_))
     }
 
+    /// Set `key` of a map (replacing it, or appending); a non-map becomes a map.
+    pub fn set(&mut self, key: &str, value: Node) {
+        if !self.is_map() {
+            *self = Node::Map(Vec::new());
+        }
+        if let Node::Map(entries) = self {
+            match entries.iter_mut().find(|(k, _)| k == key) {
+                Some((_, v)) => *v = value,
+                None => entries.push((key.to_owned(), value)),
+            }
+        }
+    }
+
     /// Null, an empty string, list or map: nothing a user wrote.
     pub fn is_blank(&self) -> bool {
         match self {

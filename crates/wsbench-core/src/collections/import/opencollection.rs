@@ -16,13 +16,22 @@
 //!   `value` is a string, `{ type, data }` or a list of variants; environments with
 //!   `extends`).
 //!
-//! Both the flat draft shape and the `info`/`websocket`/`runtime` shape are read.
+//! - usebruno/bruno `packages/bruno-filestore/src/constants.ts` (YAML is Bruno's default
+//!   collection format) and the filestore tests: a collection folder holds
+//!   `opencollection.yml` (or `.yaml`), a `folder.yml` per folder, one `.yml` file per
+//!   request and `environments/<name>.yml`.
+//!
+//! Both the flat draft shape and the `info`/`websocket`/`runtime` shape are read. A
+//! collection folder is read into one bundled document first, then mapped the same way.
 //! Choices: an environment that `extends` another gets that one's variables under its
 //! own (as Insomnia sub-environments do); a variant list of messages becomes one
 //! message per variant, in order.
 
+use std::fs;
+use std::path::{Path, PathBuf};
+
 use crate::config::{ApiKeyPlacement, Auth, ConnectConfig, KeyValue};
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 use super::bruno::dynamic_vars;
 use super::node::Node;
@@ -44,6 +53,135 @@ pub fn import_opencollection(text: &str, origin: &str) -> Result<ImportReport> {
         ));
     }
     from_node(&doc, origin)
+}
+
+/// The names Bruno gives a collection folder's root file.
+pub(super) const ROOT_FILES: [&str; 2] = ["opencollection.yml", "opencollection.yaml"];
+const FOLDER_FILES: [&str; 2] = ["folder.yml", "folder.yaml"];
+
+/// Import an OpenCollection collection folder: `opencollection.yml`, a `folder.yml` per
+/// folder, a `.yml` file per request and `environments/*.yml`.
+pub fn import_opencollection_folder(dir: &Path) -> Result<ImportReport> {
+    let Some(root_file) = ROOT_FILES.iter().map(|f| dir.join(f)).find(|p| p.is_file()) else {
+        return Err(parse_error(
+            &dir.display().to_string(),
+            0,
+            0,
+            "this folder has no opencollection.yml",
+        ));
+    };
+    let mut doc = read_yaml(&root_file)?;
+    if doc.get("bundled").as_bool() == Some(true) || !doc.get("items").is_blank() {
+        // A bundled file that happens to have the root file's name: it is the collection.
+        return from_node(&doc, &root_file.display().to_string());
+    }
+    let mut ignore: Vec<String> = doc
+        .at(&["extensions", "ignore"])
+        .items()
+        .iter()
+        .filter_map(Node::scalar)
+        .collect();
+    ignore.extend(["node_modules".to_owned(), ".git".to_owned()]);
+    let items = folder_items(dir, dir, &ignore)?;
+    let mut all = doc.get("items").items().to_vec();
+    all.extend(items);
+    doc.set("items", Node::Seq(all));
+
+    let env_dir = dir.join("environments");
+    if env_dir.is_dir() {
+        let mut envs = doc.at(&["config", "environments"]).items().to_vec();
+        for path in sorted_entries(&env_dir)? {
+            if path.is_file() && is_yaml(&path) {
+                let mut env = read_yaml(&path)?;
+                if env.text("name").trim().is_empty() {
+                    env.set("name", Node::Str(stem(&path)));
+                }
+                envs.push(env);
+            }
+        }
+        let mut config = doc.get("config").clone();
+        config.set("environments", Node::Seq(envs));
+        doc.set("config", config);
+    }
+    from_node(&doc, &dir.display().to_string())
+}
+
+fn read_yaml(path: &Path) -> Result<Node> {
+    let text = fs::read_to_string(path).map_err(|e| Error::io(path, &e))?;
+    parse_yaml(&text, &path.display().to_string())
+}
+
+fn is_yaml(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("yml") || e.eq_ignore_ascii_case("yaml"))
+}
+
+fn stem(path: &Path) -> String {
+    path.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_owned()
+}
+
+fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut paths: Vec<PathBuf> = fs::read_dir(dir)
+        .map_err(|e| Error::io(dir, &e))?
+        .map(|e| e.map(|e| e.path()).map_err(|err| Error::io(dir, &err)))
+        .collect::<Result<_>>()?;
+    paths.sort();
+    Ok(paths)
+}
+
+/// The items of one folder of a collection folder, ordered by `seq` then file name
+/// (folders without a seq last), as one bundled `items` list.
+fn folder_items(root: &Path, dir: &Path, ignore: &[String]) -> Result<Vec<Node>> {
+    let mut entries: Vec<(u64, String, Node)> = Vec::new();
+    for path in sorted_entries(dir)? {
+        let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
+        let rel = path
+            .strip_prefix(root)
+            .unwrap_or(&path)
+            .to_string_lossy()
+            .replace('\\', "/");
+        if file_name.starts_with('.') || ignore.iter().any(|i| *i == rel || *i == file_name) {
+            continue;
+        }
+        if path.is_dir() {
+            if dir == root && file_name == "environments" {
+                continue;
+            }
+            let mut folder = match FOLDER_FILES.iter().map(|f| path.join(f)).find(|p| p.is_file()) {
+                Some(f) => read_yaml(&f)?,
+                None => Node::Map(Vec::new()),
+            };
+            let seq = seq_of(&folder).unwrap_or(u64::MAX);
+            let mut info = folder.get("info").clone();
+            if first_text(&folder, &[&["info", "name"], &["name"]]).is_empty() {
+                info.set("name", Node::Str(file_name.clone()));
+            }
+            info.set("type", Node::Str("folder".into()));
+            folder.set("info", info);
+            folder.set("items", Node::Seq(folder_items(root, &path, ignore)?));
+            entries.push((seq, file_name, folder));
+        } else if is_yaml(&path)
+            && !FOLDER_FILES.contains(&file_name.as_str())
+            && !(dir == root && ROOT_FILES.contains(&file_name.as_str()))
+        {
+            let mut item = read_yaml(&path)?;
+            if first_text(&item, &[&["info", "name"], &["name"]]).is_empty() {
+                item.set("name", Node::Str(stem(&path)));
+            }
+            let seq = seq_of(&item).unwrap_or(1);
+            entries.push((seq, file_name, item));
+        }
+    }
+    entries.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+    Ok(entries.into_iter().map(|(_, _, n)| n).collect())
+}
+
+fn seq_of(item: &Node) -> Option<u64> {
+    [item.at(&["info", "seq"]), item.get("seq")]
+        .into_iter()
+        .find_map(|n| n.as_f64())
+        .filter(|s| *s >= 0.0)
+        .map(|s| s as u64)
 }
 
 #[derive(Clone, Default)]
