@@ -10,6 +10,8 @@ use crate::config::ConnectConfig;
 use crate::connection::Outgoing;
 use crate::error::{Error, Result};
 
+pub mod import;
+
 /// Format version of a saved-connection file. Version 1 (the design draft's flat
 /// layout: config fields next to `name`, messages as `{name, text}`) is migrated on load.
 pub const CONNECTION_FILE_VERSION: u32 = 2;

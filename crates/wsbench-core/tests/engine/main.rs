@@ -6,6 +6,7 @@ mod support;
 mod connect;
 mod events;
 mod frame_log;
+mod import;
 mod lifecycle;
 mod tls;
 mod vars;

@@ -1,0 +1,817 @@
+//! Insomnia: v4 JSON exports and v5 YAML exports.
+//!
+//! Followed (repository Kong/insomnia):
+//! - `packages/insomnia/src/common/constants.ts`: the v4 `_type` names (`websocket_request`,
+//!   `websocket_payload`, `request_group`, `environment`, `cookie_jar`, ...).
+//! - `packages/insomnia/src/common/export.tsx`: the v4 export (`__export_format: 4`,
+//!   `resources` linked by `parentId`).
+//! - `packages/insomnia/src/models/websocket-request.ts` (`url`, `headers`, `parameters`,
+//!   `authentication`, `settingEncodeUrl`, `settingFollowRedirects`, ...),
+//!   `models/websocket-payload.ts` (`value`, `mode`: a MIME type, `application/json` by
+//!   default; `parentId` is the request), `models/environment.ts` (`data`, `kvPairData`
+//!   with `type: secret`, secrets kept under `data.vault`, masked as `••••••` in exports).
+//! - `packages/insomnia/src/common/import-v5-parser.ts` and `common/insomnia-v5.ts`: the v5
+//!   YAML (`type: collection.insomnia.rest/5.0`, `collection` items with `children`,
+//!   WebSocket items told apart by a `meta.id` starting with `ws-req`, `meta.sortKey`,
+//!   `environments.subEnvironments`, `authentication` types and API key `addTo`).
+//!
+//! Choices where the sources leave room:
+//! - Insomnia's v5 export writes no WebSocket payloads (its `WebsocketRequestSchema` has
+//!   none), so a v5 request comes over without messages.
+//! - wsbench environments are flat: the base environment is imported as its own
+//!   environment and every sub-environment gets the base variables it overrides.
+//!   Nested values become dotted names (`{{ _.api.host }}` -> `{{api.host}}`); vault
+//!   secrets (`{{ vault.token }}`) become secret variables (`{{token}}`).
+//! - A request with empty `authentication` inherits the nearest folder's; folder headers
+//!   are added to the requests below unless a request sets the same header.
+
+use std::collections::HashMap;
+
+use crate::config::{ApiKeyPlacement, Auth, ConnectConfig, KeyValue};
+use crate::error::Result;
+
+use super::node::Node;
+use super::{
+    fill_path_params, key_value, label, merge_variables, message_name, parse_error, parse_json, parse_yaml,
+    settle_headers, Collector,
+};
+use crate::collections::{Environment, ImportReport, MessageFormat, SavedConnection, SavedMessage, Variable};
+
+/// Insomnia writes this instead of a private secret's value.
+const MASKED_SECRET: &str = "••••••";
+
+/// Import an Insomnia v4 JSON export (`"__export_format": 4`).
+pub fn import_insomnia_v4(text: &str, origin: &str) -> Result<ImportReport> {
+    let doc = parse_json(text, origin)?;
+    if doc.get("__export_format").scalar().as_deref() != Some("4") {
+        return Err(parse_error(
+            origin,
+            0,
+            0,
+            "not an Insomnia v4 export: expected \"__export_format\": 4",
+        ));
+    }
+    v4_from_node(&doc, origin)
+}
+
+/// Import an Insomnia v5 YAML export (`type: collection.insomnia.rest/5.0`).
+pub fn import_insomnia_v5(text: &str, origin: &str) -> Result<ImportReport> {
+    let doc = parse_yaml(text, origin)?;
+    let t = doc.text("type");
+    if !(t.starts_with("collection.insomnia.rest/5")
+        || t.starts_with("spec.insomnia.rest/5")
+        || t.starts_with("environment.insomnia.rest/5"))
+    {
+        return Err(parse_error(
+            origin,
+            0,
+            0,
+            format!("not an Insomnia v5 export: expected type: collection.insomnia.rest/5.0, found {t:?}"),
+        ));
+    }
+    v5_from_node(&doc, origin)
+}
+
+#[derive(Default, Clone)]
+struct Inherited {
+    headers: Vec<KeyValue>,
+    /// The nearest folder's authentication that has a type.
+    auth: Option<Node>,
+}
+
+#[derive(Default)]
+struct Cx {
+    out: Collector,
+}
+
+impl Cx {
+    /// Nunjucks to wsbench templates; what cannot be converted stays and is noted.
+    fn t(&mut self, s: &str, item: &str) -> String {
+        let (converted, kept) = convert_template(s);
+        for tag in kept {
+            self.out.note(
+                format!("template `{tag}` in `{item}`"),
+                "wsbench cannot evaluate this Insomnia template; it was kept as written",
+            );
+        }
+        converted
+    }
+
+    fn rows(&mut self, list: &Node, item: &str) -> Vec<KeyValue> {
+        list.items()
+            .iter()
+            .filter(|r| !(r.text("name").is_empty() && r.text("value").is_empty()))
+            .map(|r| {
+                let enabled = r.get("disabled").as_bool() != Some(true);
+                key_value(self.t(&r.text("name"), item), self.t(&r.text("value"), item), enabled)
+            })
+            .collect()
+    }
+
+    fn folder(&mut self, path: &[String], inherited: &Inherited, g: &Node, v5: bool) -> Inherited {
+        let item = path.join("/");
+        let mut inh = inherited.clone();
+        let headers = self.rows(g.get("headers"), &format!("folder {item}"));
+        inh.headers.extend(headers);
+        if !g.get("authentication").text("type").is_empty() {
+            inh.auth = Some(g.get("authentication").clone());
+        }
+        if !g.get("environment").is_blank() {
+            self.out.note(
+                format!("variables of folder `{item}`"),
+                "wsbench environments belong to the whole collection; add these to an environment by hand",
+            );
+        }
+        let (pre, post) = if v5 {
+            (g.at(&["scripts", "preRequest"]), g.at(&["scripts", "afterResponse"]))
+        } else {
+            (g.get("preRequestScript"), g.get("afterResponseScript"))
+        };
+        self.scripts(pre, post, &format!("folder `{item}`"));
+        let description = if v5 {
+            g.at(&["meta", "description"])
+        } else {
+            g.get("description")
+        };
+        if !description.is_blank() {
+            self.out.note(
+                format!("description of folder `{item}`"),
+                "wsbench folders have no description",
+            );
+        }
+        inh
+    }
+
+    fn scripts(&mut self, pre: &Node, post: &Node, of: &str) {
+        if !pre.is_blank() {
+            self.out
+                .note(format!("pre-request script of {of}"), "wsbench does not run scripts");
+        }
+        if !post.is_blank() {
+            self.out
+                .note(format!("after-response script of {of}"), "wsbench does not run scripts");
+        }
+    }
+
+    fn websocket(&mut self, folder: &[String], inh: &Inherited, r: &Node, payloads: &[&Node], v5: bool) {
+        let mut name = r.text("name");
+        if name.trim().is_empty() {
+            name = if r.text("url").is_empty() {
+                "WebSocket request".to_owned()
+            } else {
+                r.text("url")
+            };
+        }
+        let item = label(folder, &name);
+        let mut config = ConnectConfig::new(self.t(&r.text("url"), &item));
+
+        let own = self.rows(r.get("headers"), &item);
+        let mut headers: Vec<KeyValue> = inh
+            .headers
+            .iter()
+            .filter(|h| !own.iter().any(|o| o.name.eq_ignore_ascii_case(&h.name)))
+            .cloned()
+            .collect();
+        headers.extend(own);
+        config.headers = headers;
+        config.params = self.rows(r.get("parameters"), &item);
+
+        let path_params: Vec<(String, String)> = r
+            .get("pathParameters")
+            .items()
+            .iter()
+            .map(|p| (p.text("name"), self.t(&p.text("value"), &item)))
+            .filter(|(n, _)| !n.is_empty())
+            .collect();
+        let (url, missing) = fill_path_params(&config.url, &path_params);
+        config.url = url;
+        for m in missing {
+            self.out.note(
+                format!("path parameter `{m}` of `{item}`"),
+                "the URL has no `:name` segment for it",
+            );
+        }
+
+        let own_auth = r.get("authentication");
+        let auth = if own_auth.text("type").is_empty() {
+            inh.auth.clone().unwrap_or(Node::Null)
+        } else {
+            own_auth.clone()
+        };
+        let (auth, header) = self.auth(&auth, &item);
+        config.auth = auth;
+        if let Some(h) = header {
+            config.headers.push(h);
+        }
+
+        let (follow, encode) = if v5 {
+            (r.at(&["settings", "followRedirects"]), r.at(&["settings", "encodeUrl"]))
+        } else {
+            (r.get("settingFollowRedirects"), r.get("settingEncodeUrl"))
+        };
+        if let Some(f) = follow.as_str().filter(|f| *f == "on" || *f == "off") {
+            self.out.note(
+                format!("setting `followRedirects: {f}` of `{item}`"),
+                "wsbench does not follow redirects during the WebSocket handshake",
+            );
+        }
+        if encode.as_bool() == Some(false) {
+            self.out.note(
+                format!("setting `encodeUrl: false` of `{item}`"),
+                "wsbench always percent-encodes query parameters",
+            );
+        }
+        let description = if v5 {
+            r.at(&["meta", "description"])
+        } else {
+            r.get("description")
+        };
+        if !description.is_blank() {
+            self.out.note(
+                format!("description of `{item}`"),
+                "wsbench connections have no description",
+            );
+        }
+
+        settle_headers(&mut config, &item, &mut self.out);
+
+        let messages = payloads
+            .iter()
+            .enumerate()
+            .map(|(i, p)| SavedMessage {
+                name: message_name(&p.text("name"), i, payloads.len()),
+                format: if p.text("mode").trim().eq_ignore_ascii_case("application/json") {
+                    MessageFormat::Json
+                } else {
+                    MessageFormat::Text
+                },
+                body: self.t(&p.text("value"), &item),
+                send_on_connect: false,
+            })
+            .collect();
+        let mut connection = SavedConnection::new(name, config);
+        connection.messages = messages;
+        self.out.connection(folder.to_vec(), connection);
+    }
+
+    /// The wsbench auth for an Insomnia `authentication` object, or a header when that
+    /// is how wsbench can send it.
+    fn auth(&mut self, a: &Node, item: &str) -> (Auth, Option<KeyValue>) {
+        let ty = a.text("type");
+        if ty.is_empty() || ty == "none" {
+            return (Auth::None, None);
+        }
+        if a.get("disabled").as_bool() == Some(true) {
+            self.out.note(
+                format!("{ty} authentication of `{item}`"),
+                "it is switched off in Insomnia, so it was not imported",
+            );
+            return (Auth::None, None);
+        }
+        match ty.as_str() {
+            "bearer" => {
+                let token = self.t(&a.text("token"), item);
+                let prefix = self.t(&a.text("prefix"), item);
+                let prefix = prefix.trim();
+                if prefix.is_empty() || prefix.eq_ignore_ascii_case("bearer") {
+                    (Auth::Bearer { token }, None)
+                } else {
+                    (
+                        Auth::None,
+                        Some(key_value("Authorization", format!("{prefix} {token}"), true)),
+                    )
+                }
+            }
+            "basic" => {
+                if a.get("useISO88591").as_bool() == Some(true) {
+                    self.out.note(
+                        format!("ISO-8859-1 encoding of the basic authentication of `{item}`"),
+                        "wsbench encodes basic credentials as UTF-8",
+                    );
+                }
+                (
+                    Auth::Basic {
+                        username: self.t(&a.text("username"), item),
+                        password: self.t(&a.text("password"), item),
+                    },
+                    None,
+                )
+            }
+            "apikey" => {
+                let name = self.t(&a.text("key"), item);
+                let value = self.t(&a.text("value"), item);
+                match a.text("addTo").as_str() {
+                    "cookie" => (Auth::None, Some(key_value("Cookie", format!("{name}={value}"), true))),
+                    "queryParams" => (
+                        Auth::ApiKey {
+                            name,
+                            value,
+                            placement: ApiKeyPlacement::Query,
+                        },
+                        None,
+                    ),
+                    _ => (
+                        Auth::ApiKey {
+                            name,
+                            value,
+                            placement: ApiKeyPlacement::Header,
+                        },
+                        None,
+                    ),
+                }
+            }
+            other => {
+                self.out.note(
+                    format!("{other} authentication of `{item}`"),
+                    "wsbench supports bearer, basic and API key authentication",
+                );
+                (Auth::None, None)
+            }
+        }
+    }
+
+    fn env_variables(&mut self, env: &Node, env_name: &str) -> Vec<Variable> {
+        let item = format!("environment {env_name}");
+        let mut vars = Vec::new();
+        let kv = env.get("kvPairData").items();
+        if !kv.is_empty() {
+            for p in kv {
+                let name = p.text("name");
+                if name.is_empty() {
+                    continue;
+                }
+                let enabled = p.get("enabled").as_bool() != Some(false);
+                let value = p.text("value");
+                match p.text("type").as_str() {
+                    "secret" => vars.push(var(name, self.t(&value, &item), true, enabled)),
+                    "json" => match serde_json::from_str::<Node>(&value) {
+                        Ok(n) => self.flatten(&name, &n, false, enabled, &item, &mut vars),
+                        Err(_) => vars.push(var(name, self.t(&value, &item), false, enabled)),
+                    },
+                    _ => vars.push(var(name, self.t(&value, &item), false, enabled)),
+                }
+            }
+        } else {
+            for (k, v) in env.get("data").entries() {
+                if k == "vault" && v.is_map() {
+                    for (sk, sv) in v.entries() {
+                        let value = sv.scalar().unwrap_or_else(|| sv.to_json());
+                        vars.push(var(sk.clone(), self.t(&value, &item), true, true));
+                    }
+                } else {
+                    self.flatten(k, v, false, true, &item, &mut vars);
+                }
+            }
+        }
+        for v in vars.iter_mut().filter(|v| v.secret && v.value == MASKED_SECRET) {
+            v.value.clear();
+            self.out.note(
+                format!("value of secret `{}` in environment `{env_name}`", v.name),
+                "Insomnia masks private secrets in exports; enter the value in wsbench",
+            );
+        }
+        vars
+    }
+
+    fn flatten(&mut self, name: &str, v: &Node, secret: bool, enabled: bool, item: &str, out: &mut Vec<Variable>) {
+        match v {
+            Node::Map(entries) if !entries.is_empty() => {
+                for (k, n) in entries {
+                    self.flatten(&format!("{name}.{k}"), n, secret, enabled, item, out);
+                }
+            }
+            Node::Null => out.push(var(name.to_owned(), String::new(), secret, enabled)),
+            Node::Seq(_) | Node::Map(_) => out.push(var(name.to_owned(), v.to_json(), secret, enabled)),
+            scalar => {
+                let text = scalar.scalar().unwrap_or_default();
+                out.push(var(name.to_owned(), self.t(&text, item), secret, enabled));
+            }
+        }
+    }
+
+    /// The base environment, then each sub-environment with the base under it.
+    fn environments(&mut self, base: &Node, subs: &[&Node]) {
+        let base_name = non_empty(base.text("name"), "Base Environment");
+        let base_vars = self.env_variables(base, &base_name);
+        self.out.report.environments.push(Environment {
+            name: base_name,
+            variables: base_vars.clone(),
+            ..Environment::default()
+        });
+        for (i, s) in subs.iter().enumerate() {
+            let name = non_empty(s.text("name"), &format!("Environment {}", i + 1));
+            let own = self.env_variables(s, &name);
+            self.out.report.environments.push(Environment {
+                name,
+                variables: merge_variables(&base_vars, &own),
+                ..Environment::default()
+            });
+        }
+    }
+
+    fn cookies(&mut self, jar: &Node) {
+        let n = jar.get("cookies").items().len();
+        if n > 0 {
+            let name = non_empty(jar.text("name"), "Default Jar");
+            self.out.note(
+                format!("cookie jar `{name}` ({n} cookie{})", if n == 1 { "" } else { "s" }),
+                "wsbench has no cookie jar; add a Cookie header by hand where one is needed",
+            );
+        }
+    }
+}
+
+fn var(name: String, value: String, secret: bool, enabled: bool) -> Variable {
+    Variable {
+        name,
+        value,
+        secret,
+        enabled,
+    }
+}
+
+fn non_empty(s: String, fallback: &str) -> String {
+    if s.trim().is_empty() {
+        fallback.to_owned()
+    } else {
+        s
+    }
+}
+
+/// How a resource that is not imported is named in a note, and why.
+fn other_kind(r: &Node, ty: &str) -> (String, &'static str) {
+    const NOT_WS: &str = "not a WebSocket request";
+    match ty {
+        "request" => {
+            let graphql = r.at(&["body", "mimeType"]).as_str() == Some("application/graphql");
+            (format!("{} request", if graphql { "GraphQL" } else { "HTTP" }), NOT_WS)
+        }
+        "grpc_request" => ("gRPC request".into(), NOT_WS),
+        "socketio_request" | "socket_io_request" => (
+            "Socket.IO request".into(),
+            "Socket.IO is its own protocol on top of WebSocket; wsbench sends plain WebSocket messages",
+        ),
+        "mcp_request" => ("MCP request".into(), NOT_WS),
+        "unit_test_suite" => ("test suite".into(), "wsbench has no test runner"),
+        "unit_test" => ("test".into(), "wsbench has no test runner"),
+        "proto_file" => ("proto file".into(), "used by gRPC requests only"),
+        "proto_directory" => ("proto folder".into(), "used by gRPC requests only"),
+        "client_certificate" => (
+            format!("client certificate for `{}`", r.text("host")),
+            "set the certificate and key files in the connection's TLS settings by hand",
+        ),
+        "ca_certificate" => (
+            "CA certificate".into(),
+            "set it as the extra CA file in the connection's TLS settings by hand",
+        ),
+        "mock" => ("mock server".into(), "wsbench has no HTTP mock server"),
+        "mock_route" => ("mock route".into(), "wsbench has no HTTP mock server"),
+        "websocket_payload" => ("WebSocket payload".into(), "its WebSocket request is not in the export"),
+        "cookie_jar" => ("cookie jar".into(), "wsbench has no cookie jar"),
+        "api_spec" => ("API spec".into(), "wsbench does not use API specs"),
+        "environment" => (
+            "environment".into(),
+            "it belongs to no base environment of the workspace",
+        ),
+        "request_group" => ("folder".into(), "it belongs to no workspace in the export"),
+        "websocket_request" => ("WebSocket request".into(), "it belongs to no workspace in the export"),
+        _ => (format!("Insomnia {ty}"), "wsbench has nothing like it"),
+    }
+}
+
+fn named(kind: &str, folder: &[String], name: &str) -> String {
+    if name.is_empty() {
+        if folder.is_empty() {
+            kind.to_owned()
+        } else {
+            format!("{kind} in `{}`", folder.join("/"))
+        }
+    } else {
+        format!("{kind} `{}`", label(folder, name))
+    }
+}
+
+/// Stable sort by a sort key (`metaSortKey` in v4, `meta.sortKey` in v5), which is the
+/// order Insomnia shows.
+fn by_sort_key<'a>(items: &mut [&'a Node], key: impl Fn(&'a Node) -> &'a Node) {
+    items.sort_by(|a, b| {
+        let ka = key(a).as_f64().unwrap_or(0.0);
+        let kb = key(b).as_f64().unwrap_or(0.0);
+        ka.total_cmp(&kb)
+    });
+}
+
+// ---- v4 ----
+
+pub(super) fn v4_from_node(doc: &Node, origin: &str) -> Result<ImportReport> {
+    let Node::Seq(resources) = doc.get("resources") else {
+        return Err(parse_error(
+            origin,
+            0,
+            0,
+            "an Insomnia v4 export needs a \"resources\" list",
+        ));
+    };
+    let mut v4 = V4 {
+        cx: Cx::default(),
+        resources,
+        children: HashMap::new(),
+        used: vec![false; resources.len()],
+    };
+    for (i, r) in resources.iter().enumerate() {
+        v4.children.entry(r.text("parentId")).or_default().push(i);
+    }
+    let workspaces: Vec<usize> = (0..resources.len())
+        .filter(|&i| resources[i].text("_type") == "workspace")
+        .collect();
+    if let [only] = workspaces.as_slice() {
+        v4.cx.out.report.name = resources[*only].text("name");
+    }
+    for &w in &workspaces {
+        v4.used[w] = true;
+        let ws = &resources[w];
+        let prefix = if workspaces.len() > 1 {
+            vec![non_empty(ws.text("name"), "Workspace")]
+        } else {
+            Vec::new()
+        };
+        let id = ws.text("_id");
+        v4.walk(&id, true, &prefix, &Inherited::default());
+        v4.workspace_level(&id);
+    }
+    for (r, used) in resources.iter().zip(std::mem::take(&mut v4.used)) {
+        if !used {
+            let ty = r.text("_type");
+            let (kind, reason) = other_kind(r, &ty);
+            v4.cx.out.note(named(&kind, &[], &r.text("name")), reason);
+        }
+    }
+    Ok(v4.cx.out.report)
+}
+
+struct V4<'a> {
+    cx: Cx,
+    resources: &'a [Node],
+    children: HashMap<String, Vec<usize>>,
+    used: Vec<bool>,
+}
+
+impl<'a> V4<'a> {
+    fn kids(&self, parent: &str, ty: Option<&str>) -> Vec<usize> {
+        self.children
+            .get(parent)
+            .map(|v| {
+                v.iter()
+                    .copied()
+                    .filter(|&i| ty.is_none_or(|t| self.resources[i].text("_type") == t))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    fn walk(&mut self, parent: &str, top: bool, folder: &[String], inh: &Inherited) {
+        let resources = self.resources;
+        let mut kids = self.kids(parent, None);
+        sort_indices(&mut kids, resources);
+        for i in kids {
+            let r = &resources[i];
+            let ty = r.text("_type");
+            match ty.as_str() {
+                // Handled by `workspace_level`.
+                "environment" | "cookie_jar" | "api_spec" if top => {}
+                "request_group" => {
+                    self.used[i] = true;
+                    let mut path = folder.to_vec();
+                    path.push(non_empty(r.text("name"), "Folder"));
+                    let inner = self.cx.folder(&path, inh, r, false);
+                    self.walk(&r.text("_id"), false, &path, &inner);
+                }
+                "websocket_request" => {
+                    self.used[i] = true;
+                    let payload_ids = self.kids(&r.text("_id"), Some("websocket_payload"));
+                    for &p in &payload_ids {
+                        self.used[p] = true;
+                    }
+                    let payloads: Vec<&Node> = payload_ids.iter().map(|&p| &resources[p]).collect();
+                    self.cx.websocket(folder, inh, r, &payloads, false);
+                }
+                _ => {
+                    self.used[i] = true;
+                    let (kind, reason) = other_kind(r, &ty);
+                    self.cx.out.note(named(&kind, folder, &r.text("name")), reason);
+                }
+            }
+        }
+    }
+
+    fn workspace_level(&mut self, workspace_id: &str) {
+        let resources = self.resources;
+        let mut bases = self.kids(workspace_id, Some("environment"));
+        sort_indices(&mut bases, resources);
+        for b in bases {
+            self.used[b] = true;
+            let base = &resources[b];
+            let sub_ids = self.kids(&base.text("_id"), Some("environment"));
+            for &s in &sub_ids {
+                self.used[s] = true;
+            }
+            let mut sub_ids = sub_ids;
+            sort_indices(&mut sub_ids, resources);
+            let subs: Vec<&Node> = sub_ids.iter().map(|&s| &resources[s]).collect();
+            self.cx.environments(base, &subs);
+        }
+        for j in self.kids(workspace_id, Some("cookie_jar")) {
+            self.used[j] = true;
+            self.cx.cookies(&resources[j]);
+        }
+        for s in self.kids(workspace_id, Some("api_spec")) {
+            self.used[s] = true;
+            let spec = &resources[s];
+            if !spec.get("contents").is_blank() {
+                self.cx.out.note(
+                    format!("API spec `{}`", non_empty(spec.text("fileName"), "spec")),
+                    "wsbench does not use API specs",
+                );
+            }
+        }
+    }
+}
+
+/// Stable sort of resource indices by `metaSortKey`.
+fn sort_indices(ids: &mut [usize], resources: &[Node]) {
+    ids.sort_by(|&a, &b| {
+        let ka = resources[a].get("metaSortKey").as_f64().unwrap_or(0.0);
+        let kb = resources[b].get("metaSortKey").as_f64().unwrap_or(0.0);
+        ka.total_cmp(&kb)
+    });
+}
+
+// ---- v5 ----
+
+pub(super) fn v5_from_node(doc: &Node, _origin: &str) -> Result<ImportReport> {
+    let mut cx = Cx::default();
+    cx.out.report.name = doc.text("name");
+    walk_v5(&mut cx, doc.get("collection").items(), &[], &Inherited::default());
+
+    let envs = doc.get("environments");
+    if envs.is_map() {
+        let mut subs: Vec<&Node> = envs.get("subEnvironments").items().iter().collect();
+        by_sort_key(&mut subs, |e| e.at(&["meta", "sortKey"]));
+        cx.environments(envs, &subs);
+    }
+    if doc.get("cookieJar").is_map() {
+        cx.cookies(doc.get("cookieJar"));
+    }
+    for c in doc.get("certificates").items() {
+        cx.out.note(
+            format!("CA certificate `{}`", c.text("path")),
+            "set it as the extra CA file in the connection's TLS settings by hand",
+        );
+    }
+    for s in doc.get("testSuites").items() {
+        cx.out
+            .note(format!("test suite `{}`", s.text("name")), "wsbench has no test runner");
+    }
+    if !doc.at(&["spec", "contents"]).is_blank() || !doc.at(&["spec", "file"]).is_blank() {
+        cx.out.note("API spec", "wsbench does not use API specs");
+    }
+    Ok(cx.out.report)
+}
+
+fn walk_v5(cx: &mut Cx, items: &[Node], folder: &[String], inh: &Inherited) {
+    let mut items: Vec<&Node> = items.iter().collect();
+    by_sort_key(&mut items, |r| r.at(&["meta", "sortKey"]));
+    for r in items {
+        let name = r.text("name");
+        let id = r.at(&["meta", "id"]).scalar().unwrap_or_default();
+        if !r.get("children").is_null() {
+            let mut path = folder.to_vec();
+            path.push(non_empty(name, "Folder"));
+            let inner = cx.folder(&path, inh, r, true);
+            walk_v5(cx, r.get("children").items(), &path, &inner);
+        } else if !r.get("method").is_null() {
+            let (kind, reason) = other_kind(r, "request");
+            cx.out.note(named(&kind, folder, &name), reason);
+        } else if !r.get("reflectionApi").is_null()
+            || !r.get("protoMethodName").is_null()
+            || !r.get("protoFileId").is_null()
+            || id.starts_with("greq")
+        {
+            let (kind, reason) = other_kind(r, "grpc_request");
+            cx.out.note(named(&kind, folder, &name), reason);
+        } else if id.starts_with("socketio-req") || !r.get("eventListeners").is_null() {
+            let (kind, reason) = other_kind(r, "socketio_request");
+            cx.out.note(named(&kind, folder, &name), reason);
+        } else if id.starts_with("mcp") || !r.get("transportType").is_null() {
+            let (kind, reason) = other_kind(r, "mcp_request");
+            cx.out.note(named(&kind, folder, &name), reason);
+        } else {
+            // Insomnia's own v5 importer takes what is neither folder, HTTP nor gRPC as
+            // a WebSocket request (ids start with `ws-req`).
+            cx.websocket(folder, inh, r, &[], true);
+        }
+    }
+}
+
+// ---- templates ----
+
+/// Convert Insomnia's Nunjucks to wsbench templates: `{{ _.name }}`, `{{ name }}` and
+/// `{{ vault.name }}` become `{{name}}`; `{% uuid %}` becomes `{{$uuid}}` and
+/// `{% now %}` (ISO 8601 or unix seconds) `{{$isoTimestamp}}` or `{{$timestamp}}`.
+/// Returns the text and the templates kept as written (filters, other tags).
+pub(crate) fn convert_template(s: &str) -> (String, Vec<String>) {
+    let mut out = String::with_capacity(s.len());
+    let mut kept = Vec::new();
+    let mut rest = s;
+    loop {
+        let (at, is_tag) = match (rest.find("{{"), rest.find("{%")) {
+            (None, None) => break,
+            (Some(a), None) => (a, false),
+            (None, Some(b)) => (b, true),
+            (Some(a), Some(b)) => (a.min(b), b < a),
+        };
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 2..];
+        let close = if is_tag { "%}" } else { "}}" };
+        let Some(end) = after.find(close) else {
+            out.push_str(&rest[at..]);
+            rest = "";
+            break;
+        };
+        let whole = &rest[at..at + 2 + end + 2];
+        let inner = after[..end].trim();
+        let replaced = if is_tag { tag(inner) } else { variable(inner) };
+        match replaced {
+            Some(r) => out.push_str(&r),
+            None => {
+                out.push_str(whole);
+                kept.push(whole.to_owned());
+            }
+        }
+        rest = &after[end + 2..];
+    }
+    out.push_str(rest);
+    (out, kept)
+}
+
+fn variable(expr: &str) -> Option<String> {
+    let mut e = expr.trim();
+    if let Some(x) = e.strip_prefix("_[").and_then(|x| x.strip_suffix(']')) {
+        e = x.trim().trim_matches(|c| c == '\'' || c == '"');
+    } else if let Some(x) = e.strip_prefix("_.") {
+        e = x;
+    }
+    let e = e.strip_prefix("vault.").unwrap_or(e);
+    let mut chars = e.chars();
+    let first_ok = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
+    let rest_ok = chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+    (first_ok && rest_ok && !e.ends_with('.')).then(|| format!("{{{{{e}}}}}"))
+}
+
+fn tag(inner: &str) -> Option<String> {
+    let (name, args) = inner.split_once(char::is_whitespace).unwrap_or((inner, ""));
+    let args: Vec<&str> = args
+        .split(',')
+        .map(|a| a.trim().trim_matches(|c| c == '\'' || c == '"').trim())
+        .filter(|a| !a.is_empty())
+        .collect();
+    match (name, args.as_slice()) {
+        ("uuid", []) | ("uuid", ["v4"]) => Some("{{$uuid}}".to_owned()),
+        ("now", []) | ("now", ["iso-8601"]) => Some("{{$isoTimestamp}}".to_owned()),
+        ("now", ["unix"]) => Some("{{$timestamp}}".to_owned()),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::convert_template;
+
+    #[test]
+    fn nunjucks_becomes_wsbench_templates() {
+        let c = |s: &str| convert_template(s);
+        assert_eq!(c("{{ _.host }}/x?t={{token}}").0, "{{host}}/x?t={{token}}");
+        assert_eq!(
+            c("{{ _['api-key'] }} {{ vault.secret }} {{_.a.b}}").0,
+            "{{api-key}} {{secret}} {{a.b}}"
+        );
+        assert_eq!(
+            c("{% uuid 'v4' %}|{% now 'iso-8601', '' %}|{% now 'unix' %}").0,
+            "{{$uuid}}|{{$isoTimestamp}}|{{$timestamp}}"
+        );
+        let (text, kept) = c("a {% response 'body', 'req_1', '$.t' %} {{ _.x | upper }} {% now 'millis' %} {{");
+        assert_eq!(
+            text,
+            "a {% response 'body', 'req_1', '$.t' %} {{ _.x | upper }} {% now 'millis' %} {{"
+        );
+        assert_eq!(
+            kept,
+            [
+                "{% response 'body', 'req_1', '$.t' %}",
+                "{{ _.x | upper }}",
+                "{% now 'millis' %}"
+            ]
+        );
+        assert_eq!(c("plain {text}").0, "plain {text}");
+    }
+}
