@@ -738,8 +738,14 @@ impl Workspace {
         if new_path == path {
             return Ok(path);
         }
-        let case_only = new_path.to_lowercase() == path.to_lowercase();
-        if !case_only && fs::symlink_metadata(self.abs(&new_path)).is_ok() {
+        // Compare names exactly: on a case-insensitive disk "Chat" -> "chat" is a rename of
+        // the same folder; on a case-sensitive one an existing "chat" is another folder.
+        let parent_abs = self.abs(parent_of(&path));
+        let taken = fs::read_dir(&parent_abs)
+            .map_err(|e| Error::io(&parent_abs, &e))?
+            .flatten()
+            .any(|e| e.file_name().to_str() == Some(new_name));
+        if taken {
             return Err(Error::File {
                 path: self.abs(&new_path).display().to_string(),
                 reason: "a collection or file with that name already exists".into(),
@@ -1425,6 +1431,9 @@ fn collect_tree(dir: &Path, rel: &str, files: &mut Vec<(String, Vec<u8>)>, dirs:
         let path = entry.path();
         let child = join(rel, &name);
         let ft = entry.file_type().map_err(|e| Error::io(&path, &e))?;
+        if name.contains(".wsbench-trash-") {
+            continue; // what an earlier deletion could not remove
+        }
         if ft.is_dir() {
             dirs.push(child.clone());
             collect_tree(&path, &child, files, dirs)?;
