@@ -374,10 +374,7 @@ impl Workspace {
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(e) => {
-                self.problems.insert(
-                    srel.clone(),
-                    FileProblem::from_error(&srel, &Error::io(self.abs(&srel), &e)),
-                );
+                self.record_unreadable(&srel, &e);
                 None
             }
         };
@@ -385,10 +382,7 @@ impl Workspace {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return,
             Err(e) => {
-                self.problems.insert(
-                    erel.clone(),
-                    FileProblem::from_error(&erel, &Error::io(self.abs(&erel), &e)),
-                );
+                self.record_unreadable(&erel, &e);
                 return;
             }
         };

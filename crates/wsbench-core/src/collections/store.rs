@@ -298,7 +298,7 @@ pub(super) struct Stamp {
 }
 
 #[derive(Debug, Clone)]
-pub(super) struct ConnEntry {
+struct ConnEntry {
     connection: SavedConnection,
     revision: String,
     migrated_from: Option<u32>,
@@ -343,7 +343,7 @@ struct Walk {
 /// writes leaves the in-memory state untouched when the write fails.
 #[derive(Debug)]
 pub struct Workspace {
-    pub(super) root: PathBuf,
+    root: PathBuf,
     name: String,
     connections: BTreeMap<String, ConnEntry>,
     collections: BTreeSet<String>,
@@ -355,7 +355,7 @@ pub struct Workspace {
     /// Problems of the last folder walk (unreadable folders) and of the marker file.
     walk_problems: BTreeMap<String, FileProblem>,
     marker_problem: Option<FileProblem>,
-    pub(super) trash: Vec<(String, Trashed)>,
+    trash: Vec<(String, Trashed)>,
 }
 
 impl Workspace {
@@ -860,24 +860,23 @@ impl Workspace {
                 item: role.item(),
             });
             match role {
-                Role::Connection => {
-                    self.files.insert(
-                        rel.clone(),
-                        Stamp {
-                            len,
-                            modified,
-                            revision: rev,
-                        },
-                    );
-                    match read {
-                        Ok(bytes) => self.load_connection(rel, &bytes),
-                        Err(e) => {
-                            self.connections.remove(rel);
-                            self.problems
-                                .insert(rel.clone(), FileProblem::from_error(rel, &Error::io(self.abs(rel), &e)));
-                        }
+                Role::Connection => match read {
+                    Ok(bytes) => {
+                        self.files.insert(
+                            rel.clone(),
+                            Stamp {
+                                len,
+                                modified,
+                                revision: rev,
+                            },
+                        );
+                        self.load_connection(rel, &bytes);
                     }
-                }
+                    Err(e) => {
+                        self.connections.remove(rel);
+                        self.record_unreadable(rel, &e);
+                    }
+                },
                 Role::Environment | Role::Secrets => {
                     envs.insert(env_slug_of(rel).to_owned());
                 }
@@ -967,6 +966,21 @@ impl Workspace {
         );
     }
 
+    /// Remember that `rel` exists but cannot be read, and why; every rescan retries it.
+    pub(super) fn record_unreadable(&mut self, rel: &str, e: &std::io::Error) {
+        let meta = fs::metadata(self.abs(rel)).ok();
+        self.files.insert(
+            rel.to_owned(),
+            Stamp {
+                len: meta.as_ref().map_or(0, |m| m.len()),
+                modified: meta.and_then(|m| m.modified().ok()),
+                revision: String::new(),
+            },
+        );
+        let problem = FileProblem::from_error(rel, &Error::io(self.abs(rel), e));
+        self.problems.insert(rel.to_owned(), problem);
+    }
+
     /// Take a path off every map (after it was deleted or moved away).
     fn forget_file(&mut self, rel: &str) {
         self.connections.remove(rel);
@@ -984,7 +998,7 @@ impl Workspace {
     }
 
     /// "Not found" for an ID, or the parse error when the file failed to load.
-    pub(super) fn missing(&self, id: &str) -> Error {
+    fn missing(&self, id: &str) -> Error {
         match self.problems.get(id) {
             Some(p) => p.to_error(),
             None => Error::File {
@@ -1070,8 +1084,7 @@ impl Workspace {
             }
             Err(e) => {
                 self.connections.remove(rel);
-                let p = FileProblem::from_error(rel, &Error::io(self.abs(rel), &e));
-                self.problems.insert(rel.to_owned(), p);
+                self.record_unreadable(rel, &e);
             }
         }
     }
@@ -1241,11 +1254,17 @@ impl Workspace {
             if !is_connection_file_name(dir, &name) {
                 continue;
             }
-            // Follows a symbolic link to a file; a link to a folder is skipped.
-            let Ok(meta) = fs::metadata(entry.path()) else { continue };
-            if meta.is_file() {
-                w.files
-                    .insert(rel, (meta.len(), meta.modified().ok(), Role::Connection));
+            // Follows a symbolic link to a file; a link to a folder is skipped. A link
+            // that leads nowhere is listed so that reading it reports the problem.
+            match fs::metadata(entry.path()) {
+                Ok(meta) if meta.is_file() => {
+                    w.files
+                        .insert(rel, (meta.len(), meta.modified().ok(), Role::Connection));
+                }
+                Ok(_) => {}
+                Err(_) => {
+                    w.files.insert(rel, (0, None, Role::Connection));
+                }
             }
         }
     }
@@ -1379,7 +1398,7 @@ fn bad_component(name: &str) -> Option<&'static str> {
 }
 
 /// A collection path (`""`, `chat`, `chat/rooms`), normalized (no leading or trailing `/`).
-pub(super) fn check_collection_path(path: &str) -> Result<String> {
+fn check_collection_path(path: &str) -> Result<String> {
     let norm = path.trim_matches('/');
     if norm.is_empty() {
         return Ok(String::new());
@@ -1474,15 +1493,15 @@ fn env_slug_of(rel: &str) -> &str {
         .unwrap_or(name)
 }
 
-pub(super) fn parent_of(rel: &str) -> &str {
+fn parent_of(rel: &str) -> &str {
     rel.rsplit_once('/').map_or("", |(p, _)| p)
 }
 
-pub(super) fn file_name_of(rel: &str) -> &str {
+fn file_name_of(rel: &str) -> &str {
     rel.rsplit_once('/').map_or(rel, |(_, n)| n)
 }
 
-pub(super) fn join(dir: &str, name: &str) -> String {
+fn join(dir: &str, name: &str) -> String {
     if dir.is_empty() {
         name.to_owned()
     } else {

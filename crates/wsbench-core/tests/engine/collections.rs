@@ -592,6 +592,44 @@ fn a_file_that_fails_to_parse_is_reported_with_its_line_left_untouched_and_the_r
     assert!(ws.problems().iter().all(|p| p.path != "broken/bad.json"));
 }
 
+/// A file the store cannot read (no permission for a normal user; a link to nowhere
+/// as root, who can read anything) is a problem until it can be read.
+#[cfg(unix)]
+#[test]
+fn an_unreadable_file_is_a_problem_until_it_can_be_read() {
+    use std::os::unix::fs::PermissionsExt;
+    let t = Temp::new("unreadable");
+    let text = serde_json::to_string(&conn("Locked")).unwrap();
+    let root = running_as_root();
+    if root {
+        std::os::unix::fs::symlink(t.at("elsewhere.txt"), t.at("locked.json")).unwrap();
+    } else {
+        t.write("locked.json", &text);
+        fs::set_permissions(t.at("locked.json"), fs::Permissions::from_mode(0o000)).unwrap();
+    }
+    t.write("ok.json", &serde_json::to_string(&conn("Ok")).unwrap());
+    let (mut ws, report) = Workspace::open(&t.0).unwrap();
+    assert_eq!(report.problems.len(), 1, "{:?}", report.problems);
+    let p = &report.problems[0];
+    assert_eq!(p.path, "locked.json");
+    let expected = if root { "it does not exist" } else { "permission denied" };
+    assert!(p.message.contains(expected), "{p}");
+    assert_eq!(tree_ids(&ws), ["ok.json"]);
+    assert!(ws.rescan().is_empty(), "still unreadable is not a new change");
+
+    if root {
+        t.write("elsewhere.txt", &text);
+    } else {
+        fs::set_permissions(t.at("locked.json"), fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    assert_eq!(
+        ws.rescan(),
+        [change("locked.json", ChangeKind::Modified, ItemKind::Connection)]
+    );
+    assert!(ws.problems().is_empty());
+    assert_eq!(ws.connection("locked.json").unwrap().connection.name, "Locked");
+}
+
 #[test]
 fn a_corrupt_marker_is_a_problem_and_the_workspace_still_opens() {
     let t = Temp::new("marker");
