@@ -535,7 +535,8 @@ fn scrub_value<'a>(value: &mut Value, secrets: &[(&'a str, &str)], replaced: &mu
 }
 
 /// `s` with every secret value replaced by `{{name}}` in one left-to-right pass (a
-/// replacement is never scanned again), or `None` when it holds none.
+/// replacement is never scanned again), or `None` when it holds none. A `{{variable}}`
+/// already in the text is kept as it is, so saving twice gives the same bytes.
 fn replace_secrets<'a>(s: &str, secrets: &[(&'a str, &str)], replaced: &mut BTreeSet<&'a str>) -> Option<String> {
     if !secrets.iter().any(|(_, v)| s.contains(v)) {
         return None;
@@ -543,6 +544,11 @@ fn replace_secrets<'a>(s: &str, secrets: &[(&'a str, &str)], replaced: &mut BTre
     let mut out = String::with_capacity(s.len());
     let mut rest = s;
     while let Some(c) = rest.chars().next() {
+        if let Some(len) = placeholder_len(rest) {
+            out.push_str(&rest[..len]);
+            rest = &rest[len..];
+            continue;
+        }
         match secrets.iter().find(|(_, v)| rest.starts_with(v)) {
             Some((name, v)) => {
                 out.push_str("{{");
@@ -560,6 +566,20 @@ fn replace_secrets<'a>(s: &str, secrets: &[(&'a str, &str)], replaced: &mut BTre
     Some(out)
 }
 
+/// The length of a `{{name}}` at the start of `s` (a name of letters, digits, `_`, `-`
+/// or `.`), if there is one.
+fn placeholder_len(s: &str) -> Option<usize> {
+    let inner = s.strip_prefix("{{")?;
+    let end = inner.find("}}")?;
+    let name = &inner[..end];
+    let ok = !name.is_empty()
+        && name.len() <= 128
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    ok.then_some(end + 4)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -572,6 +592,12 @@ mod tests {
         assert_eq!(out, "x {{long}} {{short}} {{t}}ken");
         assert_eq!(seen.into_iter().collect::<Vec<_>>(), vec!["long", "short", "t"]);
         assert!(replace_secrets("nothing here", &secrets, &mut BTreeSet::new()).is_none());
+        // Variables already in the text stay; JSON braces are not variables.
+        let mut seen = BTreeSet::new();
+        assert_eq!(
+            replace_secrets("{{token}} to {{\"k\":\"abc\"}}", &secrets, &mut seen).unwrap(),
+            "{{token}} {{t}} {{\"k\":\"{{short}}\"}}"
+        );
         let mut seen = BTreeSet::new();
         assert_eq!(
             replace_secrets("ünï abc", &secrets, &mut seen).unwrap(),

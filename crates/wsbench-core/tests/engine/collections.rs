@@ -1001,6 +1001,13 @@ fn secret_values_are_replaced_by_their_variable_before_a_connection_is_written()
     // Every other way of writing a connection hides it too.
     let s = ws.save_connection(&saved.id, &c, Some(&saved.revision), false).unwrap();
     assert_eq!(s.replaced_secrets, ["token"]);
+    assert_eq!(s.revision, saved.revision, "same value, same bytes");
+    let loaded = ws.connection(&s.id).unwrap();
+    let again = ws
+        .save_connection(&s.id, &loaded.connection, Some(&loaded.revision), false)
+        .unwrap();
+    assert!(again.replaced_secrets.is_empty(), "nothing left to hide");
+    assert_eq!(again.revision, saved.revision);
     let mut named = c.clone();
     named.name = "feed s3cr3t-t0ken".into();
     ws.create_connection("x", &named).unwrap();
