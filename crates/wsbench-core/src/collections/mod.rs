@@ -3,6 +3,15 @@
 //! JSON files the user owns and can commit; see `store` for the layout on disk.
 
 pub mod vars;
+mod environments;
+pub mod migrate;
+pub mod store;
+
+pub use environments::{parse_environment, parse_secrets, LoadedEnvironment, SavedEnvironment, SecretsFile};
+pub use store::{
+    ChangeKind, CollectionNode, ConnectionSummary, Deleted, ExternalChange, FileProblem, ItemKind, LoadReport, Loaded,
+    Restored, Saved, Tree, Workspace,
+};
 
 use serde::{Deserialize, Serialize};
 

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod collections;
 mod connect;
 mod events;
 mod frame_log;
