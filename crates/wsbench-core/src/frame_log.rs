@@ -133,7 +133,7 @@ pub struct FrameLog {
 }
 
 /// A search over the log. Empty `text` matches every frame passing the filters.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct SearchQuery {
     pub text: String,
