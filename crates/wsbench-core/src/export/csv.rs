@@ -63,7 +63,14 @@ impl LogWriter for CsvWriter {
         out.push(b',');
         num(out, f.offset_us);
         out.push(b',');
-        cell(out, if f.direction == crate::frame::Direction::In { "in" } else { "out" });
+        cell(
+            out,
+            if f.direction == crate::frame::Direction::In {
+                "in"
+            } else {
+                "out"
+            },
+        );
         out.push(b',');
         cell(out, opcode_name(f.opcode));
         out.push(b',');

@@ -154,7 +154,12 @@ fn cookies(h: &[Header], name: &str, set_cookie: bool) -> Vec<NameValue> {
 
 /// `name=value` pairs of a URL's query, percent-decoded.
 fn query_string(url: &str) -> Vec<NameValue> {
-    let q = url.split('#').next().unwrap_or("").split_once('?').map_or("", |(_, q)| q);
+    let q = url
+        .split('#')
+        .next()
+        .unwrap_or("")
+        .split_once('?')
+        .map_or("", |(_, q)| q);
     if q.is_empty() {
         return Vec::new();
     }
@@ -235,7 +240,7 @@ impl LogWriter for HarWriter {
                 )
             }
             // Frames were exchanged, so the upgrade succeeded; only its details are unknown.
-            None if meta.frames.count > 0 => (101, "Switching Protocols", "HTTP/1.1", &[][..], -1),
+            None if meta.selection.count > 0 => (101, "Switching Protocols", "HTTP/1.1", &[][..], -1),
             None => (0, "", "HTTP/1.1", &[][..], -1),
         };
         let timings = match hs.map(|h| h.timings) {
@@ -258,10 +263,16 @@ impl LogWriter for HarWriter {
                 receive: 0.0,
             },
         };
-        let total = [timings.dns, timings.connect, timings.send, timings.wait, timings.receive]
-            .iter()
-            .filter(|t| **t > 0.0)
-            .sum::<f64>();
+        let total = [
+            timings.dns,
+            timings.connect,
+            timings.send,
+            timings.wait,
+            timings.receive,
+        ]
+        .iter()
+        .filter(|t| **t > 0.0)
+        .sum::<f64>();
         let server_ip_address = hs.filter(|h| !h.remote_addr.is_empty()).map(|h| {
             // 127.0.0.1:9000 -> 127.0.0.1, [::1]:9000 -> ::1
             let a = &h.remote_addr;

@@ -382,7 +382,12 @@ fn from_document(doc: Doc, path: &Path, skipped_lines: usize) -> Result<Vec<Reco
         ));
     }
     let meta = meta_from(doc.rest, path, skipped_lines + 1)?;
-    Ok(vec![from_export(meta, doc.frames.unwrap_or_default(), path, ExportFormat::Json)])
+    Ok(vec![from_export(
+        meta,
+        doc.frames.unwrap_or_default(),
+        path,
+        ExportFormat::Json,
+    )])
 }
 
 fn stem(path: &Path) -> String {
@@ -411,7 +416,11 @@ fn from_export(meta: SessionMeta, frames: Vec<Frame>, path: &Path, source: Expor
             })
             .collect(),
     };
-    let name = if meta.name.is_empty() { stem(path) } else { meta.name.clone() };
+    let name = if meta.name.is_empty() {
+        stem(path)
+    } else {
+        meta.name.clone()
+    };
     RecordedConnection {
         name,
         url: meta.url.clone(),
@@ -640,13 +649,17 @@ fn headers(h: &[HarHeader]) -> Vec<Header> {
 }
 
 fn header<'a>(h: &'a [Header], name: &str) -> Option<&'a str> {
-    h.iter().find(|h| h.name.eq_ignore_ascii_case(name)).map(|h| h.value.as_str())
+    h.iter()
+        .find(|h| h.name.eq_ignore_ascii_case(name))
+        .map(|h| h.value.as_str())
 }
 
 fn is_websocket(e: &HarEntry) -> bool {
     let url = e.request.url.to_ascii_lowercase();
     e.messages.is_some()
-        || e.resource_type.as_deref().is_some_and(|t| t.eq_ignore_ascii_case("websocket"))
+        || e.resource_type
+            .as_deref()
+            .is_some_and(|t| t.eq_ignore_ascii_case("websocket"))
         || url.starts_with("ws://")
         || url.starts_with("wss://")
 }
@@ -672,7 +685,8 @@ fn host_and_path(url: &str) -> String {
 }
 
 fn ms_to_us(ms: Option<f64>) -> u64 {
-    ms.filter(|v| v.is_finite() && *v > 0.0).map_or(0, |v| (v * 1000.0).round() as u64)
+    ms.filter(|v| v.is_finite() && *v > 0.0)
+        .map_or(0, |v| (v * 1000.0).round() as u64)
 }
 
 /// A HAR message time (seconds, or milliseconds from some Playwright versions) in µs.
@@ -715,7 +729,12 @@ fn har_connection(mut e: HarEntry, path: &Path) -> Result<RecordedConnection> {
     let mut messages = e.messages.take();
     if messages.is_none() {
         // Playwright with `content: "attach"`: the messages are in a .jsonl file.
-        if let Some(file) = e.response.as_ref().and_then(|r| r.content.as_ref()).and_then(|c| c.file.clone()) {
+        if let Some(file) = e
+            .response
+            .as_ref()
+            .and_then(|r| r.content.as_ref())
+            .and_then(|c| c.file.clone())
+        {
             if file.ends_with(".jsonl") {
                 messages = Some(read_attached(path, &file, &mut notes)?);
             }
@@ -777,7 +796,9 @@ fn har_connection(mut e: HarEntry, path: &Path) -> Result<RecordedConnection> {
         ));
     }
     if skipped_opcodes > 0 {
-        notes.push(format!("{skipped_opcodes} messages with an unknown opcode were skipped"));
+        notes.push(format!(
+            "{skipped_opcodes} messages with an unknown opcode were skipped"
+        ));
     }
     if not_base64 > 0 {
         notes.push(format!(
@@ -864,7 +885,9 @@ fn read_attached(har: &Path, file: &str, notes: &mut Vec<String>) -> Result<Vec<
     let safe = name.components().count() == 1 && !file.contains(['/', '\\']);
     let path = har.parent().map(|d| d.join(name));
     let Some(path) = path.filter(|p| safe && p.is_file()) else {
-        notes.push(format!("the messages are in a separate file {file:?} that is not next to the HAR"));
+        notes.push(format!(
+            "the messages are in a separate file {file:?} that is not next to the HAR"
+        ));
         return Ok(Vec::new());
     };
     let f = File::open(&path).map_err(|e| Error::io(&path, &e))?;

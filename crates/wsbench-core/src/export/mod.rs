@@ -172,8 +172,8 @@ pub enum SelectionKind {
 /// Which frames a file holds and how many.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct FramesInfo {
-    pub selection: SelectionKind,
+pub struct SelectionInfo {
+    pub kind: SelectionKind,
     /// Frames planned when the export started (see [`ExportSummary::missing`]).
     pub count: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -200,7 +200,7 @@ pub struct SessionMeta {
     pub started_at_us: Option<i64>,
     /// True when secrets were replaced with `[redacted]`.
     pub redacted: bool,
-    pub frames: FramesInfo,
+    pub selection: SelectionInfo,
     /// The log's counters when the export started.
     pub stats: LogStats,
     pub config: ConnectConfig,
@@ -319,10 +319,18 @@ pub fn export_to_writer<W: Write>(
 /// Which sequence numbers the export walks, planned when it starts.
 enum Plan {
     /// Every held frame with `seq <= last`.
-    All { last: u64 },
-    Filter { filter: FrameFilter, from: u64, last: u64 },
+    All {
+        last: u64,
+    },
+    Filter {
+        filter: FrameFilter,
+        from: u64,
+        last: u64,
+    },
     /// Sorted, deduplicated.
-    Selection { seqs: Vec<u64> },
+    Selection {
+        seqs: Vec<u64>,
+    },
 }
 
 fn export_inner<W: Write>(
@@ -381,8 +389,8 @@ fn export_inner<W: Write>(
         exported_at_us,
         started_at_us: first_page.first().map(|f| f.at_us - f.offset_us as i64),
         redacted: !options.redaction.include_secrets,
-        frames: FramesInfo {
-            selection: kind,
+        selection: SelectionInfo {
+            kind,
             count: total,
             filter: filter_query,
         },

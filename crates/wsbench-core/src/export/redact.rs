@@ -210,9 +210,7 @@ impl Redactor {
         }
         let auth = match &c.auth {
             Auth::None => Auth::None,
-            Auth::Bearer { .. } => Auth::Bearer {
-                token: REDACTED.into(),
-            },
+            Auth::Bearer { .. } => Auth::Bearer { token: REDACTED.into() },
             Auth::Basic { username, .. } => Auth::Basic {
                 username: username.clone(),
                 password: REDACTED.into(),

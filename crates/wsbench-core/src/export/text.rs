@@ -45,10 +45,10 @@ pub fn escape(s: &str) -> String {
 
 impl LogWriter for TextWriter {
     fn begin(&mut self, out: &mut Vec<u8>, meta: &SessionMeta) -> Result<()> {
-        let which = match meta.frames.selection {
-            SelectionKind::All => "all frames",
-            SelectionKind::Filter => "frames matching a filter",
-            SelectionKind::Selection => "selected frames",
+        let which = match meta.selection.kind {
+            SelectionKind::All => "all",
+            SelectionKind::Filter => "matching a filter",
+            SelectionKind::Selection => "selected",
         };
         let _ = writeln!(out, "# wsbench transcript");
         let _ = writeln!(out, "# name: {}", escape(&meta.name));
@@ -58,9 +58,9 @@ impl LogWriter for TextWriter {
         }
         let _ = writeln!(
             out,
-            "# exported: {} ({} {which}; {})",
+            "# exported: {}, {} frames ({which}), {}",
             meta.exported_at,
-            meta.frames.count,
+            meta.selection.count,
             if meta.redacted {
                 "secrets redacted"
             } else {
@@ -90,7 +90,7 @@ impl LogWriter for TextWriter {
                     let _ = write!(out, "  {code}");
                 }
                 Some((code, reason)) => {
-                    let _ = write!(out, "  {code} \"{}\"", escape(&reason));
+                    let _ = write!(out, "  {code} \"{}\"", escape(&reason).replace('"', "\\\""));
                 }
                 None => out.extend_from_slice("  (no code)".as_bytes()),
             },

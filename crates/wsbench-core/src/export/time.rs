@@ -174,7 +174,13 @@ mod tests {
         assert_eq!(parse_iso("2026-11-22T03:04:45.4217691234-00:00"), Some(us));
         assert_eq!(parse_iso("2026-11-22T03:04:45Z"), Some(us - 421_769));
         assert_eq!(parse_iso("2000-02-29T00:00:00.000Z"), Some(951_782_400_000_000));
-        for bad in ["", "yesterday", "2026-13-01T00:00:00Z", "2026-11-22T21:04:45.Z", "2026-11-22T21:04:45+1"] {
+        for bad in [
+            "",
+            "yesterday",
+            "2026-13-01T00:00:00Z",
+            "2026-11-22T21:04:45.Z",
+            "2026-11-22T21:04:45+1",
+        ] {
             assert_eq!(parse_iso(bad), None, "{bad}");
         }
     }

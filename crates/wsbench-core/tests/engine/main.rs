@@ -5,6 +5,7 @@ mod support;
 
 mod connect;
 mod events;
+mod export;
 mod frame_log;
 mod lifecycle;
 mod tls;
