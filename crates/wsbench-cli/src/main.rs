@@ -8,10 +8,11 @@ use base64::Engine as _;
 use clap::{Parser, Subcommand};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use wsbench_core::config::KeyValue;
+use wsbench_core::export::{export_to_path, read_log_file, ExportFormat, ExportOptions, LogSource, Redaction};
 use wsbench_core::server::ServerEventKind;
 use wsbench_core::{
     ConnState, ConnectConfig, Direction, Frame, LocalServer, NullSink, Opcode, Outgoing, ServerConfig, ServerMode,
-    SessionManager,
+    Session, SessionManager,
 };
 
 #[derive(Parser)]
@@ -35,6 +36,12 @@ enum Command {
     Connect(ConnectArgs),
     /// Run the built-in local server on 127.0.0.1 until interrupted.
     Serve(ServeArgs),
+    /// Convert a log file to another format (chosen by OUT's extension).
+    ///
+    /// IN is a wsbench NDJSON or JSON export, `connect --ndjson` output, or a HAR file
+    /// (Chrome DevTools, Playwright, mitmproxy). OUT ends in .ndjson, .json, .har,
+    /// .csv or .txt. Credentials are redacted unless --include-secrets is given.
+    Convert(ConvertArgs),
 }
 
 #[derive(clap::Args)]
@@ -74,6 +81,28 @@ struct ConnectArgs {
     /// Largest message accepted, in bytes
     #[arg(long, value_name = "BYTES")]
     max_message_size: Option<usize>,
+    /// When the session ends (also after a failure or timeout), write its whole log
+    /// to FILE; the format follows the extension: .ndjson, .json, .har, .csv, .txt
+    #[arg(long, value_name = "FILE")]
+    out: Option<std::path::PathBuf>,
+    /// Write Authorization, Cookie and other credentials into --out as they are
+    /// (they are replaced with [redacted] by default)
+    #[arg(long, requires = "out")]
+    include_secrets: bool,
+}
+
+#[derive(clap::Args)]
+struct ConvertArgs {
+    /// The log to read
+    input: std::path::PathBuf,
+    /// The file to write; its extension picks the format
+    output: std::path::PathBuf,
+    /// Which WebSocket connection of a HAR holding several (1 is the first)
+    #[arg(long, value_name = "N")]
+    connection: Option<usize>,
+    /// Keep Authorization, Cookie and other credentials (redacted by default)
+    #[arg(long)]
+    include_secrets: bool,
 }
 
 #[derive(clap::Args)]
@@ -106,6 +135,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Connect(args) => connect(args).await,
             Command::Serve(args) => serve(args).await,
+            Command::Convert(args) => convert(args).await,
         }
     });
     // Do not wait for stdin readers blocked in the background.
@@ -137,8 +167,11 @@ fn build_config(a: &ConnectArgs) -> Result<ConnectConfig, String> {
         c.timeouts.connect_ms = c.timeouts.connect_ms.min(ms.max(1));
         c.timeouts.handshake_ms = c.timeouts.handshake_ms.min(ms.max(1));
     }
-    // The CLI prints as it goes; the log only needs to hold what is not printed yet.
-    c.log.max_frames = 1_000_000;
+    // The CLI prints as it goes; the log only needs to hold what is not printed yet,
+    // unless the whole log is written to --out at the end (then the default caps).
+    if a.out.is_none() {
+        c.log.max_frames = 1_000_000;
+    }
     Ok(c)
 }
 
@@ -172,9 +205,61 @@ fn print_frame(out: &mut Vec<u8>, f: &Frame, ndjson: bool) {
     out.push(b'\n');
 }
 
+/// The format for an output file, or why it cannot be written (a usage error).
+fn output_format(path: &std::path::Path) -> Result<ExportFormat, String> {
+    let format = ExportFormat::from_path(path).map_err(|e| e.to_string().replace("invalid configuration: ", ""))?;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => std::path::Path::new("."),
+    };
+    if !dir.is_dir() {
+        return Err(format!(
+            "cannot write {:?}: the folder {:?} does not exist",
+            path.display().to_string(),
+            dir.display().to_string()
+        ));
+    }
+    Ok(format)
+}
+
+fn redaction(include_secrets: bool) -> Redaction {
+    if include_secrets {
+        Redaction::none()
+    } else {
+        Redaction::default()
+    }
+}
+
+/// Export `source` to `path` off the async threads; say what was written.
+async fn write_log(source: LogSource, path: std::path::PathBuf, options: ExportOptions) -> Result<(), String> {
+    let shown = path.display().to_string();
+    let result = tokio::task::spawn_blocking(move || export_to_path(&source, &path, &options, |_, _| true))
+        .await
+        .map_err(|e| format!("the export stopped: {e}"))?;
+    match result {
+        Ok(s) => {
+            let missing = if s.missing > 0 {
+                format!(" ({} evicted by the log cap)", s.missing)
+            } else {
+                String::new()
+            };
+            eprintln!("wsbench-cli: wrote {} frames to {shown}{missing}", s.frames);
+            Ok(())
+        }
+        Err(e) => Err(e.to_string()),
+    }
+}
+
 async fn connect(args: ConnectArgs) -> u8 {
     let config = match build_config(&args) {
         Ok(c) => c,
+        Err(e) => {
+            eprintln!("wsbench-cli: {e}");
+            return 2;
+        }
+    };
+    let out = match args.out.as_deref().map(output_format).transpose() {
+        Ok(f) => f,
         Err(e) => {
             eprintln!("wsbench-cli: {e}");
             return 2;
@@ -189,6 +274,29 @@ async fn connect(args: ConnectArgs) -> u8 {
             return EXIT_FAILED;
         }
     };
+    let code = run(&args, &manager, id, &session).await;
+    let (Some(format), Some(path)) = (out, args.out.clone()) else {
+        return code;
+    };
+    let options = ExportOptions {
+        redaction: redaction(args.include_secrets),
+        ..ExportOptions::new(format)
+    };
+    match write_log(LogSource::from_session(&session), path, options).await {
+        Ok(()) => code,
+        Err(e) => {
+            eprintln!("wsbench-cli: {e}");
+            if code == 0 {
+                EXIT_FAILED
+            } else {
+                code
+            }
+        }
+    }
+}
+
+/// The session from connect to close; returns the exit status.
+async fn run(args: &ConnectArgs, manager: &Arc<SessionManager>, id: u64, session: &Session) -> u8 {
     let mut follow = session.log().follow();
     let mut state = session.watch_state();
     if let Err(e) = manager.connect(id) {
@@ -394,6 +502,82 @@ async fn connect(args: ConnectArgs) -> u8 {
                 .await;
                 return EXIT_TIMEOUT;
             }
+        }
+    }
+}
+
+async fn convert(args: ConvertArgs) -> u8 {
+    let format = match output_format(&args.output) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("wsbench-cli: {e}");
+            return 2;
+        }
+    };
+    let input = args.input.clone();
+    let conns = match tokio::task::spawn_blocking(move || read_log_file(&input)).await {
+        Ok(Ok(c)) => c,
+        Ok(Err(e)) => {
+            eprintln!("wsbench-cli: {e}");
+            return EXIT_FAILED;
+        }
+        Err(e) => {
+            eprintln!("wsbench-cli: reading stopped: {e}");
+            return EXIT_FAILED;
+        }
+    };
+    let list = || {
+        conns
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let s = c.summary(i + 1);
+                format!(
+                    "  {}: {} ({} frames)",
+                    s.index,
+                    if s.url.is_empty() { &s.name } else { &s.url },
+                    s.frames
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let index = match (args.connection, conns.len()) {
+        (None, 1) => 0,
+        (None, n) => {
+            eprintln!(
+                "wsbench-cli: {} holds {n} WebSocket connections; pick one with --connection N:\n{}",
+                args.input.display(),
+                list()
+            );
+            return 2;
+        }
+        (Some(i), n) if i >= 1 && i <= n => i - 1,
+        (Some(i), n) => {
+            eprintln!(
+                "wsbench-cli: --connection {i}: {} holds {n} WebSocket connection{}:\n{}",
+                args.input.display(),
+                if n == 1 { "" } else { "s" },
+                list()
+            );
+            return 2;
+        }
+    };
+    let Some(rc) = conns.into_iter().nth(index) else {
+        return EXIT_FAILED;
+    };
+    for note in &rc.notes {
+        eprintln!("wsbench-cli: note: {note}");
+    }
+    let options = ExportOptions {
+        redaction: redaction(args.include_secrets),
+        ..ExportOptions::new(format)
+    };
+    match write_log(rc.into_log_source(), args.output, options).await {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("wsbench-cli: {e}");
+            EXIT_FAILED
         }
     }
 }

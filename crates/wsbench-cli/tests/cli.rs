@@ -331,3 +331,302 @@ async fn count_against_a_flood_exits_instead_of_hanging() {
     assert_eq!(out(&o), "f0\n");
     assert!(t.elapsed() < Duration::from_secs(10), "{:?}", t.elapsed());
 }
+
+fn temp_dir(tag: &str) -> std::path::PathBuf {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let d = std::env::temp_dir().join(format!("wsbench-cli-{tag}-{}-{nanos}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn path_arg(p: &std::path::Path) -> String {
+    p.display().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn out_writes_the_session_in_the_format_of_its_extension() {
+    let server = LocalServer::start(ServerConfig::echo()).await.unwrap();
+    let d = temp_dir("out");
+    let nd = d.join("session.ndjson");
+    let o = run(
+        s(&[
+            "connect",
+            &server.url(),
+            "--send",
+            "one, \"two\"",
+            "--send",
+            "=1+1",
+            "--count",
+            "2",
+            "-H",
+            "Authorization: Bearer sekrit-token",
+            "--out",
+            &path_arg(&nd),
+        ]),
+        None,
+    )
+    .await;
+    assert!(o.status.success(), "{}", err(&o));
+    assert_eq!(out(&o), "one, \"two\"\n=1+1\n", "printing goes on as usual");
+    assert!(err(&o).contains("wrote 6 frames to"), "{}", err(&o));
+    let text = std::fs::read_to_string(&nd).unwrap();
+    let lines: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines[0]["format"], "wsbench-log");
+    assert_eq!(lines[0]["url"], server.url());
+    assert_eq!(lines[0]["selection"]["count"], 6);
+    let frames: Vec<(String, String, String)> = lines[1..]
+        .iter()
+        .map(|v| {
+            (
+                v["direction"].as_str().unwrap().to_owned(),
+                v["opcode"].as_str().unwrap().to_owned(),
+                v["text"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    let f = |d: &str, o: &str, t: &str| (d.to_owned(), o.to_owned(), t.to_owned());
+    // Each side in order (an echo may arrive before the second send).
+    let side = |d: &str| frames.iter().filter(|x| x.0 == d).cloned().collect::<Vec<_>>();
+    assert_eq!(
+        side("out"),
+        [
+            f("out", "text", "one, \"two\""),
+            f("out", "text", "=1+1"),
+            f("out", "close", "")
+        ]
+    );
+    assert_eq!(
+        side("in"),
+        [
+            f("in", "text", "one, \"two\""),
+            f("in", "text", "=1+1"),
+            f("in", "close", "")
+        ]
+    );
+    assert!(
+        !text.contains("sekrit-token") && text.contains("[redacted]"),
+        "redacted by default"
+    );
+
+    // The same session as HAR, with the secret kept on request.
+    let har = d.join("session.HAR");
+    let o = run(
+        s(&[
+            "connect",
+            &server.url(),
+            "--send",
+            "x",
+            "--count",
+            "1",
+            "-H",
+            "Authorization: Bearer sekrit-token",
+            "--out",
+            &path_arg(&har),
+            "--include-secrets",
+        ]),
+        None,
+    )
+    .await;
+    assert!(o.status.success(), "{}", err(&o));
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&har).unwrap()).unwrap();
+    let entry = &v["log"]["entries"][0];
+    assert_eq!(entry["response"]["status"], 101);
+    assert_eq!(entry["_webSocketMessages"][0]["type"], "send");
+    assert_eq!(entry["_webSocketMessages"][0]["data"], "x");
+    let auth = entry["request"]["headers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["name"].as_str().unwrap().eq_ignore_ascii_case("authorization"))
+        .unwrap();
+    assert_eq!(auth["value"], "Bearer sekrit-token");
+    std::fs::remove_dir_all(d).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn out_with_an_unknown_extension_is_a_usage_error_before_connecting() {
+    let server = LocalServer::start(ServerConfig::echo()).await.unwrap();
+    let d = temp_dir("badext");
+    let o = run(
+        s(&["connect", &server.url(), "--out", &path_arg(&d.join("log.xlsx"))]),
+        None,
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(2), "{}", err(&o));
+    assert!(
+        err(&o).contains("the extension \".xlsx\"; use .ndjson, .json, .har, .csv or .txt"),
+        "{}",
+        err(&o)
+    );
+    let o = run(
+        s(&["connect", &server.url(), "--out", "/nonexistent-wsbench/log.ndjson"]),
+        None,
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(2), "{}", err(&o));
+    assert!(err(&o).contains("does not exist"), "{}", err(&o));
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(server.history().is_empty(), "no connection was attempted");
+    assert_eq!(std::fs::read_dir(&d).unwrap().count(), 0);
+    std::fs::remove_dir_all(d).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn out_is_written_after_a_timeout_and_after_a_failure() {
+    let server = LocalServer::start(ServerConfig::echo()).await.unwrap();
+    let d = temp_dir("timeout");
+    let csv = d.join("t.csv");
+    let o = run(
+        s(&[
+            "connect",
+            &server.url(),
+            "--count",
+            "5",
+            "--send",
+            "only one",
+            "--timeout",
+            "0.5",
+            "--out",
+            &path_arg(&csv),
+        ]),
+        None,
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(3), "{}", err(&o));
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert!(text.starts_with("seq,time,"), "{text}");
+    assert_eq!(text.matches(",text,only one\r\n").count(), 2, "sent and echoed: {text}");
+    assert!(text.contains(",close,"), "the timeout's close is in the log: {text}");
+
+    let port = TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let nd = d.join("refused.ndjson");
+    let o = run(
+        s(&["connect", &format!("ws://127.0.0.1:{port}/"), "--out", &path_arg(&nd)]),
+        None,
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(1), "{}", err(&o));
+    let text = std::fs::read_to_string(&nd).unwrap();
+    let meta: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    assert_eq!(
+        (meta["selection"]["count"].as_u64(), meta["handshake"].is_null()),
+        (Some(0), true)
+    );
+    std::fs::remove_dir_all(d).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn convert_between_formats_and_pick_a_connection_from_a_har() {
+    let server = LocalServer::start(ServerConfig::echo()).await.unwrap();
+    let d = temp_dir("convert");
+    let nd = d.join("a.ndjson");
+    let o = run(
+        s(&[
+            "connect",
+            &server.url(),
+            "--send",
+            "a,b",
+            "--count",
+            "1",
+            "--out",
+            &path_arg(&nd),
+        ]),
+        None,
+    )
+    .await;
+    assert!(o.status.success(), "{}", err(&o));
+
+    // NDJSON -> HAR -> NDJSON keeps every frame's direction, opcode, payload and time.
+    let har = d.join("a.har");
+    let o = run(s(&["convert", &path_arg(&nd), &path_arg(&har)]), None).await;
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(err(&o).contains("wrote 4 frames to"), "{}", err(&o));
+    let back = d.join("back.ndjson");
+    let o = run(s(&["convert", &path_arg(&har), &path_arg(&back)]), None).await;
+    assert!(o.status.success(), "{}", err(&o));
+    let frames = |p: &std::path::Path| -> Vec<(String, String, String, i64)> {
+        std::fs::read_to_string(p)
+            .unwrap()
+            .lines()
+            .skip(1)
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                (
+                    v["direction"].as_str().unwrap().to_owned(),
+                    v["opcode"].as_str().unwrap().to_owned(),
+                    format!("{}{}", v["text"].as_str().unwrap_or(""), v["closeCode"]),
+                    v["atUs"].as_i64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(frames(&back), frames(&nd));
+    let csv = d.join("a.csv");
+    let o = run(s(&["convert", &path_arg(&nd), &path_arg(&csv)]), None).await;
+    assert!(o.status.success(), "{}", err(&o));
+    assert_eq!(std::fs::read_to_string(&csv).unwrap().matches("\"a,b\"").count(), 2);
+
+    // A HAR with two WebSocket connections.
+    let entry = |url: &str, data: &str| {
+        format!(
+            r#"{{"startedDateTime":"2026-01-02T03:04:05.000Z","request":{{"method":"GET","url":"{url}","headers":[]}},
+               "response":{{"status":101,"headers":[]}},"_resourceType":"websocket",
+               "_webSocketMessages":[{{"type":"receive","time":1767323046.0,"opcode":1,"data":"{data}"}}]}}"#
+        )
+    };
+    let multi = d.join("multi.har");
+    std::fs::write(
+        &multi,
+        format!(
+            r#"{{"log":{{"version":"1.2","entries":[{},{}]}}}}"#,
+            entry("wss://a.example/one", "from A"),
+            entry("wss://b.example/two", "from B")
+        ),
+    )
+    .unwrap();
+    let txt = d.join("b.txt");
+    let o = run(s(&["convert", &path_arg(&multi), &path_arg(&txt)]), None).await;
+    assert_eq!(o.status.code(), Some(2), "{}", err(&o));
+    assert!(
+        err(&o).contains("holds 2 WebSocket connections; pick one with --connection N")
+            && err(&o).contains("  2: wss://b.example/two (1 frames)"),
+        "{}",
+        err(&o)
+    );
+    let o = run(
+        s(&["convert", &path_arg(&multi), &path_arg(&txt), "--connection", "2"]),
+        None,
+    )
+    .await;
+    assert!(o.status.success(), "{}", err(&o));
+    let t = std::fs::read_to_string(&txt).unwrap();
+    assert!(
+        t.contains("# url: wss://b.example/two") && t.contains("← text         6 B  from B"),
+        "{t}"
+    );
+    let o = run(
+        s(&["convert", &path_arg(&multi), &path_arg(&txt), "--connection", "3"]),
+        None,
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(2), "{}", err(&o));
+
+    // Errors: bad output extension (usage), unreadable input (with its line).
+    let o = run(s(&["convert", &path_arg(&nd), &path_arg(&d.join("x.pdf"))]), None).await;
+    assert_eq!(o.status.code(), Some(2), "{}", err(&o));
+    let bad = d.join("bad.ndjson");
+    std::fs::write(&bad, "{\"seq\":1,\"atUs\":1,\"offsetUs\":0,\"direction\":\"in\",\"opcode\":\"text\",\"len\":1,\"text\":\"a\"}\n{oops\n").unwrap();
+    let o = run(s(&["convert", &path_arg(&bad), &path_arg(&d.join("y.json"))]), None).await;
+    assert_eq!(o.status.code(), Some(1), "{}", err(&o));
+    assert!(err(&o).contains("(line 2, column 2)"), "{}", err(&o));
+    assert!(!d.join("y.json").exists());
+    std::fs::remove_dir_all(d).unwrap();
+}

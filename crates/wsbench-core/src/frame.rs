@@ -4,6 +4,8 @@ use base64::Engine as _;
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
+use crate::error::{Error, Result};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[repr(u8)]
@@ -117,6 +119,54 @@ impl Frame {
             text,
             base64,
         }
+    }
+}
+
+impl Frame {
+    /// The frame a [`FrameRecord`] describes: the inverse of [`Frame::to_record`]
+    /// (`to_record(from_record(r)) == r` for every record wsbench writes). Fails when
+    /// the record's payload is not valid base64 or does not match its `len`.
+    pub fn from_record(r: &FrameRecord) -> Result<Frame> {
+        let m = &r.meta;
+        let payload = match (m.opcode, &r.text, &r.base64) {
+            (_, Some(_), Some(_)) => return Err(record_error("it has both \"text\" and \"base64\"")),
+            (Opcode::Close, _, _) => match m.close_code {
+                Some(code) => close_payload(code, m.close_reason.as_deref().unwrap_or("")),
+                None if m.close_reason.as_deref().is_some_and(|r| !r.is_empty()) => {
+                    return Err(record_error("a close reason needs a close code"))
+                }
+                None => Bytes::new(),
+            },
+            (_, Some(t), None) => Bytes::from(t.clone().into_bytes()),
+            (_, None, Some(b)) => base64::engine::general_purpose::STANDARD
+                .decode(b)
+                .map(Bytes::from)
+                .map_err(|e| record_error(&format!("\"base64\" is not valid base64: {e}")))?,
+            (_, None, None) => Bytes::new(),
+        };
+        if payload.len() != m.len {
+            return Err(record_error(&format!(
+                "\"len\" is {} but the payload has {} bytes",
+                m.len,
+                payload.len()
+            )));
+        }
+        Ok(Frame {
+            seq: m.seq,
+            at_us: m.at_us,
+            offset_us: m.offset_us,
+            payload,
+            rtt_us: m.rtt_us.unwrap_or(0),
+            direction: m.direction,
+            opcode: m.opcode,
+        })
+    }
+}
+
+fn record_error(reason: &str) -> Error {
+    Error::InvalidPayload {
+        format: "frame record",
+        reason: reason.to_owned(),
     }
 }
 
@@ -236,5 +286,44 @@ mod tests {
             json.contains(r#""opcode":"close""#) && json.contains(r#""closeCode":4001"#),
             "{json}"
         );
+    }
+
+    #[test]
+    fn from_record_inverts_to_record_and_rejects_what_does_not_add_up() {
+        let f = |opcode, payload: Bytes, rtt_us| Frame {
+            seq: 9,
+            at_us: 1_795_316_685_421_769,
+            offset_us: 2441,
+            payload,
+            rtt_us,
+            direction: Direction::Out,
+            opcode,
+        };
+        let frames = [
+            f(Opcode::Text, Bytes::from("héllo, \"world\"\n"), 0),
+            f(Opcode::Text, Bytes::from_static(&[0xff, b'a']), 0),
+            f(Opcode::Text, Bytes::new(), 0),
+            f(Opcode::Binary, Bytes::from_static(&[0, 1, 255]), 0),
+            f(Opcode::Binary, Bytes::new(), 0),
+            f(Opcode::Ping, Bytes::from_static(b"p"), 0),
+            f(Opcode::Pong, Bytes::from_static(b"p"), 812),
+            f(Opcode::Close, close_payload(4001, "bye ✓"), 0),
+            f(Opcode::Close, Bytes::new(), 0),
+        ];
+        for frame in frames {
+            let back = Frame::from_record(&frame.to_record()).unwrap();
+            assert_eq!(back, frame);
+        }
+        let mut r = f(Opcode::Text, Bytes::from("abc"), 0).to_record();
+        r.meta.len = 4;
+        let e = Frame::from_record(&r).unwrap_err();
+        assert!(
+            e.to_string().contains("\"len\" is 4 but the payload has 3 bytes"),
+            "{e}"
+        );
+        let mut r = f(Opcode::Binary, Bytes::from("abc"), 0).to_record();
+        r.base64 = Some("@@@".into());
+        let e = Frame::from_record(&r).unwrap_err();
+        assert!(e.to_string().contains("not valid base64"), "{e}");
     }
 }

@@ -117,6 +117,9 @@ impl FrameStore {
 
 struct Inner {
     frames: FrameStore,
+    /// Sequence numbers are consecutive (always, for a live log). A log built from
+    /// imported frames (a filtered export, say) may have gaps: lookups then search.
+    contiguous: bool,
     held_bytes: usize,
     next_seq: u64,
     limits: LogLimits,
@@ -130,7 +133,7 @@ pub struct FrameLog {
 }
 
 /// A search over the log. Empty `text` matches every frame passing the filters.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct SearchQuery {
     pub text: String,
@@ -210,6 +213,7 @@ impl FrameLog {
         Self {
             inner: Mutex::new(Inner {
                 frames: FrameStore::new(),
+                contiguous: true,
                 held_bytes: 0,
                 next_seq: 1,
                 limits,
@@ -217,6 +221,44 @@ impl FrameLog {
             }),
             last_seq: watch::channel(0).0,
         }
+    }
+
+    /// A log holding `frames` as they are, sequence numbers included (an imported
+    /// file, opened read-only). Sequence numbers may have gaps; if they are not
+    /// strictly increasing from 1 or more, the frames are renumbered 1..=n in order.
+    /// The caps apply as usual (the oldest go first); new pushes continue after the
+    /// last sequence number.
+    pub fn from_frames(limits: LogLimits, mut frames: Vec<Frame>) -> Self {
+        let ordered = frames.first().is_none_or(|f| f.seq > 0) && frames.windows(2).all(|w| w[0].seq < w[1].seq);
+        if !ordered {
+            for (i, f) in frames.iter_mut().enumerate() {
+                f.seq = i as u64 + 1;
+            }
+        }
+        let log = Self::new(limits);
+        let last = {
+            let mut guard = log.lock();
+            let g = &mut *guard;
+            let first = frames.first().map_or(1, |f| f.seq);
+            let last = frames.last().map_or(0, |f| f.seq);
+            g.contiguous = frames.is_empty() || last - first + 1 == frames.len() as u64;
+            for f in frames {
+                let len = f.payload.len();
+                let (n, bytes) = match f.direction {
+                    Direction::In => (&mut g.stats.frames_in, &mut g.stats.bytes_in),
+                    Direction::Out => (&mut g.stats.frames_out, &mut g.stats.bytes_out),
+                };
+                *n += 1;
+                *bytes += len as u64;
+                g.held_bytes += len;
+                g.frames.push_back(f);
+            }
+            g.next_seq = last + 1;
+            Self::evict(g);
+            last
+        };
+        log.last_seq.send_replace(last);
+        log
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -313,20 +355,31 @@ impl FrameLog {
         let mut g = self.lock();
         g.frames.clear();
         g.held_bytes = 0;
+        g.contiguous = true;
     }
 
+    /// Index of the first held frame with a sequence number `>= seq` (may be past
+    /// the end).
     fn index_of(inner: &Inner, seq: u64) -> usize {
-        let first = inner.frames.front().map_or(inner.next_seq, |f| f.seq);
-        seq.saturating_sub(first) as usize
+        if inner.contiguous {
+            let first = inner.frames.front().map_or(inner.next_seq, |f| f.seq);
+            return seq.saturating_sub(first).min(usize::MAX as u64) as usize;
+        }
+        let (mut lo, mut hi) = (0, inner.frames.len());
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if inner.frames.get(mid).is_some_and(|f| f.seq < seq) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
     }
 
     pub fn get(&self, seq: u64) -> Option<Frame> {
         let g = self.lock();
-        let first = g.frames.front()?.seq;
-        if seq < first {
-            return None;
-        }
-        g.frames.get((seq - first) as usize).cloned()
+        g.frames.get(Self::index_of(&g, seq)).filter(|f| f.seq == seq).cloned()
     }
 
     /// Up to `limit` frames with `seq >= from_seq`, oldest first. A `from_seq` older
@@ -346,7 +399,7 @@ impl FrameLog {
         if g.frames.front().is_none_or(|f| before_seq < f.seq) {
             return Vec::new();
         }
-        let end = (Self::index_of(&g, before_seq) + 1).min(g.frames.len());
+        let end = Self::index_of(&g, before_seq.saturating_add(1)).min(g.frames.len());
         let start = end.saturating_sub(limit);
         g.frames.range(start..end).cloned().collect()
     }
@@ -466,6 +519,46 @@ mod tests {
             total + 11,
             "sequence numbers go on after a clear"
         );
+    }
+
+    #[test]
+    fn a_log_from_frames_keeps_their_sequence_numbers_gaps_included() {
+        let with_seq = |seq| Frame { seq, ..frame(seq) };
+        let log = FrameLog::from_frames(LogLimits::default(), [3, 17, 40, 41, 9000].map(with_seq).to_vec());
+        let st = log.stats();
+        assert_eq!(
+            (st.held_frames, st.first_seq, st.last_seq, st.frames_in),
+            (5, 3, 9000, 5)
+        );
+        assert_eq!(log.get(17).unwrap().payload, Bytes::from("frame 17"));
+        assert!(log.get(16).is_none() && log.get(18).is_none() && log.get(1).is_none());
+        let seqs = |v: Vec<Frame>| v.iter().map(|f| f.seq).collect::<Vec<_>>();
+        assert_eq!(seqs(log.page(4, 2)), [17, 40]);
+        assert_eq!(seqs(log.page(0, 100)), [3, 17, 40, 41, 9000]);
+        assert_eq!(seqs(log.page_before(40, 2)), [17, 40]);
+        assert_eq!(seqs(log.page_before(39, 2)), [3, 17]);
+        assert_eq!(seqs(log.page_before(u64::MAX, 1)), [9000]);
+        let r = log
+            .search(&SearchQuery {
+                text: "frame 4".into(),
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(r.seqs, [40, 41]);
+        assert_eq!(log.push(frame(0)).seq, 9001, "pushes continue after the last");
+        assert_eq!(seqs(log.page(9000, 5)), [9000, 9001]);
+
+        let shuffled = FrameLog::from_frames(LogLimits::default(), [5, 2, 2].map(with_seq).to_vec());
+        assert_eq!(seqs(shuffled.page(0, 10)), [1, 2, 3], "out of order: renumbered");
+        let capped = FrameLog::from_frames(
+            LogLimits {
+                max_frames: 2,
+                max_bytes: usize::MAX,
+            },
+            (1..=5).map(with_seq).collect(),
+        );
+        let st = capped.stats();
+        assert_eq!((st.held_frames, st.evicted_frames, st.first_seq), (2, 3, 4));
     }
 
     #[test]

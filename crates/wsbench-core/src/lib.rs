@@ -7,6 +7,7 @@ pub mod config;
 pub mod connection;
 pub mod error;
 pub mod events;
+pub mod export;
 pub mod frame;
 pub mod frame_log;
 pub mod fs;
@@ -20,6 +21,10 @@ pub use config::ConnectConfig;
 pub use connection::{ConnState, ConnectionHandle, Handshake, HttpFailure, Initiator, Outgoing};
 pub use error::{Error, ErrorInfo, ErrorKind, Result};
 pub use events::{BatchConfig, EventBatch, EventSink, NullSink, SessionId};
+pub use export::{
+    default_file_name, export_to_path, export_to_writer, read_log_file, ExportFormat, ExportOptions, ExportSummary,
+    FrameSelection, LogSource, RecordedConnection, Redaction, SessionMeta,
+};
 pub use frame::{Direction, Frame, FrameMeta, FrameRecord, Opcode};
 pub use frame_log::{FrameLog, LogStats, SearchQuery, SearchResult};
 pub use server::{LocalServer, ServerConfig, ServerMode};

@@ -6,6 +6,7 @@ mod support;
 mod collections;
 mod connect;
 mod events;
+mod export;
 mod frame_log;
 mod import;
 mod lifecycle;

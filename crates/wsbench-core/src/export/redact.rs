@@ -1,0 +1,325 @@
+//! What an export leaves out unless the user asks for everything: credentials in
+//! headers, auth settings and URLs, and the values of secret variables wherever
+//! they appear in text.
+
+use std::borrow::Cow;
+
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+
+use crate::collections::Environment;
+use crate::config::{ApiKeyPlacement, Auth, ConnectConfig, KeyValue};
+use crate::connection::{Handshake, Header};
+use crate::error::{Error, Result};
+use crate::frame::{close_payload, Frame, Opcode};
+
+/// What replaces a secret.
+pub const REDACTED: &str = "[redacted]";
+
+/// Header names whose values are always credentials (compared case-insensitively).
+pub const SENSITIVE_HEADERS: [&str; 4] = ["authorization", "proxy-authorization", "cookie", "set-cookie"];
+
+/// How much of the secrets an export keeps. The default redacts.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Redaction {
+    /// Write everything as it is, credentials included.
+    pub include_secrets: bool,
+    /// Values to blank wherever they occur in the URL, headers, config and text
+    /// payloads (typically the values of the active environment's secret variables).
+    pub secret_values: Vec<String>,
+}
+
+impl Redaction {
+    /// Redact, with the values of `env`'s enabled secret variables.
+    pub fn with_environment(env: &Environment) -> Self {
+        Self {
+            include_secrets: false,
+            secret_values: env
+                .variables
+                .iter()
+                .filter(|v| v.secret && v.enabled && !v.value.is_empty())
+                .map(|v| v.value.clone())
+                .collect(),
+        }
+    }
+
+    /// Keep everything.
+    pub fn none() -> Self {
+        Self {
+            include_secrets: true,
+            secret_values: Vec::new(),
+        }
+    }
+}
+
+/// A [`Redaction`] compiled for one connection's config.
+pub(crate) struct Redactor {
+    on: bool,
+    /// Every secret value, longest first, as one alternation.
+    secrets: Option<regex::Regex>,
+    /// Lower-case header names whose value is a credential (the fixed four and an
+    /// API key's header).
+    headers: Vec<String>,
+    /// A query parameter that carries an API key.
+    query_key: Option<String>,
+}
+
+impl Redactor {
+    pub fn new(r: &Redaction, config: &ConnectConfig) -> Result<Self> {
+        let mut headers: Vec<String> = SENSITIVE_HEADERS.iter().map(|h| h.to_string()).collect();
+        let mut query_key = None;
+        let mut values: Vec<String> = r.secret_values.clone();
+        match &config.auth {
+            Auth::None => {}
+            Auth::Bearer { token } => values.push(token.clone()),
+            Auth::Basic { password, .. } => values.push(password.clone()),
+            Auth::ApiKey { name, value, placement } => {
+                values.push(value.clone());
+                match placement {
+                    ApiKeyPlacement::Header => headers.push(name.to_ascii_lowercase()),
+                    ApiKeyPlacement::Query => query_key = Some(name.clone()),
+                }
+            }
+        }
+        values.retain(|v| !v.is_empty() && v != REDACTED);
+        values.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+        values.dedup();
+        let secrets = if r.include_secrets || values.is_empty() {
+            None
+        } else {
+            let pattern = values.iter().map(|v| regex::escape(v)).collect::<Vec<_>>().join("|");
+            Some(
+                regex::RegexBuilder::new(&pattern)
+                    .size_limit(64 << 20)
+                    .build()
+                    .map_err(|e| Error::InvalidConfig(format!("too many or too long secret values to redact: {e}")))?,
+            )
+        };
+        Ok(Self {
+            on: !r.include_secrets,
+            secrets,
+            headers,
+            query_key,
+        })
+    }
+
+    /// `s` with every secret value replaced.
+    pub fn text<'a>(&self, s: &'a str) -> Cow<'a, str> {
+        match &self.secrets {
+            Some(re) => re.replace_all(s, REDACTED),
+            None => Cow::Borrowed(s),
+        }
+    }
+
+    fn is_sensitive(&self, name: &str) -> bool {
+        self.on && self.headers.iter().any(|h| h.eq_ignore_ascii_case(name))
+    }
+
+    pub fn header(&self, name: &str, value: &str) -> String {
+        if self.is_sensitive(name) {
+            REDACTED.to_owned()
+        } else {
+            self.text(value).into_owned()
+        }
+    }
+
+    pub fn headers(&self, h: &[Header]) -> Vec<Header> {
+        h.iter()
+            .map(|h| Header {
+                name: h.name.clone(),
+                value: self.header(&h.name, &h.value),
+            })
+            .collect()
+    }
+
+    fn key_values(&self, kv: &[KeyValue], sensitive_names: bool) -> Vec<KeyValue> {
+        kv.iter()
+            .map(|k| KeyValue {
+                value: if sensitive_names {
+                    self.header(&k.name, &k.value)
+                } else {
+                    self.text(&k.value).into_owned()
+                },
+                ..k.clone()
+            })
+            .collect()
+    }
+
+    /// A URL (or a request target such as `/path?q=1`) without a password in its
+    /// user info, the API key query parameter, or secret values.
+    pub fn url(&self, url: &str) -> String {
+        if !self.on {
+            return url.to_owned();
+        }
+        let mut out = String::with_capacity(url.len());
+        let mut rest = url;
+        // user:password@ in the authority
+        if let Some(i) = rest.find("://") {
+            let (scheme, after) = rest.split_at(i + 3);
+            let end = after.find(['/', '?', '#']).unwrap_or(after.len());
+            let authority = &after[..end];
+            out.push_str(scheme);
+            match authority.rfind('@') {
+                Some(at) => {
+                    let userinfo = &authority[..at];
+                    match userinfo.find(':') {
+                        Some(c) => {
+                            out.push_str(&userinfo[..c + 1]);
+                            out.push_str(REDACTED);
+                        }
+                        None => out.push_str(userinfo),
+                    }
+                    out.push_str(&authority[at..]);
+                }
+                None => out.push_str(authority),
+            }
+            rest = &after[end..];
+        }
+        // the API key in the query
+        let (before_frag, frag) = match rest.find('#') {
+            Some(i) => rest.split_at(i),
+            None => (rest, ""),
+        };
+        match (before_frag.find('?'), &self.query_key) {
+            (Some(q), Some(key)) => {
+                out.push_str(&before_frag[..q + 1]);
+                let pairs: Vec<String> = before_frag[q + 1..]
+                    .split('&')
+                    .map(|pair| {
+                        let name = pair.split('=').next().unwrap_or("");
+                        let decoded = percent_encoding::percent_decode_str(name).decode_utf8_lossy();
+                        if decoded == key.as_str() {
+                            format!("{name}={REDACTED}")
+                        } else {
+                            pair.to_owned()
+                        }
+                    })
+                    .collect();
+                out.push_str(&pairs.join("&"));
+            }
+            _ => out.push_str(before_frag),
+        }
+        out.push_str(frag);
+        self.text(&out).into_owned()
+    }
+
+    pub fn config(&self, c: &ConnectConfig) -> ConnectConfig {
+        if !self.on {
+            return c.clone();
+        }
+        let auth = match &c.auth {
+            Auth::None => Auth::None,
+            Auth::Bearer { .. } => Auth::Bearer { token: REDACTED.into() },
+            Auth::Basic { username, .. } => Auth::Basic {
+                username: username.clone(),
+                password: REDACTED.into(),
+            },
+            Auth::ApiKey { name, placement, .. } => Auth::ApiKey {
+                name: name.clone(),
+                value: REDACTED.into(),
+                placement: *placement,
+            },
+        };
+        let params = match &self.query_key {
+            Some(key) => c
+                .params
+                .iter()
+                .map(|p| KeyValue {
+                    value: if &p.name == key {
+                        REDACTED.into()
+                    } else {
+                        self.text(&p.value).into_owned()
+                    },
+                    ..p.clone()
+                })
+                .collect(),
+            None => self.key_values(&c.params, false),
+        };
+        ConnectConfig {
+            url: self.url(&c.url),
+            params,
+            headers: self.key_values(&c.headers, true),
+            origin: c.origin.as_deref().map(|o| self.text(o).into_owned()),
+            auth,
+            ..c.clone()
+        }
+    }
+
+    pub fn handshake(&self, h: &Handshake) -> Handshake {
+        if !self.on {
+            return h.clone();
+        }
+        // `GET /path?query HTTP/1.1`: the target can carry the API key.
+        let mut parts = h.request_line.splitn(3, ' ');
+        let request_line = match (parts.next(), parts.next(), parts.next()) {
+            (Some(m), Some(target), Some(v)) => format!("{m} {} {v}", self.url(target)),
+            _ => self.text(&h.request_line).into_owned(),
+        };
+        Handshake {
+            url: self.url(&h.url),
+            request_line,
+            request_headers: self.headers(&h.request_headers),
+            response_headers: self.headers(&h.response_headers),
+            ..h.clone()
+        }
+    }
+
+    /// A text frame or close reason with the secret values replaced; other frames
+    /// (and everything when nothing matches) as they are, without a copy.
+    pub fn frame<'a>(&self, f: &'a Frame) -> Cow<'a, Frame> {
+        let Some(re) = &self.secrets else {
+            return Cow::Borrowed(f);
+        };
+        match f.opcode {
+            Opcode::Text => match f.text() {
+                Some(t) if re.is_match(t) => Cow::Owned(Frame {
+                    payload: Bytes::from(re.replace_all(t, REDACTED).into_owned()),
+                    ..f.clone()
+                }),
+                _ => Cow::Borrowed(f),
+            },
+            Opcode::Close => match f.close_info() {
+                Some((code, reason)) if re.is_match(&reason) => Cow::Owned(Frame {
+                    payload: close_payload(code, &re.replace_all(&reason, REDACTED)),
+                    ..f.clone()
+                }),
+                _ => Cow::Borrowed(f),
+            },
+            _ => Cow::Borrowed(f),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_lose_passwords_api_keys_and_secret_values() {
+        let mut c = ConnectConfig::new("wss://u:pw@h.example/a?room=1&key=K1&x=s3cret#f");
+        c.auth = Auth::ApiKey {
+            name: "key".into(),
+            value: "K1".into(),
+            placement: ApiKeyPlacement::Query,
+        };
+        let r = Redactor::new(
+            &Redaction {
+                include_secrets: false,
+                secret_values: vec!["s3cret".into(), String::new()],
+            },
+            &c,
+        )
+        .unwrap();
+        assert_eq!(
+            r.url(&c.url),
+            "wss://u:[redacted]@h.example/a?room=1&key=[redacted]&x=[redacted]#f"
+        );
+        assert_eq!(r.url("/a?key=K1"), "/a?key=[redacted]");
+        assert_eq!(r.header("COOKIE", "a=b"), REDACTED);
+        assert_eq!(r.header("X-Other", "has s3cret inside"), "has [redacted] inside");
+        let all = Redactor::new(&Redaction::none(), &c).unwrap();
+        assert_eq!(all.url(&c.url), c.url);
+        assert_eq!(all.header("Cookie", "a=b"), "a=b");
+    }
+}
