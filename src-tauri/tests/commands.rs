@@ -16,8 +16,26 @@ struct App {
     webview: WebviewWindow<MockRuntime>,
 }
 
+fn temp_dir() -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!(
+        "wsbench-app-test-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    ));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
 fn app() -> App {
-    let state = tauri::async_runtime::block_on(AppState::start()).expect("engine starts");
+    app_in(temp_dir())
+}
+
+/// The app on a data directory: a second app on the same one is a restart.
+fn app_in(data_dir: std::path::PathBuf) -> App {
+    let state = tauri::async_runtime::block_on(AppState::start(data_dir)).expect("engine starts");
     let app = with_commands(mock_builder(), state)
         .build(mock_context(noop_assets()))
         .expect("app builds");
@@ -173,4 +191,178 @@ fn bad_input_comes_back_as_kind_and_message() {
     assert_eq!(e["kind"], "unknownSession");
     let e = a.err("rename_tab", json!({ "id": id, "name": "  " }));
     assert_eq!(e["kind"], "invalidConfig");
+}
+
+impl App {
+    fn wait_for<T>(&self, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+        let t = Instant::now();
+        loop {
+            if let Some(v) = f() {
+                return v;
+            }
+            assert!(t.elapsed() < Duration::from_secs(10), "waiting for {what}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+#[test]
+fn a_saved_connection_with_messages_and_the_open_tabs_survive_a_restart() {
+    let dir = temp_dir();
+    let saved_id;
+    {
+        let a = app_in(dir.clone());
+        let tab: Value = a.call("create_tab", json!({ "name": "Chat" }));
+        let id = tab["id"].as_u64().unwrap();
+        let conn = json!({ "name": "Chat", "config": tab["config"], "messages": [
+            { "name": "hello", "format": "json", "body": "{\"hi\":1}", "sendOnConnect": true }
+        ] });
+        let saved: Value = a.call(
+            "saved_save",
+            json!({ "request": { "collection": "team", "connection": conn } }),
+        );
+        saved_id = saved["id"].as_str().unwrap().to_owned();
+        assert_eq!(saved_id, "team/chat.json");
+        assert!(saved["workspace"]["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["id"] == "team/chat.json"));
+        let meta = json!({ "messages": conn["messages"], "saved": { "id": saved_id, "revision": saved["revision"] },
+            "dirty": false, "draft": { "format": "text", "text": "unsent words" } });
+        a.call::<Value>("set_tab_meta", json!({ "id": id, "meta": meta }));
+        a.call::<Value>("set_active_tab", json!({ "id": id }));
+        // The file is plain, pretty JSON in the default workspace.
+        let file = std::fs::read_to_string(dir.join("workspace/team/chat.json")).unwrap();
+        assert!(
+            file.contains("\n  \"name\": \"Chat\",") && file.contains("\"sendOnConnect\": true"),
+            "{file}"
+        );
+    }
+    let a = app_in(dir);
+    let tabs: Vec<Value> = a.call("list_tabs", json!({}));
+    let names: Vec<_> = tabs.iter().map(|t| t["name"].as_str().unwrap()).collect();
+    assert_eq!(names, vec!["Local echo", "Chat"], "tabs come back in order");
+    let ui: Value = a.call("ui_state", json!({}));
+    let chat_id = tabs[1]["id"].as_u64().unwrap();
+    assert_eq!(ui["active"], chat_id);
+    let meta = &ui["tabs"][chat_id.to_string()];
+    assert_eq!(meta["draft"]["text"], "unsent words");
+    assert_eq!(meta["saved"]["id"], "team/chat.json");
+    let loaded: Value = a.call("saved_open", json!({ "id": saved_id }));
+    assert_eq!(loaded["connection"]["messages"][0]["body"], "{\"hi\":1}");
+    // Connecting sends the on-connect message; the echo comes back.
+    a.call::<Value>(
+        "connect",
+        json!({ "id": chat_id, "onOpen": loaded["connection"]["messages"] }),
+    );
+    a.wait_state(chat_id, "open");
+    a.wait_for("the echoed on-connect message", || {
+        let frames: Vec<Value> = a.call("log_page", json!({ "id": chat_id, "fromSeq": 0, "limit": 10 }));
+        frames
+            .iter()
+            .any(|f| f["direction"] == "in" && f["text"] == "{\"hi\":1}")
+            .then_some(())
+    });
+}
+
+#[test]
+fn environment_variables_reach_the_handshake_and_unknown_ones_are_named() {
+    let a = app();
+    let env = json!({ "name": "local", "variables": [
+        { "name": "trace", "value": "abc-123", "secret": false, "enabled": true },
+        { "name": "token", "value": "s3cr3t", "secret": true, "enabled": true }
+    ] });
+    a.call::<Value>("environment_save", json!({ "environment": env }));
+    a.call::<Value>("environment_select", json!({ "name": "local" }));
+    let tab: Value = a.call("create_tab", json!({ "name": "vars" }));
+    let id = tab["id"].as_u64().unwrap();
+    let mut config = tab["config"].clone();
+    config["headers"] =
+        json!([{ "name": "X-Trace", "value": "{{trace}}" }, { "name": "Authorization", "value": "Bearer {{token}}" }]);
+    a.call::<Value>("set_config", json!({ "id": id, "config": config }));
+    a.call::<Value>("connect", json!({ "id": id }));
+    let open = a.wait_state(id, "open");
+    let sent = open["state"]["handshake"]["requestHeaders"].as_array().unwrap().clone();
+    assert!(
+        sent.iter().any(|h| h["name"] == "x-trace" && h["value"] == "abc-123"),
+        "{sent:?}"
+    );
+    // The tab keeps the template; saving it never writes the secret.
+    let saved: Value = a.call(
+        "saved_save",
+        json!({ "request": { "connection": { "name": "vars", "config": a.tab(id)["config"] } } }),
+    );
+    let root = a.call::<Value>("workspace_info", json!({}))["root"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let file = std::fs::read_to_string(std::path::Path::new(&root).join(saved["id"].as_str().unwrap())).unwrap();
+    assert!(file.contains("Bearer {{token}}") && !file.contains("s3cr3t"), "{file}");
+    a.call::<Value>("disconnect", json!({ "id": id }));
+    a.wait_state(id, "closed");
+
+    config["url"] = json!("{{host}}/x");
+    a.call::<Value>("set_config", json!({ "id": id, "config": config }));
+    let e = a.err("connect", json!({ "id": id }));
+    assert_eq!(e["kind"], "unknownVariable");
+    assert_eq!(e["message"], "unknown variable {{host}} in the URL");
+}
+
+#[test]
+fn a_closed_session_is_in_history_reopens_read_only_and_exports() {
+    let a = app();
+    let tabs: Vec<Value> = a.call("list_tabs", json!({}));
+    let id = tabs[0]["id"].as_u64().unwrap();
+    a.call::<Value>("connect", json!({ "id": id }));
+    a.wait_state(id, "open");
+    a.call::<u64>(
+        "send",
+        json!({ "id": id, "message": { "type": "text", "data": "remember me" } }),
+    );
+    a.wait_for("the echo", || {
+        let frames: Vec<Value> = a.call("log_page", json!({ "id": id, "fromSeq": 0, "limit": 10 }));
+        (frames.len() >= 2).then_some(())
+    });
+    a.call::<Value>("disconnect", json!({ "id": id, "code": 4000, "reason": "bye" }));
+    a.wait_state(id, "closed");
+    let entry = a.wait_for("the history entry", || {
+        let list: Vec<Value> = a.call("history_list", json!({}));
+        list.into_iter().next()
+    });
+    assert_eq!(entry["name"], "Local echo");
+    assert_eq!(entry["outcome"], "closed 4000 “bye”");
+    assert_eq!(entry["frames"], 4, "{entry}");
+    let snap: Value = a.call("history_open", json!({ "id": entry["id"] }));
+    assert_eq!(snap["readOnly"], true);
+    let ro = snap["id"].as_u64().unwrap();
+    let frames: Vec<Value> = a.call("log_page", json!({ "id": ro, "fromSeq": 0, "limit": 10 }));
+    assert!(frames.iter().any(|f| f["text"] == "remember me"));
+    let e = a.err("connect", json!({ "id": ro }));
+    assert!(e["message"].as_str().unwrap().contains("read-only"), "{e}");
+
+    // Export the recording as HAR, then list what the file holds.
+    let out = temp_dir().join("session.har");
+    let done: Value = a.call(
+        "export_log",
+        json!({ "id": ro, "job": 7, "progress": "__CHANNEL__:1",
+            "request": { "format": "har", "path": out.display().to_string(), "scope": { "type": "all" } } }),
+    );
+    assert_eq!(done["frames"], 4);
+    let preview: Value = a.call("import_preview", json!({ "path": out.display().to_string() }));
+    assert_eq!(preview["kind"], "log");
+    assert_eq!(
+        (&preview["connections"][0]["frames"], &preview["connections"][0]["sent"]),
+        (&json!(4), &json!(2)),
+        "{preview}"
+    );
+    let saved: Value = a.call(
+        "import_save_connection",
+        json!({ "path": out.display().to_string(), "index": 0, "collection": "imported" }),
+    );
+    let loaded: Value = a.call("saved_open", json!({ "id": saved["id"] }));
+    assert_eq!(
+        loaded["connection"]["messages"][0]["body"], "remember me",
+        "the sent message became a saved message"
+    );
 }

@@ -11,6 +11,7 @@ pub mod export;
 pub mod frame;
 pub mod frame_log;
 pub mod fs;
+pub mod history;
 pub mod payload;
 pub mod restore;
 pub mod server;

@@ -29,6 +29,9 @@ pub struct AppStateFile {
     pub tabs: Vec<TabState>,
     /// Index into `tabs` of the tab in front.
     pub active: usize,
+    /// The built-in echo server's port last run, reused when free so restored tabs
+    /// still reach it.
+    pub local_server_port: Option<u16>,
 }
 
 impl Default for AppStateFile {
@@ -40,6 +43,7 @@ impl Default for AppStateFile {
             history_max_bytes: DEFAULT_HISTORY_MAX_BYTES,
             tabs: Vec::new(),
             active: 0,
+            local_server_port: None,
         }
     }
 }

@@ -1,7 +1,8 @@
 use bytes::Bytes;
 use serde::Deserialize;
 use tauri::State;
-use wsbench_core::{MessageFormat, Outgoing};
+use wsbench_core::collections::vars::Vars;
+use wsbench_core::{MessageFormat, Outgoing, SavedMessage};
 
 use super::CmdResult;
 use crate::AppState;
@@ -40,12 +41,14 @@ pub enum SendRequest {
 }
 
 impl SendRequest {
-    pub fn into_outgoing(self) -> wsbench_core::Result<Outgoing> {
+    /// The frame to send, with `{{variables}}` in data messages resolved.
+    pub fn into_outgoing(self, vars: &Vars) -> wsbench_core::Result<Outgoing> {
+        let data = |format: MessageFormat, data: &str| format.to_outgoing(&vars.resolve(data, "the message")?);
         Ok(match self {
-            SendRequest::Text { data } => MessageFormat::Text.to_outgoing(&data)?,
-            SendRequest::Json { data } => MessageFormat::Json.to_outgoing(&data)?,
-            SendRequest::Hex { data } => MessageFormat::Hex.to_outgoing(&data)?,
-            SendRequest::Base64 { data } => MessageFormat::Base64.to_outgoing(&data)?,
+            SendRequest::Text { data: d } => data(MessageFormat::Text, &d)?,
+            SendRequest::Json { data: d } => data(MessageFormat::Json, &d)?,
+            SendRequest::Hex { data: d } => data(MessageFormat::Hex, &d)?,
+            SendRequest::Base64 { data: d } => data(MessageFormat::Base64, &d)?,
             SendRequest::Ping { data } => Outgoing::Ping(Bytes::from(data)),
             SendRequest::Pong { data } => Outgoing::Pong(Bytes::from(data)),
             SendRequest::Close { code, reason } => Outgoing::Close { code, reason },
@@ -53,10 +56,13 @@ impl SendRequest {
     }
 }
 
-/// Start connecting; returns at once (the outcome arrives as state).
+/// Start connecting with the active environment's variables, sending `onOpen`
+/// (saved messages marked "on connect") each time it opens. Returns at once; the
+/// outcome arrives as state. An unknown `{{variable}}` is an error here.
 #[tauri::command]
-pub fn connect(state: State<'_, AppState>, id: u64) -> CmdResult<()> {
-    Ok(state.manager.connect(id)?)
+pub fn connect(state: State<'_, AppState>, id: u64, on_open: Option<Vec<SavedMessage>>) -> CmdResult<()> {
+    let vars = state.vars();
+    Ok(state.manager.connect_with(id, &vars, &on_open.unwrap_or_default())?)
 }
 
 #[tauri::command]
@@ -69,6 +75,6 @@ pub fn disconnect(state: State<'_, AppState>, id: u64, code: Option<u16>, reason
 /// Send a message; resolves with its sequence number in the log.
 #[tauri::command]
 pub async fn send(state: State<'_, AppState>, id: u64, message: SendRequest) -> CmdResult<u64> {
-    let msg = message.into_outgoing()?;
+    let msg = message.into_outgoing(&state.vars())?;
     Ok(state.manager.send(id, msg).await?)
 }

@@ -1,8 +1,11 @@
+use std::collections::BTreeMap;
+
+use serde::Serialize;
 use tauri::State;
-use wsbench_core::{ConnectConfig, SessionSnapshot};
+use wsbench_core::{ConnectConfig, ErrorInfo, SessionSnapshot};
 
 use super::CmdResult;
-use crate::AppState;
+use crate::{lock, AppState, TabMeta};
 
 #[tauri::command]
 pub fn list_tabs(state: State<'_, AppState>) -> Vec<SessionSnapshot> {
@@ -18,12 +21,15 @@ pub fn create_tab(
 ) -> CmdResult<SessionSnapshot> {
     let config = config.unwrap_or_else(|| ConnectConfig::new(state.server_url.clone()));
     let id = state.manager.create(name.unwrap_or_else(|| "New tab".into()), config);
+    state.persist();
     Ok(state.manager.get(id)?.snapshot())
 }
 
 #[tauri::command]
 pub fn close_tab(state: State<'_, AppState>, id: u64) -> CmdResult<()> {
-    Ok(state.manager.remove(id)?)
+    state.manager.remove(id)?;
+    state.persist();
+    Ok(())
 }
 
 #[tauri::command]
@@ -32,10 +38,50 @@ pub fn rename_tab(state: State<'_, AppState>, id: u64, name: String) -> CmdResul
     if name.is_empty() {
         return Err(wsbench_core::Error::InvalidConfig("a tab name cannot be empty".into()).into());
     }
-    Ok(state.manager.rename(id, name)?)
+    state.manager.rename(id, name)?;
+    state.persist();
+    Ok(())
 }
 
 #[tauri::command]
 pub fn set_config(state: State<'_, AppState>, id: u64, config: ConnectConfig) -> CmdResult<()> {
-    Ok(state.manager.set_config(id, config)?)
+    state.manager.set_config(id, config)?;
+    state.persist();
+    Ok(())
+}
+
+/// What the UI restores besides the engine's snapshot.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UiStateView {
+    pub tabs: BTreeMap<u64, TabMeta>,
+    pub active: Option<u64>,
+    pub problem: Option<ErrorInfo>,
+}
+
+#[tauri::command]
+pub fn ui_state(state: State<'_, AppState>) -> UiStateView {
+    let mut ui = lock(&state.ui);
+    UiStateView {
+        tabs: ui.meta.clone(),
+        active: ui.active,
+        problem: ui.problem.take(),
+    }
+}
+
+/// A tab's saved messages, saved-file reference, dirty flag and unsent text.
+#[tauri::command]
+pub fn set_tab_meta(state: State<'_, AppState>, id: u64, meta: TabMeta) -> CmdResult<()> {
+    state.manager.get(id)?;
+    lock(&state.ui).meta.insert(id, meta);
+    state.persist();
+    Ok(())
+}
+
+#[tauri::command]
+pub fn set_active_tab(state: State<'_, AppState>, id: u64) -> CmdResult<()> {
+    state.manager.get(id)?;
+    lock(&state.ui).active = Some(id);
+    state.persist();
+    Ok(())
 }

@@ -2,10 +2,10 @@
 //! (folders), and environments of variables. Everything lives in plain, pretty-printed
 //! JSON files the user owns and can commit; see `store` for the layout on disk.
 
-pub mod vars;
 mod environments;
 pub mod migrate;
 pub mod store;
+pub mod vars;
 
 pub use environments::{parse_environment, parse_secrets, LoadedEnvironment, SavedEnvironment, SecretsFile};
 pub use store::{

@@ -8,6 +8,7 @@ mod connect;
 mod events;
 mod export;
 mod frame_log;
+mod history;
 mod import;
 mod lifecycle;
 mod tls;
