@@ -294,6 +294,46 @@ impl Redactor {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::collections::Variable;
+
+    #[test]
+    fn an_environments_secret_values_are_redacted_in_text_and_frames() {
+        let env = Environment {
+            name: "staging".into(),
+            variables: vec![
+                Variable::new("host", "api.example"),
+                Variable::secret("token", "t0k3n"),
+                Variable {
+                    enabled: false,
+                    ..Variable::secret("old", "0ld")
+                },
+                Variable::secret("empty", ""),
+            ],
+            ..Environment::default()
+        };
+        let r = Redaction::with_environment(&env);
+        assert_eq!(r.secret_values, ["t0k3n"]);
+        let red = Redactor::new(&r, &ConnectConfig::default()).unwrap();
+        assert_eq!(red.text("GET api.example t0k3n 0ld"), "GET api.example [redacted] 0ld");
+        let f = Frame {
+            seq: 1,
+            at_us: 0,
+            offset_us: 0,
+            payload: Bytes::from_static(b"{\"auth\":\"t0k3n\"}"),
+            rtt_us: 0,
+            direction: crate::frame::Direction::Out,
+            opcode: Opcode::Text,
+        };
+        assert_eq!(red.frame(&f).text(), Some("{\"auth\":\"[redacted]\"}"));
+        let bin = Frame {
+            opcode: Opcode::Binary,
+            ..f.clone()
+        };
+        assert!(
+            matches!(red.frame(&bin), Cow::Borrowed(_)),
+            "binary payloads are not searched"
+        );
+    }
 
     #[test]
     fn urls_lose_passwords_api_keys_and_secret_values() {

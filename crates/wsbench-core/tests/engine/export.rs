@@ -992,3 +992,45 @@ async fn a_live_session_exports_all_a_filter_or_a_selection() {
 
     std::fs::remove_dir_all(d).unwrap();
 }
+
+#[test]
+fn a_log_that_grows_or_evicts_during_the_export_is_exported_as_it_was_when_it_started() {
+    let limits = LogLimits {
+        max_frames: 10_000,
+        max_bytes: usize::MAX,
+    };
+    let mk = |i: u64| frame(i, i as i64, Direction::In, Opcode::Text, format!("m{i}"), 0);
+    let log = Arc::new(FrameLog::from_frames(limits, (1..=10_000).map(mk).collect()));
+    let src = LogSource {
+        log: log.clone(),
+        ..source(Vec::new())
+    };
+    // New frames arrive while the export runs: they are not part of it.
+    let mut out = Vec::new();
+    let s = export_to_writer(&src, &mut out, &options(ExportFormat::Ndjson), |_, _| {
+        log.push_many((0..100).map(mk).collect());
+        true
+    })
+    .unwrap();
+    assert_eq!((s.frames, s.missing), (10_000, 0));
+    let rc = read_bytes(&out, "x").remove(0);
+    assert_eq!(rc.frames.len(), 10_000);
+    assert_eq!(rc.meta.unwrap().selection.count, 10_000);
+
+    // A flood evicts frames not yet written: the summary says how many are missing.
+    let first = log.stats().first_seq;
+    let mut out = Vec::new();
+    let s = export_to_writer(&src, &mut out, &options(ExportFormat::Csv), |done, _| {
+        if done == 4096 {
+            // Evicts the 4096 frames written and the next 3000.
+            log.push_many((0..7_096).map(mk).collect());
+        }
+        true
+    })
+    .unwrap();
+    assert_eq!((s.frames + s.missing, s.missing), (10_000, 3_000));
+    let rows = String::from_utf8(out).unwrap();
+    assert_eq!(rows.lines().count(), 1 + 7_000);
+    let has = |seq: u64| rows.contains(&format!("\r\n{seq},"));
+    assert!(has(first + 4095) && !has(first + 4096) && !has(first + 7095) && has(first + 7096));
+}
