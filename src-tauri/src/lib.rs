@@ -20,8 +20,19 @@ use wsbench_core::{
 };
 
 /// Where the app keeps its state, its default workspace and the session history:
-/// `$WSBENCH_DATA_DIR` when set (tests use it), else the platform's data directory.
+/// `--data-dir DIR` on the command line or `$WSBENCH_DATA_DIR` when set (tests use
+/// them), else the platform's data directory.
 pub fn default_data_dir() -> PathBuf {
+    let mut args = std::env::args_os().skip(1);
+    while let Some(a) = args.next() {
+        if a == "--data-dir" {
+            if let Some(d) = args.next() {
+                return PathBuf::from(d);
+            }
+        } else if let Some(d) = a.to_str().and_then(|a| a.strip_prefix("--data-dir=")) {
+            return PathBuf::from(d);
+        }
+    }
     if let Some(d) = std::env::var_os("WSBENCH_DATA_DIR") {
         return PathBuf::from(d);
     }

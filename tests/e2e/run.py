@@ -18,11 +18,14 @@ import socket
 import struct
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import traceback
 
 W3C_EL = "element-6066-11e4-a52e-4f735466cecf"
+DATA = None  # the app's data directory for this run
+APP = None  # (binary, args)
 CTRL, ENTER = "\ue009", "\ue007"
 
 
@@ -156,8 +159,9 @@ class Driver:
             raise RuntimeError(f"{method} {path} -> {r.status}: {value}")
         return value
 
-    def start(self, app):
-        v = self.req("POST", "/session", {"capabilities": {"alwaysMatch": {"tauri:options": {"application": app}}}})
+    def start(self, app, args=()):
+        opts = {"application": app, "args": list(args)}
+        v = self.req("POST", "/session", {"capabilities": {"alwaysMatch": {"tauri:options": opts}}})
         self.sid = v["sessionId"]
 
     def quit(self):
@@ -166,6 +170,12 @@ class Driver:
                 self.req("DELETE", f"/session/{self.sid}")
             except Exception:
                 pass
+            self.sid = None
+
+    def restart(self):
+        """Quit the app and start it again on the same data directory."""
+        self.quit()
+        self.start(*APP)
 
     def s(self, path):
         return f"/session/{self.sid}{path}"
@@ -446,12 +456,168 @@ def test_failures_are_explained_next_to_the_url_and_composer_helps(d, out):
     assert d.js("return document.getElementById('message').value").startswith('{\n  "a"'), "Up recalls the last sent message"
 
 
+def dialog_input(d, name, value):
+    d.set_value(f"dialog[open] input[name='{name}']", value)
+
+
+def new_tab(d, name):
+    before = d.js("return document.querySelectorAll('.tab').length")
+    d.click("button[aria-label='New tab']")
+    wait("the new tab", lambda: d.js("return document.querySelectorAll('.tab').length") == before + 1)
+    d.js("const t=[...document.querySelectorAll('.tab .tab-name')].pop(); t.dispatchEvent(new MouseEvent('dblclick',{bubbles:true}))")
+    d.set_value(".tab input.rename", name)
+    d.keys(ENTER)
+    wait("the tab's name", lambda: d.text(".tab.active .tab-name") == name)
+
+
+def in_texts(d):
+    return [r["text"] for r in rows(d) if "in text" in r["cls"]]
+
+
+def test_saved_connection_survives_restart_and_its_messages_send(d, out):
+    new_tab(d, "Echo chat")
+    d.set_value("#message", '{"op":"hello"}')
+    d.click("#save-message")
+    wait("the name dialog", lambda: d.js("return !!document.querySelector('dialog[open] input[name=name]')"))
+    dialog_input(d, "name", "hello")
+    d.click("dialog[open] button[aria-label='Save']")
+    wait("the saved message", lambda: d.text("#saved-message-list .saved-message .name") == "hello")
+    d.click("input[aria-label='Send hello on connect']")
+    d.set_value("#message", "second message")
+    d.click("#save-message")
+    wait("the name dialog", lambda: d.js("return !!document.querySelector('dialog[open] input[name=name]')"))
+    dialog_input(d, "name", "second")
+    d.click("dialog[open] button[aria-label='Save']")
+    wait("two saved messages", lambda: d.js("return document.querySelectorAll('.saved-message').length") == 2)
+    # Reorder: "second" first, then back.
+    d.click("button[aria-label='Move second up']")
+    wait("reordered", lambda: d.text(".saved-message .name") == "second")
+    d.click("button[aria-label='Move second down']")
+    wait("reordered back", lambda: d.text(".saved-message .name") == "hello")
+    # Ctrl+S on a tab never saved asks where; the tab is then marked clean.
+    d.click("#message")
+    d.keys(CTRL, "s")
+    wait("the save dialog", lambda: d.js("return !!document.querySelector('dialog[open] select[name=collection]')"))
+    d.click("dialog[open] button[aria-label='Save']")
+    wait("the sidebar entry", lambda: d.js("return !!document.querySelector(\".tree-row[data-id='echo-chat.json']\")"))
+    assert d.js("return !document.querySelector('.tab.active .dirty')"), "a just-saved tab has no unsaved marker"
+    d.set_value("#message", "unsent draft")
+    time.sleep(0.6)  # the draft is kept after a short debounce
+    d.screenshot(f"{out}/saved-connection.png")
+
+    d.restart()
+    wait("the sidebar after restart", lambda: d.js("return !!document.querySelector(\".tree-row[data-id='echo-chat.json']\")"))
+    wait("the restored tab", lambda: "Echo chat" in d.js("return [...document.querySelectorAll('.tab .tab-name')].map(t=>t.textContent)"))
+    d.js("[...document.querySelectorAll('.tab')].find(t=>t.textContent.includes('Echo chat')).click()")
+    wait("the restored draft", lambda: d.js("return document.getElementById('message').value") == "unsent draft")
+    assert d.js("return document.querySelectorAll('.saved-message').length") == 2
+    # Connecting sends the on-connect message; a click sends another.
+    d.click("button[aria-label='Connect']")
+    wait("the on-connect echo", lambda: any('{"op":"hello"}' in t for t in in_texts(d)))
+    d.click("button[aria-label='Send second']")
+    wait("the saved message's echo", lambda: any("second message" in t for t in in_texts(d)))
+    d.click("button[aria-label='Disconnect']")
+    wait("closed", lambda: (d.text("#state-line") or "").startswith("Closed"))
+    # The file on disk is the user's: pretty JSON with the messages in order.
+    with open(os.path.join(DATA, "workspace", "echo-chat.json")) as f:
+        saved = json.load(f)
+    assert [m["name"] for m in saved["messages"]] == ["hello", "second"], saved
+    assert saved["messages"][0]["sendOnConnect"] is True
+
+
+def test_environment_variable_in_a_header(d, out):
+    d.click("#edit-environments")
+    wait("the environments dialog", lambda: d.js("return !!document.querySelector('dialog.environments[open]')"))
+    d.click("#new-environment")
+    d.set_value("input[name='env-name']", "local")
+    d.click("#add-variable")
+    d.set_value("dialog.environments input[aria-label='Variable name']", "trace")
+    d.set_value("dialog.environments input[aria-label^='Value of']", "abc-123")
+    d.click("#save-environment")
+    wait("the environment listed", lambda: d.js("return [...document.querySelectorAll('.env-item')].some(e=>e.textContent==='local')"))
+    d.screenshot(f"{out}/environments.png")
+    d.click("button[aria-label='Close environments']")
+    wait("the picker", lambda: d.js("return [...document.querySelectorAll('#env-select option')].some(o=>o.value==='local')"))
+    d.set_value("#env-select", "local")
+    wait("local active", lambda: d.js("return document.getElementById('env-select').value") == "local")
+    new_tab(d, "With vars")
+    d.js("document.querySelector('details.settings').open = true")
+    d.click("button[aria-label='Add header']")
+    d.set_value("input[aria-label='header 1 name']", "X-Trace")
+    d.set_value("input[aria-label='header 1 value']", "{{trace}}")
+    d.click("button[aria-label='Connect']")
+    wait("Open", lambda: (d.text("#state-line") or "").startswith("Open"))
+    req = d.text(".hs-req") or ""
+    assert "x-trace: abc-123" in req.lower(), req
+    d.click("button[aria-label='Disconnect']")
+    wait("closed", lambda: (d.text("#state-line") or "").startswith("Closed"))
+    # An unknown variable is named before anything is dialed.
+    d.set_value("input[aria-label='header 1 value']", "{{nope}}")
+    time.sleep(0.3)
+    d.click("button[aria-label='Connect']")
+    wait("the unknown variable", lambda: "unknown variable {{nope}} in header X-Trace" in (d.text("#state-line") or ""))
+
+
+def test_history_reopens_a_past_session_read_only(d, out):
+    d.js("document.querySelector('details.history-box').open = true")
+    wait("history entries", lambda: d.js("return document.querySelectorAll('.history-entry').length") >= 2)
+    d.js("[...document.querySelectorAll('.history-entry')].find(e=>e.textContent.includes('4 frames') || true)")
+    d.click(".history-entry")
+    wait("a read-only tab", lambda: d.text("#connect") == "Read-only")
+    assert d.js("return !!document.querySelector('.tab.active .ro')")
+    wait("its frames", lambda: len(rows(d)) >= 2)
+    assert d.text("#state-line").startswith("Recorded session")
+    assert d.js("return document.querySelector('#message') === null"), "no composer on a recording"
+    d.screenshot(f"{out}/history.png")
+
+
+def test_export_from_the_app_writes_the_file(d, out):
+    # Export the live-session tab "Echo chat" (it exchanged 4+ frames).
+    d.js("[...document.querySelectorAll('.tab')].find(t=>t.textContent.includes('Echo chat')).click()")
+    wait("its frames", lambda: len(rows(d)) >= 4)
+    n = len(rows(d))
+    for fmt in ("ndjson", "har", "csv"):
+        path = os.path.join(os.path.abspath(out), f"export.{fmt}")
+        if os.path.exists(path):
+            os.remove(path)
+        d.click("#export-log")
+        wait("the export dialog", lambda: d.js("return !!document.querySelector('dialog.export[open]')"))
+        d.set_value("#export-format", fmt)
+        d.set_value("#export-path", path)
+        d.click("#export-go")
+        wait("the export to finish", lambda: (d.text("#export-status") or "").startswith("Wrote"))
+        if fmt == "ndjson":
+            d.screenshot(f"{out}/export.png")
+        d.click("#export-cancel")
+        with open(path, encoding="utf-8") as f:
+            body = f.read()
+        if fmt == "ndjson":
+            lines = [json.loads(l) for l in body.splitlines()]
+            assert lines[0]["format"] == "wsbench-log" and lines[0]["name"] == "Echo chat", lines[0]
+            frames = lines[1:]
+            assert len(frames) == n, (len(frames), n)
+            assert any(f.get("text") == '{"op":"hello"}' and f["direction"] == "in" for f in frames)
+            assert any(f["opcode"] == "close" for f in frames)
+        elif fmt == "har":
+            har = json.loads(body)
+            msgs = har["log"]["entries"][0]["_webSocketMessages"]
+            assert any(m["type"] == "send" and m["data"] == "second message" for m in msgs), msgs
+        else:
+            import csv, io
+            table = list(csv.reader(io.StringIO(body)))
+            assert len(table) == n + 1, len(table)
+
+
 TESTS = [
     test_connect_send_filter_search_detail_close_reload,
     test_hostile_payloads_render_inert,
     test_flood_keeps_dom_bounded_and_disconnect_prompt,
     test_tabs_shortcuts_rename_unread_and_small_window,
     test_failures_are_explained_next_to_the_url_and_composer_helps,
+    test_saved_connection_survives_restart_and_its_messages_send,
+    test_environment_variable_in_a_header,
+    test_history_reopens_a_past_session_read_only,
+    test_export_from_the_app_writes_the_file,
 ]
 
 
@@ -470,6 +636,10 @@ def main():
     ap.add_argument("--out", default="target/e2e")
     args = ap.parse_args()
     app = os.path.abspath(args.app)
+    # A fresh data directory: a first launch, and nothing of the user's touched.
+    global DATA, APP
+    DATA = tempfile.mkdtemp(prefix="wsbench-e2e-")
+    APP = (app, ["--data-dir", DATA])
     if not os.access(app, os.X_OK):
         sys.exit(f"e2e: app binary {app} missing: build it first (cargo build -p wsbench)")
     for port in (4444, 4445):
@@ -480,7 +650,7 @@ def main():
     try:
         wait("tauri-driver and WebKitWebDriver", lambda: port_open(4444) and port_open(4445), timeout=30)
         d = Driver(4444)
-        d.start(app)
+        d.start(*APP)
         try:
             for t in TESTS:
                 name = t.__name__

@@ -98,8 +98,8 @@ const actions = {
   async close(id) {
     const tab = model.tabs.get(id);
     if (!tab) return;
-    if (isLive(tab.state) && !(await confirmDialog(`“${tab.name}” is connected. Close it?`, "Close tab"))) return;
-    if (tab.dirty && !isLive(tab.state) && !(await confirmDialog(`“${tab.name}” has unsaved changes. Close it anyway?`, "Close tab"))) return;
+    if (isLive(tab.state) && !(await confirmDialog(`“${tab.name}” is connected. Close it?`, "Close tab anyway"))) return;
+    if (tab.dirty && !isLive(tab.state) && !(await confirmDialog(`“${tab.name}” has unsaved changes. Close it anyway?`, "Close tab anyway"))) return;
     try {
       await api.closeTab(id);
     } catch (e) {

@@ -16,7 +16,9 @@ export class SavedMessages {
     this.tab = tab;
     const root = clear(this.root);
     const list = tab.messages ?? [];
-    root.hidden = false;
+    // A recording has no saved messages to send.
+    root.hidden = !!tab.readOnly;
+    if (tab.readOnly) return;
     const change = (next) => this.actions.setMessages(tab.id, next);
     const rows = list.map((m, i) => h("div", { class: "saved-message", role: "listitem", "data-index": i },
       h("button", { class: "small primary send-saved", "aria-label": `Send ${m.name}`, title: "Send now", disabled: tab.readOnly,

@@ -47,7 +47,7 @@ export class Sidebar {
         h("button", { id: "new-collection", class: "small", "aria-label": "New collection", title: "New collection (a folder)", onclick: () => this.actions.newCollection("") }, "+ Collection"),
         h("button", { id: "import", class: "small", "aria-label": "Import", title: "Import Insomnia, Bruno, HAR or wsbench logs (Ctrl+I)", onclick: () => this.actions.importFile() }, "Import…")),
       this.treeEl,
-      this.problemsEl(ws.problems),
+      ...[this.problemsEl(ws.problems)].filter(Boolean),
       this.historyEl(history),
     );
     this.drawTree();

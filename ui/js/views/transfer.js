@@ -22,7 +22,8 @@ export function openExport(tab, scope, actions) {
   const progress = h("progress", { id: "export-progress", max: "1", value: "0", hidden: true });
   const status = h("div", { id: "export-status", class: "muted", role: "status" });
   const go = h("button", { id: "export-go", class: "primary", "aria-label": "Export now" }, "Export");
-  const cancel = h("button", { id: "export-cancel", "aria-label": "Cancel export" }, "Cancel");
+  // "Close" while idle, "Cancel" while an export runs.
+  const cancel = h("button", { id: "export-cancel", "aria-label": "Close or cancel export" }, "Close");
   const setDefaultPath = async () => {
     const p = await actions.defaultExportPath(tab.id, format.value);
     if (p && (!path.value || path.dataset.auto === "1")) {
@@ -62,6 +63,7 @@ export function openExport(tab, scope, actions) {
     };
     if (!req.path) { status.textContent = "Choose where to write the file"; return; }
     go.disabled = true;
+    cancel.textContent = "Cancel";
     progress.hidden = false;
     progress.value = 0;
     status.textContent = "Exporting…";
@@ -73,6 +75,7 @@ export function openExport(tab, scope, actions) {
     const r = await job.result;
     job = null;
     go.disabled = false;
+    cancel.textContent = "Close";
     if (r.error) {
       status.textContent = r.error;
       status.className = "form-error";
