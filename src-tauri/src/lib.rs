@@ -302,6 +302,7 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>, state: AppSt
         commands::export::import_open_log,
         commands::export::import_save_connection,
         commands::export::history_list,
+        commands::export::history_set_max_bytes,
         commands::export::history_open,
         commands::export::export_default_path,
         commands::export::export_log,

@@ -56,7 +56,9 @@ export const api = {
   importApply: (path, into) => call("import_apply", { path, into }),
   importOpenLog: (path, index) => call("import_open_log", { path, index }),
   importSaveConnection: (path, index, collection) => call("import_save_connection", { path, index, collection }),
+  /** { entries, maxBytes } */
   history: () => call("history_list"),
+  setHistoryMaxBytes: (maxBytes) => call("history_set_max_bytes", { maxBytes }),
   openHistory: (id) => call("history_open", { id }),
   defaultExportPath: (id, format) => call("export_default_path", { id, format }),
   /** Resolves when done; `onProgress({ done, total })` is called along the way. */

@@ -64,7 +64,9 @@ function setWorkspace(ws) {
 
 async function refreshHistory() {
   try {
-    model.history = await api.history();
+    const h = await api.history();
+    model.history = h.entries;
+    sidebar.historyMaxBytes = h.maxBytes;
     sidebar.render(model.ws, model.history);
     markSidebar();
   } catch (e) {
@@ -451,6 +453,16 @@ const actions = {
     } catch (e) {
       fail(e);
       return false;
+    }
+  },
+  async setHistoryLimit(mib) {
+    try {
+      const h = await api.setHistoryMaxBytes(Math.round(mib * 1024 * 1024));
+      model.history = h.entries;
+      sidebar.historyMaxBytes = h.maxBytes;
+      sidebar.render(model.ws, model.history);
+    } catch (e) {
+      fail(e);
     }
   },
   async openHistory(historyId) {

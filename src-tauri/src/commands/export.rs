@@ -115,9 +115,31 @@ pub fn export_cancel(state: State<'_, AppState>, job: u64) {
     }
 }
 
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryView {
+    pub entries: Vec<HistoryEntry>,
+    /// The size bound of the history folder, in bytes.
+    pub max_bytes: u64,
+}
+
 #[tauri::command]
-pub fn history_list(state: State<'_, AppState>) -> CmdResult<Vec<HistoryEntry>> {
-    Ok(state.history.list()?)
+pub fn history_list(state: State<'_, AppState>) -> CmdResult<HistoryView> {
+    Ok(HistoryView {
+        entries: state.history.list()?,
+        max_bytes: lock(&state.ui).file.history_max_bytes,
+    })
+}
+
+/// Change the history's size bound (at least 1 MiB); the oldest sessions beyond it
+/// are removed at once.
+#[tauri::command]
+pub fn history_set_max_bytes(state: State<'_, AppState>, max_bytes: u64) -> CmdResult<HistoryView> {
+    let max_bytes = max_bytes.max(1 << 20);
+    state.history.set_max_bytes(max_bytes)?;
+    lock(&state.ui).file.history_max_bytes = max_bytes;
+    state.persist();
+    history_list(state)
 }
 
 /// Open a recorded session read-only in a new tab.

@@ -170,6 +170,15 @@ export class Sidebar {
       }
     }
     if (!history.length) body.append(h("div", { class: "muted empty" }, "Sessions appear here when a connection closes"));
+    const used = history.reduce((n, e) => n + e.bytes, 0);
+    const limit = h("input", { id: "history-limit", type: "number", min: "1", step: "1", "aria-label": "History size limit in MiB",
+      value: String(Math.round((this.historyMaxBytes ?? 268435456) / 1048576)),
+      title: "The oldest sessions are removed when history grows past this" });
+    limit.addEventListener("change", () => {
+      const mib = Number(limit.value);
+      if (mib >= 1) this.actions.setHistoryLimit(mib);
+    });
+    body.append(h("label", { class: "history-limit muted" }, `${formatBytes(used)} used · keep up to `, limit, " MiB"));
     const det = h("details", { class: "history-box", open: this.historyOpen },
       h("summary", { id: "history-toggle" }, `History (${history.length})`), body);
     det.addEventListener("toggle", () => (this.historyOpen = det.open));
