@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use tauri::ipc::Channel;
 use tauri::State;
-use wsbench_core::export::{self, ExportFormat, ExportOptions, ExportSummary, FrameSelection, LogSource, Redaction};
+use wsbench_core::export::{
+    self, ExportFormat, ExportOptions, ExportSummary, FrameSelection, LogSource, RecordedConnection, Redaction,
+};
 use wsbench_core::history::HistoryEntry;
 use wsbench_core::{Error, FrameLog, SessionSnapshot};
 
@@ -156,6 +158,16 @@ pub async fn import_open_log(state: State<'_, AppState>, path: String, index: us
 }
 
 async fn open_recorded(state: &AppState, path: std::path::PathBuf, index: usize) -> CmdResult<SessionSnapshot> {
+    let rec = read_connection(path, index).await?;
+    let config = rec.to_saved_connection().config;
+    let handshake = rec.handshake.clone();
+    let log = FrameLog::from_frames(Default::default(), rec.frames);
+    let id = state.manager.create_read_only(rec.name, config, log, handshake);
+    Ok(state.manager.get(id)?.snapshot())
+}
+
+/// Connection `index` of a log file, read off the async runtime.
+async fn read_connection(path: std::path::PathBuf, index: usize) -> CmdResult<RecordedConnection> {
     let mut conns = tauri::async_runtime::spawn_blocking(move || export::read_log_file(&path))
         .await
         .map_err(|e| Error::Io(format!("reading the log failed: {e}")))??;
@@ -167,12 +179,7 @@ async fn open_recorded(state: &AppState, path: std::path::PathBuf, index: usize)
         ))
         .into());
     }
-    let rec = conns.swap_remove(index);
-    let config = rec.to_saved_connection().config;
-    let handshake = rec.handshake.clone();
-    let log = FrameLog::from_frames(Default::default(), rec.frames);
-    let id = state.manager.create_read_only(rec.name, config, log, handshake);
-    Ok(state.manager.get(id)?.snapshot())
+    Ok(conns.swap_remove(index))
 }
 
 /// Save connection `index` of a log file as a saved connection (its sent messages
@@ -184,19 +191,7 @@ pub async fn import_save_connection(
     index: usize,
     collection: String,
 ) -> CmdResult<super::collections::SavedView> {
-    let p = user_path(&path);
-    let mut conns = tauri::async_runtime::spawn_blocking(move || export::read_log_file(&p))
-        .await
-        .map_err(|e| Error::Io(format!("reading the log failed: {e}")))??;
-    if index >= conns.len() {
-        return Err(Error::InvalidConfig(format!(
-            "the file holds {} connection(s), not {}",
-            conns.len(),
-            index + 1
-        ))
-        .into());
-    }
-    let saved = conns.swap_remove(index).to_saved_connection();
+    let saved = read_connection(user_path(&path), index).await?.to_saved_connection();
     super::collections::create_saved(&state, &collection, &saved)
 }
 

@@ -15,6 +15,26 @@ export function confirmDialog(text, okLabel = "OK", { danger = true } = {}) {
   });
 }
 
+/** Show `dlg` modally; `finish(v)` closes it once and resolves with `v`. */
+function modal(resolve) {
+  let done = false;
+  let dlg = null;
+  const finish = (v) => {
+    if (done) return;
+    done = true;
+    dlg.close();
+    dlg.remove();
+    resolve(v);
+  };
+  const show = (d) => {
+    dlg = d;
+    dlg.addEventListener("close", () => finish(null));
+    document.body.append(dlg);
+    dlg.showModal();
+  };
+  return { finish, show };
+}
+
 /**
  * A form in a dialog. fields: [{ name, label, value, type: "text" | "select" | "checkbox",
  * options: [[value, label]] }]. Resolves with { name: value } or null when cancelled.
@@ -48,14 +68,7 @@ export function formDialog(title, fields, okLabel = "OK", validate = () => null)
       return h("label", { class: "field" }, h("span", {}, f.label), input);
     });
     const values = () => Object.fromEntries(Object.entries(inputs).map(([k, el]) => [k, el.type === "checkbox" ? el.checked : el.value]));
-    let done = false;
-    const finish = (v) => {
-      if (done) return;
-      done = true;
-      dlg.close();
-      dlg.remove();
-      resolve(v);
-    };
+    const { finish, show } = modal(resolve);
     const ok = () => {
       const v = values();
       const problem = validate(v);
@@ -70,9 +83,7 @@ export function formDialog(title, fields, okLabel = "OK", validate = () => null)
     dlg.addEventListener("keydown", (e) => {
       if (e.key === "Enter" && e.target.tagName === "INPUT") { e.preventDefault(); ok(); }
     });
-    dlg.addEventListener("close", () => finish(null));
-    document.body.append(dlg);
-    dlg.showModal();
+    show(dlg);
     const first = Object.values(inputs)[0];
     first?.focus();
     first?.select?.();
@@ -82,22 +93,13 @@ export function formDialog(title, fields, okLabel = "OK", validate = () => null)
 /** One question with a few answers: resolves with the chosen key or null. */
 export function choiceDialog(title, text, choices) {
   return new Promise((resolve) => {
-    let done = false;
-    const finish = (v) => {
-      if (done) return;
-      done = true;
-      dlg.close();
-      dlg.remove();
-      resolve(v);
-    };
+    const { finish, show } = modal(resolve);
     const dlg = h("dialog", { class: "confirm", "aria-label": title },
       h("h2", {}, title), h("p", {}, text),
       h("div", { class: "buttons" },
         h("button", { "aria-label": "Cancel", onclick: () => finish(null) }, "Cancel"),
         choices.map(([key, label, cls]) => h("button", { class: cls ?? "", "aria-label": label, onclick: () => finish(key) }, label))));
-    dlg.addEventListener("close", () => finish(null));
-    document.body.append(dlg);
-    dlg.showModal();
+    show(dlg);
   });
 }
 
