@@ -72,6 +72,8 @@ pub struct AppState {
     pub history: Arc<History>,
     /// Cancel flags of running exports, by the job id the UI chose.
     pub exports: Mutex<HashMap<u64, Arc<AtomicBool>>>,
+    /// False while last run's unreadable state file could not be kept aside.
+    may_persist: AtomicBool,
 }
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -86,6 +88,7 @@ impl AppState {
         std::fs::create_dir_all(&data_dir).map_err(|e| wsbench_core::Error::io(&data_dir, &e))?;
         let loaded = AppStateFile::load(&data_dir.join("state.json"));
         let file = loaded.state;
+        let may_persist = AtomicBool::new(loaded.safe_to_overwrite);
         let manager = Arc::new(SessionManager::new(Arc::new(NullSink)));
 
         // The echo server takes last run's port when it can, so restored tabs still
@@ -131,23 +134,37 @@ impl AppState {
             active = Some(manager.create("Local echo", ConnectConfig::new(server_url.clone())));
         }
 
-        let ws_root = file.workspace.clone().unwrap_or_else(|| data_dir.join("workspace"));
+        let default_ws = data_dir.join("workspace");
         let mut problem = loaded.problem.map(|e| e.info());
+        // A remembered folder that is gone (an unmounted drive) is not re-created.
+        let ws_root = match file.workspace.clone() {
+            Some(p) if p.is_dir() => p,
+            Some(p) => {
+                problem = Some(
+                    wsbench_core::Error::File {
+                        path: p.display().to_string(),
+                        reason: "the workspace folder is gone; the default workspace is open".into(),
+                    }
+                    .info(),
+                );
+                default_ws.clone()
+            }
+            None => default_ws.clone(),
+        };
         let workspace = match Workspace::open(&ws_root) {
             Ok((ws, _report)) => ws,
             Err(e) => {
                 // The last folder is gone or unreadable: fall back to the default one.
                 problem = Some(e.info());
-                Workspace::open(data_dir.join("workspace"))?.0
+                Workspace::open(&default_ws)?.0
             }
         };
 
         let history = Arc::new(History::new(data_dir.join("history"), file.history_max_bytes));
         let recorder = history.clone();
-        manager.set_on_session_end(Arc::new(move |session, from_seq| {
-            let history = recorder.clone();
+        manager.set_on_session_end(Arc::new(move |session, from_seq, end| {
             // Writing a long session takes a moment: never on the connection's task.
-            history.record_in_background(session, from_seq);
+            recorder.record_in_background(session, from_seq, end);
         }));
 
         let state = Self {
@@ -164,6 +181,7 @@ impl AppState {
             workspace: Mutex::new(workspace),
             history,
             exports: Mutex::default(),
+            may_persist,
         };
         state.persist();
         Ok(state)
@@ -177,6 +195,10 @@ impl AppState {
     /// extras; the workspace, environment and settings. Failures are logged, not
     /// fatal: the in-memory state is intact and the next change retries.
     pub fn persist(&self) {
+        if !self.may_persist.load(std::sync::atomic::Ordering::Relaxed) {
+            tracing::warn!("not writing state.json: last run's file could not be read or kept aside");
+            return;
+        }
         let snapshot = self.manager.snapshot();
         let mut ui = lock(&self.ui);
         ui.meta.retain(|id, _| snapshot.iter().any(|s| s.id == *id));

@@ -47,7 +47,7 @@ export const api = {
   renameCollection: (path, name) => call("collection_rename", { path, name }),
   deleteCollection: (path) => call("collection_delete", { path }),
   environments: () => call("environments_list"),
-  saveEnvironment: (environment, original) => call("environment_save", { environment, original }),
+  saveEnvironment: (environment, original, baseRevision) => call("environment_save", { environment, original, baseRevision }),
   deleteEnvironment: (name) => call("environment_delete", { name }),
   selectEnvironment: (name) => call("environment_select", { name }),
 

@@ -33,6 +33,7 @@ function persistMeta(tab) {
 function markDirty(tab) {
   if (tab.dirty) return;
   tab.dirty = true;
+  persistMeta(tab);
   renderTabs($("tabbar"), model, actions);
   markSidebar();
 }
@@ -102,6 +103,8 @@ const actions = {
     if (!tab) return;
     if (isLive(tab.state) && !(await confirmDialog(`“${tab.name}” is connected. Close it?`, "Close tab anyway"))) return;
     if (tab.dirty && !isLive(tab.state) && !(await confirmDialog(`“${tab.name}” has unsaved changes. Close it anyway?`, "Close tab anyway"))) return;
+    clearTimeout(metaTimers.get(id));
+    clearTimeout(configTimers.get(id));
     try {
       await api.closeTab(id);
     } catch (e) {
@@ -195,6 +198,11 @@ const actions = {
   // Saved messages.
   setMessages(id, list) {
     const tab = model.tabs.get(id);
+    // Indexes moved: whatever was being edited is no longer where it was.
+    if (composer.editingIndex(id) !== null) {
+      composer.stopEditing(id);
+      if (tab.id === model.active) composer.render(tab);
+    }
     tab.messages = list;
     if (tab.saved) markDirty(tab);
     persistMeta(tab);
@@ -205,9 +213,7 @@ const actions = {
     const list = tab.messages ?? [];
     const editing = composer.editingIndex(id);
     if (editing !== null && list[editing]) {
-      composer.editing.delete(id);
       actions.setMessages(id, list.map((m, i) => (i === editing ? { ...m, format, body } : m)));
-      composer.render(tab);
       info(`Updated saved message “${list[editing].name}”`);
       return;
     }
@@ -253,6 +259,7 @@ const actions = {
   async saveAs(id, collection = null, name = null) {
     const tab = model.tabs.get(id);
     if (!tab) return;
+    if (tab.readOnly) return toast("A recorded session is read-only: use Import… > Save as connection to keep its messages");
     const current = tab.saved ? tab.saved.id.split("/").slice(0, -1).join("/") : "";
     const v = await formDialog("Save connection", [
       { name: "name", label: "Name", value: name ?? tab.name },
@@ -287,11 +294,14 @@ const actions = {
     const v = await formDialog("Rename connection", [{ name: "name", label: "Name", value: name }], "Rename", (v) => (v.name.trim() ? null : "A name is needed"));
     if (!v) return;
     try {
+      const before = (await api.openSaved(savedId)).revision;
       const r = await api.renameSaved(savedId, v.name.trim());
       for (const t of model.tabs.values()) {
         if (t.saved?.id !== savedId) continue;
-        t.saved = { id: r.id, revision: r.revision };
+        // A tab based on an older version keeps that base: its next save asks.
+        t.saved = { id: r.id, revision: t.saved.revision === before ? r.revision : t.saved.revision };
         t.name = v.name.trim();
+        await api.renameTab(t.id, t.name).catch(fail);
         persistMeta(t);
       }
       setWorkspace(r.workspace);
@@ -317,7 +327,8 @@ const actions = {
     if (!v || v.collection === here) return;
     try {
       const r = await api.moveSaved(savedId, v.collection);
-      retarget(savedId, r.id, r.revision);
+      // The bytes move unchanged: each tab keeps the revision it was based on.
+      retarget(savedId, r.id);
       setWorkspace(r.workspace);
     } catch (e) {
       fail(e);
@@ -326,9 +337,23 @@ const actions = {
   async deleteSaved(savedId, name) {
     try {
       const r = await api.deleteSaved(savedId);
-      for (const t of model.tabs.values()) if (t.saved?.id === savedId) { t.saved = null; t.dirty = false; persistMeta(t); }
+      // Open tabs keep their content, now unsaved (closing them asks).
+      const linked = [...model.tabs.values()].filter((t) => t.saved?.id === savedId).map((t) => [t, t.saved, t.dirty]);
+      for (const [t] of linked) { t.saved = null; t.dirty = true; persistMeta(t); }
       setWorkspace(r.workspace);
-      toast(`Deleted “${name}”`, { kind: "info", action: { label: "Undo", run: () => undo(r.token) } });
+      renderTabs($("tabbar"), model, actions);
+      toast(`Deleted “${name}”`, { kind: "info", action: { label: "Undo", run: async () => {
+        const restored = await undo(r.token);
+        if (!restored) return;
+        for (const [t, saved, dirty] of linked) {
+          if (!model.tabs.has(t.id) || t.saved) continue;
+          t.saved = { id: restored.id, revision: saved.revision };
+          t.dirty = dirty;
+          persistMeta(t);
+        }
+        renderTabs($("tabbar"), model, actions);
+        markSidebar();
+      } } });
     } catch (e) {
       fail(e);
     }
@@ -359,7 +384,7 @@ const actions = {
   async deleteCollection(path) {
     try {
       const r = await api.deleteCollection(path);
-      for (const t of model.tabs.values()) if (t.saved?.id.startsWith(`${path}/`)) { t.saved = null; t.dirty = false; persistMeta(t); }
+      for (const t of model.tabs.values()) if (t.saved?.id.startsWith(`${path}/`)) { t.saved = null; t.dirty = true; persistMeta(t); }
       setWorkspace(r.workspace);
       toast(`Deleted collection “${path}”`, { kind: "info", action: { label: "Undo", run: () => undo(r.token) } });
     } catch (e) {
@@ -372,8 +397,19 @@ const actions = {
     ], "Open", (v) => (v.path.trim() ? null : "Choose a folder"));
     if (!v) return;
     try {
-      setWorkspace(await api.openWorkspace(v.path.trim()));
-      info(`Opened ${model.ws.root}`);
+      const ws = await api.openWorkspace(v.path.trim());
+      // Saved-file links name files of the previous workspace: keep the tabs, unlinked.
+      let unlinked = 0;
+      for (const t of model.tabs.values()) {
+        if (!t.saved) continue;
+        t.saved = null;
+        t.dirty = true;
+        unlinked++;
+        persistMeta(t);
+      }
+      setWorkspace(ws);
+      renderTabs($("tabbar"), model, actions);
+      info(`Opened ${model.ws.root}${unlinked ? `; ${unlinked} tab(s) from the previous workspace are now unsaved (Ctrl+S saves them here)` : ""}`);
     } catch (e) {
       fail(e);
     }
@@ -394,11 +430,13 @@ const actions = {
       fail(e);
     }
   },
-  async saveEnvironment(env, original) {
+  async saveEnvironment(env, original, baseRevision) {
     try {
-      setWorkspace(await api.saveEnvironment(env, original));
-      return {};
+      setWorkspace(await api.saveEnvironment(env, original, baseRevision));
+      const saved = (await api.environments()).find((e) => e.name === env.name);
+      return { revision: saved?.revision };
     } catch (e) {
+      if (e.kind === "conflict") return { error: `${errorText(e)}. Close and reopen the editor to see the file as it is now.` };
       return { error: errorText(e) };
     }
   },
@@ -507,10 +545,13 @@ function retarget(oldId, newId, revision) {
 
 async function undo(token) {
   try {
-    setWorkspace(await api.undoDelete(token));
+    const r = await api.undoDelete(token);
+    setWorkspace(r.workspace);
     info("Restored", { ms: 2500 });
+    return r.restored;
   } catch (e) {
     fail(e);
+    return null;
   }
 }
 
@@ -522,8 +563,12 @@ async function reloadFromDisk(tab) {
     tab.saved = { id: tab.saved.id, revision: r.revision };
     tab.dirty = false;
     await api.setConfig(tab.id, tab.config);
-    if (tab.name !== r.connection.name) await actions.rename(tab.id, r.connection.name);
+    if (tab.name !== r.connection.name) {
+      await api.renameTab(tab.id, r.connection.name);
+      tab.name = r.connection.name;
+    }
     persistMeta(tab);
+    renderTabs($("tabbar"), model, actions);
     if (tab.id === model.active) drawAll();
     markSidebar();
   } catch (e) {
@@ -673,7 +718,7 @@ document.addEventListener("keydown", (e) => {
   else if (key === "o") { e.preventDefault(); actions.openFolder(); }
   else if (key === "f" && e.shiftKey) { e.preventDefault(); sidebar.focusFilter(); }
   else if (key === "d") { e.preventDefault(); if (model.active) actions.toggleConnect(model.active); }
-  else if (key === "l") { e.preventDefault(); if (model.active) actions.clearLog(model.active); }
+  else if (key === "l") { e.preventDefault(); if (model.active && !active().readOnly) actions.clearLog(model.active); }
   else if (key === "p") { e.preventDefault(); if (model.active) actions.send(model.active, { type: "ping", data: "" }); }
   else if (key === "k") { e.preventDefault(); $("search")?.focus(); }
 });

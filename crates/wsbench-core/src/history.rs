@@ -83,13 +83,14 @@ impl History {
 
     /// [`History::record`] on a thread of its own: a long session takes a moment
     /// to write and the caller is a connection's task. Failures are logged.
-    pub fn record_in_background(self: &Arc<Self>, session: Arc<Session>, from_seq: u64) {
+    pub fn record_in_background(self: &Arc<Self>, session: Arc<Session>, from_seq: u64, end: &ConnState) {
         self.pending.fetch_add(1, Ordering::AcqRel);
         let me = self.clone();
+        let end = end.clone();
         let spawned = std::thread::Builder::new()
             .name("wsbench-history".into())
             .spawn(move || {
-                if let Err(e) = me.record(&session, from_seq) {
+                if let Err(e) = me.record(&session, from_seq, &end) {
                     tracing::warn!(session = session.id, error = %e, "cannot write the session to history");
                 }
                 me.pending.fetch_sub(1, Ordering::AcqRel);
@@ -101,18 +102,19 @@ impl History {
 
     /// Write the frames a connection logged from `from_seq` on, with the tab's
     /// config and handshake, then trim the folder to its size bound.
-    pub fn record(&self, session: &Session, from_seq: u64) -> Result<HistoryEntry> {
+    pub fn record(&self, session: &Session, from_seq: u64, end: &ConnState) -> Result<HistoryEntry> {
         fs::create_dir_all(&self.dir).map_err(|e| Error::io(&self.dir, &e))?;
         let source = LogSource::from_session(session);
         let first = source.log.page(from_seq, 1).into_iter().next();
         let now = crate::session::now_us();
         let started = first.as_ref().map_or(now, |f| f.at_us - f.offset_us as i64);
-        let mut name = export::default_file_name(&source.name, ExportFormat::Ndjson, started);
-        let mut n = 2;
-        while self.dir.join(&name).exists() {
-            name = export::default_file_name(&format!("{} {n}", source.name), ExportFormat::Ndjson, started);
-            n += 1;
-        }
+        // Unique within this process even for sessions that end together: the
+        // tab's id and a counter go in the name.
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let base = export::default_file_name(&source.name, ExportFormat::Ndjson, started);
+        let stem = base.trim_end_matches(".ndjson");
+        let name = format!("{stem}-{}-{n}.ndjson", session.id);
         let path = self.dir.join(&name);
         let options = ExportOptions {
             format: ExportFormat::Ndjson,
@@ -139,11 +141,13 @@ impl History {
             ended_at_us: now,
             frames: summary.frames,
             bytes,
-            outcome: outcome(&session.state()),
+            outcome: outcome(end),
         };
         {
             let _g = lock(&self.index);
             let mut index = self.read_index();
+            // list() may have indexed the file from its first line already.
+            index.entries.retain(|e| e.id != entry.id);
             index.entries.push(entry.clone());
             self.write_index(&mut index)?;
         }
@@ -179,7 +183,9 @@ impl History {
 
     /// The file of a session, checked to be a plain name inside the folder.
     pub fn path_of(&self, id: &str) -> Result<PathBuf> {
-        let plain = !id.is_empty() && !id.contains(['/', '\\']) && id != "." && id != ".." && id.ends_with(".ndjson");
+        let mut parts = Path::new(id).components();
+        let single = matches!(parts.next(), Some(std::path::Component::Normal(_))) && parts.next().is_none();
+        let plain = single && !id.contains(['/', '\\', ':']) && id.ends_with(".ndjson");
         let path = self.dir.join(id);
         if !plain || !path.is_file() {
             return Err(Error::File {

@@ -85,6 +85,8 @@ pub struct Draft {
 pub struct Loaded {
     pub state: AppStateFile,
     pub problem: Option<Error>,
+    /// False when the file could not be read nor kept aside: writing would lose it.
+    pub safe_to_overwrite: bool,
 }
 
 impl AppStateFile {
@@ -97,19 +99,25 @@ impl AppStateFile {
                 return Loaded {
                     state: Self::default(),
                     problem: None,
+                    safe_to_overwrite: true,
                 }
             }
             Err(e) => {
                 return Loaded {
                     state: Self::default(),
                     problem: Some(Error::io(path, &e)),
+                    safe_to_overwrite: false,
                 }
             }
         };
         match serde_json::from_slice::<AppStateFile>(&bytes) {
             Ok(mut state) => {
                 state.active = state.active.min(state.tabs.len().saturating_sub(1));
-                Loaded { state, problem: None }
+                Loaded {
+                    state,
+                    problem: None,
+                    safe_to_overwrite: true,
+                }
             }
             Err(e) => {
                 let secs = std::time::SystemTime::now()
@@ -131,6 +139,7 @@ impl AppStateFile {
                         column: e.column(),
                         reason,
                     }),
+                    safe_to_overwrite: kept,
                 }
             }
         }

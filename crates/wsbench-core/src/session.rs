@@ -37,9 +37,11 @@ pub struct Session {
 }
 
 /// Called once per connection that opened, when it ends (closed, lost or failed),
-/// with the first sequence number it logged: e.g. to write it to history. Runs on
-/// the connection's task: return quickly (spawn anything slow).
-pub type SessionEndHook = Arc<dyn Fn(Arc<Session>, u64) + Send + Sync>;
+/// with the first sequence number it logged and the final state: e.g. to write it
+/// to history. Called before that state is published, so whoever waits for the
+/// state also sees the hook's work as started. Runs on the connection's task:
+/// return quickly (spawn anything slow).
+pub type SessionEndHook = Arc<dyn Fn(Arc<Session>, u64, &ConnState) + Send + Sync>;
 
 /// Everything a front end needs to draw a tab from scratch (after a reload).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -136,15 +138,15 @@ impl Session {
             *lock(&self.open_from_seq) = Some(self.log.stats().last_seq + 1);
         }
         let ended = matches!(state, ConnState::Closed { .. } | ConnState::Failed { .. });
-        self.state.send_replace(state.clone());
-        self.bus.state(self.id, state);
         if ended {
             let from = lock(&self.open_from_seq).take();
             let hook = lock(&self.on_end).clone();
             if let (Some(from), Some(hook)) = (from, hook) {
-                hook(self.clone(), from);
+                hook(self.clone(), from, &state);
             }
         }
+        self.state.send_replace(state.clone());
+        self.bus.state(self.id, state);
     }
 
     /// True for a recording (history, an imported log): it has a log but never connects.

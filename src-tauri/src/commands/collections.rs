@@ -117,9 +117,12 @@ pub fn workspace_rescan(state: State<'_, AppState>) -> Rescan {
     }
 }
 
+/// The connection as it is on disk now (outside changes are picked up first).
 #[tauri::command]
 pub fn saved_open(state: State<'_, AppState>, id: String) -> CmdResult<Loaded> {
-    Ok(lock(&state.workspace).connection(&id)?)
+    let mut ws = lock(&state.workspace);
+    ws.rescan();
+    Ok(ws.connection(&id)?)
 }
 
 /// `{ id?, collection?, connection, baseRevision?, force? }`: with `id`, save over
@@ -210,11 +213,21 @@ pub fn saved_delete(state: State<'_, AppState>, id: String) -> CmdResult<Deleted
     })
 }
 
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RestoredView {
+    pub restored: wsbench_core::collections::store::Restored,
+    pub workspace: WorkspaceView,
+}
+
 /// Undo a deletion (connection, collection or environment) from this run.
 #[tauri::command]
-pub fn undo_delete(state: State<'_, AppState>, token: String) -> CmdResult<WorkspaceView> {
-    lock(&state.workspace).undo_delete(&token)?;
-    Ok(view(&state))
+pub fn undo_delete(state: State<'_, AppState>, token: String) -> CmdResult<RestoredView> {
+    let restored = lock(&state.workspace).undo_delete(&token)?;
+    Ok(RestoredView {
+        restored,
+        workspace: view(&state),
+    })
 }
 
 #[tauri::command]
@@ -248,26 +261,75 @@ pub fn collection_delete(state: State<'_, AppState>, path: String) -> CmdResult<
     })
 }
 
-/// Every environment, secret values included (they are the user's own, shown in
-/// the editor as password fields).
-#[tauri::command]
-pub fn environments_list(state: State<'_, AppState>) -> Vec<Environment> {
-    lock(&state.workspace).environments()
+/// An environment with the revision the editor saves against.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EnvironmentView {
+    #[serde(flatten)]
+    pub environment: Environment,
+    pub revision: String,
 }
 
-/// Save an environment; `original` is its name before this edit (None: new).
+/// Every environment, secret values included (they are the user's own, shown in
+/// the editor as password fields), with its revision.
+#[tauri::command]
+pub fn environments_list(state: State<'_, AppState>) -> Vec<EnvironmentView> {
+    let mut ws = lock(&state.workspace);
+    ws.rescan();
+    ws.environments()
+        .into_iter()
+        .filter_map(|e| {
+            let revision = ws.environment(&e.name).ok()?.revision;
+            Some(EnvironmentView {
+                environment: e,
+                revision,
+            })
+        })
+        .collect()
+}
+
+/// Save an environment; `original` is its name before this edit (None: new) and
+/// `baseRevision` the revision the editor loaded: an outside change since then is a
+/// conflict, never overwritten. Refused while its secrets file cannot be read, so
+/// blank values never replace the real ones.
 #[tauri::command]
 pub fn environment_save(
     state: State<'_, AppState>,
     environment: Environment,
     original: Option<String>,
+    base_revision: Option<String>,
 ) -> CmdResult<WorkspaceView> {
     {
         let mut ws = lock(&state.workspace);
+        if let Some(old) = original.as_deref() {
+            let secrets = format!(
+                "environments/{}.secrets.json",
+                wsbench_core::collections::store::slug(old, "environment")
+            );
+            if let Some(p) = ws.problems().into_iter().find(|p| p.path == secrets) {
+                return Err(Error::InvalidConfig(format!(
+                    "{} cannot be read ({}); fix or remove it before saving this environment",
+                    p.path, p.message
+                ))
+                .into());
+            }
+        }
         match original.as_deref() {
             Some(old) => {
+                let current = ws.environment(old)?.revision;
+                if base_revision.as_deref().is_some_and(|b| b != current) {
+                    return Err(Error::Conflict {
+                        path: format!("environment {old:?}"),
+                    }
+                    .into());
+                }
                 if old != environment.name.trim() {
                     ws.rename_environment(old, &environment.name)?;
+                    // The active environment follows its rename even if the save fails.
+                    let mut ui = lock(&state.ui);
+                    if ui.file.environment.as_deref() == Some(old) {
+                        ui.file.environment = Some(environment.name.trim().to_owned());
+                    }
                 }
                 let base = ws.environment(environment.name.trim())?.revision;
                 ws.save_environment(&environment, Some(&base), false)?;
@@ -284,11 +346,6 @@ pub fn environment_save(
             }
         }
     }
-    let mut ui = lock(&state.ui);
-    if original.is_some() && ui.file.environment == original {
-        ui.file.environment = Some(environment.name.trim().to_owned());
-    }
-    drop(ui);
     state.persist();
     Ok(view(&state))
 }
@@ -320,6 +377,17 @@ pub fn environment_select(state: State<'_, AppState>, name: Option<String>) -> C
 pub enum ImportPreview {
     Collection { report: ImportReport },
     Log { connections: Vec<export::RecordedSummary> },
+}
+
+/// A folder name from another tool, made safe for a collection path.
+fn folder_name(s: &str) -> String {
+    let name = s.replace(['/', '\\', ':'], "-");
+    let name = name.trim().trim_start_matches('.').trim();
+    match name {
+        "" => "folder".to_owned(),
+        "environments" => "environments (imported)".to_owned(),
+        n => n.to_owned(),
+    }
 }
 
 fn is_log_file(path: &std::path::Path) -> bool {
@@ -377,7 +445,7 @@ pub async fn import_apply(state: State<'_, AppState>, path: String, into: String
     for c in &report.connections {
         let mut folder = into.clone();
         for part in &c.folder {
-            let part = part.replace(['/', '\\'], "-");
+            let part = folder_name(part);
             folder = if folder.is_empty() {
                 part
             } else {

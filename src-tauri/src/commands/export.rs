@@ -191,7 +191,12 @@ pub async fn import_save_connection(
     index: usize,
     collection: String,
 ) -> CmdResult<super::collections::SavedView> {
-    let saved = read_connection(user_path(&path), index).await?.to_saved_connection();
+    let mut saved = read_connection(user_path(&path), index).await?.to_saved_connection();
+    // A recording's credentials are not for a file that may be committed.
+    saved
+        .config
+        .headers
+        .retain(|h| !export::SENSITIVE_HEADERS.iter().any(|s| h.name.eq_ignore_ascii_case(s)));
     super::collections::create_saved(&state, &collection, &saved)
 }
 

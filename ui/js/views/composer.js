@@ -12,6 +12,7 @@ export class Composer {
     this.drafts = new Map(); // tab id -> { mode, text }
     this.history = new Map(); // tab id -> sent texts, newest last
     this.editing = new Map(); // tab id -> index of the saved message being edited
+    this.stashed = new Map(); // tab id -> the unsent draft put aside while editing
     this.cursor = -1;
   }
 
@@ -29,8 +30,18 @@ export class Composer {
     return this.editing.get(id) ?? null;
   }
 
-  /** Load a saved message to edit it; Save message then updates it in place. */
+  stopEditing(id) {
+    this.editing.delete(id);
+    const d = this.stashed.get(id);
+    this.stashed.delete(id);
+    if (d) this.setDraft(id, d);
+    this.actions.draftChanged(id);
+  }
+
+  /** Load a saved message to edit it; Save message then updates it in place. The
+   * unsent text is put aside and comes back when editing stops. */
   load(id, message, index) {
+    if (!this.editing.has(id)) this.stashed.set(id, this.draftOf(id));
     this.setDraft(id, { format: message.format, text: message.body });
     this.editing.set(id, index);
     if (this.tab?.id === id) this.render(this.tab);
@@ -62,15 +73,17 @@ export class Composer {
       const text = input.value;
       let problem = null;
       let size = new TextEncoder().encode(text).length;
-      if (draft.mode === "json" && text.trim()) {
+      // {{variables}} are resolved when sending: check the shape only without them.
+      const templated = text.includes("{{");
+      if (draft.mode === "json" && text.trim() && !templated) {
         try { JSON.parse(text); } catch (e) { problem = `Not JSON: ${e.message}`; }
       }
-      if (draft.mode === "hex") {
+      if (draft.mode === "hex" && !templated) {
         const r = checkHex(text);
         problem = r.ok ? null : r.error;
         size = r.bytes ?? 0;
       }
-      if (draft.mode === "base64") {
+      if (draft.mode === "base64" && !templated) {
         const r = checkBase64(text);
         problem = r.ok ? null : r.error;
         size = r.bytes ?? 0;
@@ -144,7 +157,7 @@ export class Composer {
         h("button", { id: "close-with-code", "aria-label": "Close with code", title: "Close the connection with this code and reason", onclick: () => this.actions.closeWith(tab.id, Number(code.value), reason.value) }, "Close"),
         h("button", { id: "save-message", "aria-label": "Save message", title: editingIdx !== null ? "Update the saved message being edited" : "Keep this message with the connection",
           onclick: () => { if (validate()) this.actions.saveMessage(tab.id, draft.mode, input.value); } }, editingIdx !== null ? "Update saved" : "Save message"),
-        editingIdx !== null ? h("button", { class: "icon", "aria-label": "Stop editing saved message", title: "Stop editing (new text is not saved)", onclick: () => { this.editing.delete(tab.id); this.render(tab); } }, "×") : null,
+        editingIdx !== null ? h("button", { class: "icon", "aria-label": "Stop editing saved message", title: "Stop editing (new text is not saved)", onclick: () => { this.stopEditing(tab.id); this.render(tab); } }, "×") : null,
         h("button", { id: "send", class: "primary", "aria-label": "Send", title: "Send (Ctrl+Enter)", onclick: send }, "Send")),
       input,
     );

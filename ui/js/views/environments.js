@@ -83,9 +83,10 @@ export function openEnvironments(envs, actions, selectName = null) {
           const bad = env.variables.find((v) => !/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(v.name));
           if (bad) { error.textContent = `“${bad.name}” is not a valid variable name (letters, digits, _ . -; not starting with a digit)`; return; }
           const saved = { version: env.version ?? 1, name: newName, variables: env.variables.map(({ name, value, secret, enabled }) => ({ name, value, secret, enabled })) };
-          const r = await actions.saveEnvironment(saved, original);
+          const r = await actions.saveEnvironment(saved, original, env.revision ?? null);
           if (r.error) { error.textContent = r.error; return; }
           env.name = newName;
+          env.revision = r.revision;
           delete env.isNew;
           draw();
           error.textContent = "";

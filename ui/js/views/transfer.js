@@ -90,7 +90,11 @@ export function openExport(tab, scope, actions) {
     if (job) job.cancel();
     else dlg.close();
   });
-  dlg.addEventListener("close", () => dlg.remove());
+  dlg.addEventListener("close", () => {
+    // Escape closes the dialog: a running export stops with it.
+    if (job) job.cancel();
+    dlg.remove();
+  });
   document.body.append(dlg);
   dlg.showModal();
   setDefaultPath();

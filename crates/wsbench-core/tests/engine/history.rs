@@ -34,7 +34,7 @@ async fn each_session_is_recorded_and_the_oldest_go_first_when_over_the_bound() 
         wait_frame(&s, "echo", |f| f.direction == Direction::In && f.seq >= from).await;
         m.disconnect(id, 1000, "").unwrap();
         wait_for(&s, "closed", |st| matches!(st, wsbench_core::ConnState::Closed { .. })).await;
-        let e = history.record(&s, from).unwrap();
+        let e = history.record(&s, from, &s.state()).unwrap();
         assert_eq!((e.frames, e.outcome.as_str()), (4, "closed 1000"), "{e:?}");
         files.push(e);
     }

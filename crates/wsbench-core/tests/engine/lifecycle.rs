@@ -311,7 +311,7 @@ async fn the_end_hook_fires_once_per_connection_that_opened_with_its_first_seq()
     let (m, _) = manager();
     let ended: Arc<std::sync::Mutex<Vec<(u64, u64)>>> = Arc::default();
     let seen = ended.clone();
-    m.set_on_session_end(Arc::new(move |s, from| seen.lock().unwrap().push((s.id, from))));
+    m.set_on_session_end(Arc::new(move |s, from, _| seen.lock().unwrap().push((s.id, from))));
     let (id, s) = open(&m, ConnectConfig::new(server.url()));
     wait_open(&s).await;
     m.send(id, Outgoing::Text("one".into())).await.unwrap();
