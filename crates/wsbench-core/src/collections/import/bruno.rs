@@ -32,7 +32,10 @@ use crate::config::{ApiKeyPlacement, Auth, ConnectConfig, KeyValue};
 use crate::error::{Error, Result};
 
 use super::bru::{self, Block, Blocks, Body};
-use super::{fill_path_params, key_value, label, message_name, parse_json, settle_headers, Collector};
+use super::{
+    collection_entries, fill_path_params, inherit_headers, key_value, label, message_name, parse_json, settle_headers,
+    sorted_entries, Collector,
+};
 use crate::collections::{Environment, ImportReport, MessageFormat, SavedConnection, SavedMessage, Variable};
 
 /// Import one `.bru` request file. A WebSocket request becomes a connection; any
@@ -157,15 +160,6 @@ fn read_bru(path: &Path) -> Result<Vec<Block>> {
     bru::parse(&text, &path.display().to_string())
 }
 
-fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>> {
-    let mut paths: Vec<PathBuf> = fs::read_dir(dir)
-        .map_err(|e| Error::io(dir, &e))?
-        .map(|e| e.map(|e| e.path()).map_err(|err| Error::io(dir, &err)))
-        .collect::<Result<_>>()?;
-    paths.sort();
-    Ok(paths)
-}
-
 enum Entry {
     Request {
         blocks: Vec<Block>,
@@ -187,20 +181,8 @@ fn walk(
     ignore: &[String],
 ) -> Result<()> {
     let mut entries: Vec<(u64, String, Entry)> = Vec::new();
-    for path in sorted_entries(dir)? {
-        let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
-        let rel = path
-            .strip_prefix(root)
-            .unwrap_or(&path)
-            .to_string_lossy()
-            .replace('\\', "/");
-        if file_name.starts_with('.') || ignore.iter().any(|i| *i == rel || *i == file_name) {
-            continue;
-        }
+    for (path, file_name) in collection_entries(root, dir, ignore)? {
         if path.is_dir() {
-            if dir == root && file_name == "environments" {
-                continue;
-            }
             let folder_bru = path.join("folder.bru");
             let blocks = if folder_bru.is_file() {
                 read_bru(&folder_bru)?
@@ -349,14 +331,7 @@ fn request(out: &mut Collector, blocks: &[Block], stem: &str, folder: &[String],
         .iter()
         .map(|h| key_value(h.key.clone(), dynamic_vars(out, &h.value, &item), h.enabled))
         .collect();
-    let mut headers: Vec<KeyValue> = inh
-        .headers
-        .iter()
-        .filter(|h| !own.iter().any(|o| o.name.eq_ignore_ascii_case(&h.name)))
-        .cloned()
-        .collect();
-    headers.extend(own);
-    config.headers = headers;
+    config.headers = inherit_headers(&inh.headers, own);
 
     let mode = blocks.value("ws", "auth").map(str::to_owned).unwrap_or_else(|| {
         blocks

@@ -32,8 +32,8 @@ use crate::error::Result;
 
 use super::node::Node;
 use super::{
-    fill_path_params, key_value, label, merge_variables, message_name, parse_error, parse_json, parse_yaml,
-    settle_headers, Collector,
+    fill_path_params, inherit_headers, key_value, label, merge_variables, message_name, parse_error, parse_json,
+    parse_yaml, settle_headers, Collector,
 };
 use crate::collections::{Environment, ImportReport, MessageFormat, SavedConnection, SavedMessage, Variable};
 
@@ -166,14 +166,7 @@ impl Cx {
         let mut config = ConnectConfig::new(self.t(&r.text("url"), &item));
 
         let own = self.rows(r.get("headers"), &item);
-        let mut headers: Vec<KeyValue> = inh
-            .headers
-            .iter()
-            .filter(|h| !own.iter().any(|o| o.name.eq_ignore_ascii_case(&h.name)))
-            .cloned()
-            .collect();
-        headers.extend(own);
-        config.headers = headers;
+        config.headers = inherit_headers(&inh.headers, own);
         config.params = self.rows(r.get("parameters"), &item);
 
         let path_params: Vec<(String, String)> = r

@@ -8,7 +8,7 @@
 
 use std::collections::HashSet;
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::config::{ConnectConfig, KeyValue};
 use crate::error::{Error, Result};
@@ -331,6 +331,49 @@ pub(crate) fn message_name(name: &str, index: usize, total: usize) -> String {
     } else {
         "Message".to_owned()
     }
+}
+
+/// A folder's headers passed down to a request: the request's own header of the
+/// same name (case-insensitive) wins.
+pub(crate) fn inherit_headers(inherited: &[KeyValue], own: Vec<KeyValue>) -> Vec<KeyValue> {
+    let mut headers: Vec<KeyValue> = inherited
+        .iter()
+        .filter(|h| !own.iter().any(|o| o.name.eq_ignore_ascii_case(&h.name)))
+        .cloned()
+        .collect();
+    headers.extend(own);
+    headers
+}
+
+/// A folder's entries, sorted by path.
+pub(crate) fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut paths: Vec<PathBuf> = fs::read_dir(dir)
+        .map_err(|e| Error::io(dir, &e))?
+        .map(|e| e.map(|e| e.path()).map_err(|err| Error::io(dir, &err)))
+        .collect::<Result<_>>()?;
+    paths.sort();
+    Ok(paths)
+}
+
+/// The entries of a collection folder worth reading, sorted by path, with their
+/// file names: dot-files, `ignore`d paths (relative to `root`, or bare names) and the
+/// top-level `environments/` folder are left out.
+pub(crate) fn collection_entries(root: &Path, dir: &Path, ignore: &[String]) -> Result<Vec<(PathBuf, String)>> {
+    Ok(sorted_entries(dir)?
+        .into_iter()
+        .filter_map(|path| {
+            let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
+            let rel = path
+                .strip_prefix(root)
+                .unwrap_or(&path)
+                .to_string_lossy()
+                .replace('\\', "/");
+            let skip = file_name.starts_with('.')
+                || ignore.iter().any(|i| *i == rel || *i == file_name)
+                || (dir == root && file_name == "environments" && path.is_dir());
+            (!skip).then_some((path, file_name))
+        })
+        .collect())
 }
 
 pub(crate) fn key_value(name: impl Into<String>, value: impl Into<String>, enabled: bool) -> KeyValue {

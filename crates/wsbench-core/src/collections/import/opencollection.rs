@@ -28,7 +28,7 @@
 //! message per variant, in order.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::config::{ApiKeyPlacement, Auth, ConnectConfig, KeyValue};
 use crate::error::{Error, Result};
@@ -36,8 +36,8 @@ use crate::error::{Error, Result};
 use super::bruno::dynamic_vars;
 use super::node::Node;
 use super::{
-    fill_path_params, key_value, label, merge_variables, message_name, parse_error, parse_yaml, settle_headers,
-    Collector,
+    collection_entries, fill_path_params, inherit_headers, key_value, label, merge_variables, message_name,
+    parse_error, parse_yaml, settle_headers, sorted_entries, Collector,
 };
 use crate::collections::{Environment, ImportReport, MessageFormat, SavedConnection, SavedMessage, Variable};
 
@@ -120,33 +120,12 @@ fn stem(path: &Path) -> String {
     path.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_owned()
 }
 
-fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>> {
-    let mut paths: Vec<PathBuf> = fs::read_dir(dir)
-        .map_err(|e| Error::io(dir, &e))?
-        .map(|e| e.map(|e| e.path()).map_err(|err| Error::io(dir, &err)))
-        .collect::<Result<_>>()?;
-    paths.sort();
-    Ok(paths)
-}
-
 /// The items of one folder of a collection folder, ordered by `seq` then file name
 /// (folders without a seq last), as one bundled `items` list.
 fn folder_items(root: &Path, dir: &Path, ignore: &[String]) -> Result<Vec<Node>> {
     let mut entries: Vec<(u64, String, Node)> = Vec::new();
-    for path in sorted_entries(dir)? {
-        let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
-        let rel = path
-            .strip_prefix(root)
-            .unwrap_or(&path)
-            .to_string_lossy()
-            .replace('\\', "/");
-        if file_name.starts_with('.') || ignore.iter().any(|i| *i == rel || *i == file_name) {
-            continue;
-        }
+    for (path, file_name) in collection_entries(root, dir, ignore)? {
         if path.is_dir() {
-            if dir == root && file_name == "environments" {
-                continue;
-            }
             let mut folder = match FOLDER_FILES.iter().map(|f| path.join(f)).find(|p| p.is_file()) {
                 Some(f) => read_yaml(&f)?,
                 None => Node::Map(Vec::new()),
@@ -342,14 +321,7 @@ fn websocket(out: &mut Collector, item: &Node, name: &str, folder: &[String], in
     let mut config = ConnectConfig::new(dynamic_vars(out, &ws.text("url"), it));
 
     let own = headers(out, ws.get("headers"), it);
-    let mut hs: Vec<KeyValue> = inh
-        .headers
-        .iter()
-        .filter(|h| !own.iter().any(|o| o.name.eq_ignore_ascii_case(&h.name)))
-        .cloned()
-        .collect();
-    hs.extend(own);
-    config.headers = hs;
+    config.headers = inherit_headers(&inh.headers, own);
 
     let mut path_params = Vec::new();
     for p in ws.get("params").items() {
