@@ -87,7 +87,7 @@ impl AppState {
     pub async fn start(data_dir: PathBuf) -> wsbench_core::Result<Self> {
         std::fs::create_dir_all(&data_dir).map_err(|e| wsbench_core::Error::io(&data_dir, &e))?;
         let loaded = AppStateFile::load(&data_dir.join("state.json"));
-        let file = loaded.state;
+        let mut file = loaded.state;
         let may_persist = AtomicBool::new(loaded.safe_to_overwrite);
         let manager = Arc::new(SessionManager::new(Arc::new(NullSink)));
 
@@ -106,6 +106,7 @@ impl AppState {
             .local_server_port
             .map(|p| format!("ws://127.0.0.1:{p}/"))
             .filter(|u| *u != server_url);
+        file.local_server_port = Some(server.addr().port());
 
         let mut meta = BTreeMap::new();
         let mut active = None;
@@ -220,11 +221,6 @@ impl AppState {
         }
         ui.file.tabs = tabs;
         ui.file.active = active;
-        ui.file.local_server_port = self
-            .server_url
-            .rsplit(':')
-            .next()
-            .and_then(|p| p.trim_end_matches('/').parse().ok());
         if let Err(e) = ui.file.save(&self.state_path()) {
             tracing::warn!(error = %e, "cannot save the app state");
         }
