@@ -535,10 +535,10 @@ function savedTo(tab, r) {
   else info(`Saved to ${r.id}`, { ms: 2500 });
 }
 
-function retarget(oldId, newId, revision) {
+function retarget(oldId, newId) {
   for (const t of model.tabs.values()) {
     if (t.saved?.id !== oldId) continue;
-    t.saved = { id: newId, revision: revision ?? t.saved.revision };
+    t.saved = { id: newId, revision: t.saved.revision };
     persistMeta(t);
   }
 }
