@@ -1,5 +1,5 @@
 // The ONLY module that touches window.__TAURI__. Every call returns a promise; errors
-// are { kind, message } objects from the engine.
+// are { kind, message } objects from the engine (e.g. kind "conflict", "invalidName").
 
 const core = () => window.__TAURI__.core;
 
@@ -25,7 +25,6 @@ export const api = {
   disconnect: (id, code = 1000, reason = "") => call("disconnect", { id, code, reason }),
   send: (id, message) => call("send", { id, message }),
   logPage: (id, fromSeq, limit) => call("log_page", { id, fromSeq, limit }),
-  logPageBefore: (id, beforeSeq, limit) => call("log_page_before", { id, beforeSeq, limit }),
   logFrame: (id, seq) => call("log_frame", { id, seq }),
   logSearch: (id, query) => call("log_search", { id, query }),
   logClear: (id) => call("log_clear", { id }),
@@ -33,6 +32,8 @@ export const api = {
 
   // Workspace: collections, saved connections, environments.
   workspace: () => call("workspace_info"),
+  /** The tree items (as in `workspace().items`) that match `filter`, by the engine's rule. */
+  workspaceTree: (filter) => call("workspace_tree", { filter }),
   openWorkspace: (path) => call("workspace_open", { path }),
   rescan: () => call("workspace_rescan"),
   openSaved: (id) => call("saved_open", { id }),

@@ -102,8 +102,9 @@ test("applyBatch updates state, counters, unread and the preview cache", () => {
   assert.deepEqual([...model.tabs.get(1).previews.keys()], [3]);
 });
 
-import { filterTree, groupHistory, moveItem } from "../js/lib/tree.js";
+import { groupHistory, hideCollapsed, moveItem } from "../js/lib/tree.js";
 
+// The engine's flattened tree: a collection's contents follow it, one level deeper.
 const items = [
   { kind: "collection", path: "chat", name: "chat", depth: 0 },
   { kind: "connection", id: "chat/echo.json", name: "Echo", collection: "chat", depth: 1 },
@@ -114,19 +115,15 @@ const items = [
   { kind: "connection", id: "top.json", name: "Top level", collection: "", depth: 0 },
 ];
 
-test("filterTree keeps matches and the collections on their path", () => {
+test("hideCollapsed hides what a collapsed collection holds", () => {
   const names = (list) => list.map((i) => i.name);
-  assert.deepEqual(names(filterTree(items, "lob")), ["chat", "rooms", "Lobby"]);
-  assert.deepEqual(names(filterTree(items, "TICK")), ["feeds", "BTC ticker"]);
-  assert.deepEqual(filterTree(items, "nothing"), []);
-  assert.equal(filterTree(items, "").length, items.length);
-});
-
-test("filterTree hides what a collapsed collection holds, unless filtering", () => {
-  const names = (list) => list.map((i) => i.name);
-  assert.deepEqual(names(filterTree(items, "", new Set(["chat"]))), ["chat", "feeds", "BTC ticker", "Top level"]);
-  assert.deepEqual(names(filterTree(items, "", new Set(["chat/rooms"]))), ["chat", "Echo", "rooms", "feeds", "BTC ticker", "Top level"]);
-  assert.deepEqual(names(filterTree(items, "lobby", new Set(["chat"]))), ["chat", "rooms", "Lobby"]);
+  assert.equal(hideCollapsed(items).length, items.length);
+  assert.deepEqual(names(hideCollapsed(items, new Set(["chat"]))), ["chat", "feeds", "BTC ticker", "Top level"]);
+  assert.deepEqual(names(hideCollapsed(items, new Set(["chat/rooms"]))), ["chat", "Echo", "rooms", "feeds", "BTC ticker", "Top level"]);
+  assert.deepEqual(names(hideCollapsed(items, new Set(["chat", "chat/rooms", "feeds"]))), ["chat", "feeds", "Top level"]);
+  // The engine's order is kept, wherever it puts top-level connections.
+  const topFirst = [items[6], ...items.slice(0, 6)];
+  assert.deepEqual(names(hideCollapsed(topFirst, new Set(["feeds"]))), ["Top level", "chat", "Echo", "rooms", "Lobby", "feeds"]);
 });
 
 test("groupHistory groups by name, then day, newest first", () => {

@@ -1,41 +1,20 @@
-// Pure helpers for the sidebar: filtering the collection tree and grouping history.
+// Pure helpers for the sidebar: folding the collection tree and grouping history.
+// Which connections match a filter is the engine's rule (`workspace_tree`), not ours.
 
 /**
- * items: the flattened tree [{ kind: "collection", path, name, depth } |
- * { kind: "connection", id, name, collection, depth }] in display order.
- * With a filter, keep matching connections (case-insensitive substring of the name)
- * and the collections on their path; collapsed collections hide their contents
- * unless a filter is active.
+ * items: the engine's flattened tree [{ kind: "collection", path, name, depth } |
+ * { kind: "connection", id, name, collection, depth }] in display order (a collection's
+ * contents follow it, deeper). Drops what a collapsed collection holds.
  */
-export function filterTree(items, filter, collapsed = new Set()) {
-  const q = (filter ?? "").trim().toLowerCase();
-  if (!q) {
-    const out = [];
-    for (const it of items) {
-      const parent = it.kind === "collection" ? parentOf(it.path) : it.collection;
-      if (hiddenBy(parent, collapsed)) continue;
-      out.push(it);
-    }
-    return out;
+export function hideCollapsed(items, collapsed = new Set()) {
+  const out = [];
+  let hideBelow = null; // depth of the collapsed collection being skipped
+  for (const it of items) {
+    if (hideBelow !== null && it.depth > hideBelow) continue;
+    hideBelow = it.kind === "collection" && collapsed.has(it.path) ? it.depth : null;
+    out.push(it);
   }
-  const keepCollections = new Set();
-  const matches = items.filter((it) => {
-    if (it.kind !== "connection" || !it.name.toLowerCase().includes(q)) return false;
-    for (let p = it.collection; p; p = parentOf(p)) keepCollections.add(p);
-    return true;
-  });
-  const matched = new Set(matches);
-  return items.filter((it) => (it.kind === "collection" ? keepCollections.has(it.path) : matched.has(it)));
-}
-
-function parentOf(path) {
-  const i = path.lastIndexOf("/");
-  return i < 0 ? "" : path.slice(0, i);
-}
-
-function hiddenBy(path, collapsed) {
-  for (let p = path; p; p = parentOf(p)) if (collapsed.has(p)) return true;
-  return false;
+  return out;
 }
 
 const pad = (n) => String(n).padStart(2, "0");

@@ -1,6 +1,7 @@
 // URL bar, Connect/Disconnect, state line, settings, and the handshake panel.
 import { h, clear } from "../lib/dom.js";
 import { formatDuration } from "../lib/format.js";
+import { isLive } from "../lib/batch.js";
 
 export function checkUrl(url) {
   const u = String(url ?? "").trim();
@@ -16,6 +17,17 @@ export class ConnectionView {
     this.actions = actions;
     this.tabId = null;
     this.timer = null;
+    // Whether the drawn controls are those of a live connection (Disconnect).
+    this.drawnLive = false;
+  }
+
+  /**
+   * The shown tab's state changed (as the engine's batch said): redraw the controls
+   * when it went live or stopped being live, or a handshake arrived; else the state line.
+   */
+  stateChanged(tab, opened) {
+    if (opened || this.drawnLive !== isLive(tab.state)) this.render(tab);
+    else this.updateState(tab);
   }
 
   render(tab) {
@@ -43,6 +55,7 @@ export class ConnectionView {
       if (e.key === "Enter") this.actions.toggleConnect(tab.id);
     });
     const live = isLive(tab.state);
+    this.drawnLive = live && !tab.readOnly;
     if (tab.readOnly) {
       this.stateLine = null;
       url.readOnly = true;
@@ -186,10 +199,6 @@ export class ConnectionView {
           hs.tls ? h("div", { class: hs.tls.certificateVerificationDisabled ? "warning" : "" }, `${hs.tls.version} · ${hs.tls.cipher}${hs.tls.certificateVerificationDisabled ? " · certificate NOT verified" : ""}`) : null)),
     );
   }
-}
-
-export function isLive(state) {
-  return ["connecting", "open", "closing", "reconnecting"].includes(state.type);
 }
 
 function rowsEditor(rows, what, onChange) {

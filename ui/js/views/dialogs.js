@@ -38,8 +38,10 @@ function modal(resolve) {
 /**
  * A form in a dialog. fields: [{ name, label, value, type: "text" | "select" | "checkbox",
  * options: [[value, label]] }]. Resolves with { name: value } or null when cancelled.
+ * `submit(values)` runs on OK and may be async (e.g. the engine call itself): an error
+ * text it returns is shown in the form, which stays open.
  */
-export function formDialog(title, fields, okLabel = "OK", validate = () => null) {
+export function formDialog(title, fields, okLabel = "OK", submit = () => null) {
   return new Promise((resolve) => {
     const inputs = {};
     const error = h("div", { class: "form-error", role: "alert" });
@@ -69,9 +71,13 @@ export function formDialog(title, fields, okLabel = "OK", validate = () => null)
     });
     const values = () => Object.fromEntries(Object.entries(inputs).map(([k, el]) => [k, el.type === "checkbox" ? el.checked : el.value]));
     const { finish, show } = modal(resolve);
-    const ok = () => {
+    let busy = false;
+    const ok = async () => {
+      if (busy) return;
+      busy = true;
       const v = values();
-      const problem = validate(v);
+      const problem = await submit(v);
+      busy = false;
       if (problem) { error.textContent = problem; return; }
       finish(v);
     };

@@ -25,7 +25,7 @@ export function openEnvironments(envs, actions, selectName = null) {
     side.append(h("button", { id: "new-environment", class: "small", "aria-label": "New environment", onclick: () => {
       let n = 1;
       while (list.some((e) => e.name === `env-${n}`)) n++;
-      const e = { version: 1, name: list.length ? `env-${n}` : "local", variables: [], isNew: true };
+      const e = { name: list.length ? `env-${n}` : "local", variables: [], isNew: true };
       list.push(e);
       current = e;
       draw();
@@ -78,11 +78,10 @@ export function openEnvironments(envs, actions, selectName = null) {
         } }, "Delete") : null,
         h("button", { id: "save-environment", class: "primary small", "aria-label": "Save environment", onclick: async () => {
           error.textContent = "";
+          // The engine checks the environment's and the variables' names; its words are shown.
           const newName = name.value.trim();
-          if (!newName) { error.textContent = "An environment needs a name"; return; }
-          const bad = env.variables.find((v) => !/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(v.name));
-          if (bad) { error.textContent = `“${bad.name}” is not a valid variable name (letters, digits, _ . -; not starting with a digit)`; return; }
-          const saved = { version: env.version ?? 1, name: newName, variables: env.variables.map(({ name, value, secret, enabled }) => ({ name, value, secret, enabled })) };
+          // The engine writes its own format version.
+          const saved = { name: newName, variables: env.variables.map(({ name, value, secret, enabled }) => ({ name, value, secret, enabled })) };
           const r = await actions.saveEnvironment(saved, original, env.revision ?? null);
           if (r.error) { error.textContent = r.error; return; }
           env.name = newName;

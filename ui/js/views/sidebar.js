@@ -2,7 +2,10 @@
 // the environment picker, file problems, and the session history.
 import { h, clear } from "../lib/dom.js";
 import { formatBytes } from "../lib/format.js";
-import { filterTree, groupHistory } from "../lib/tree.js";
+import { groupHistory, hideCollapsed } from "../lib/tree.js";
+
+// The engine filters the tree; typing waits this long before asking it.
+const FILTER_DEBOUNCE_MS = 100;
 
 export class Sidebar {
   constructor(root, actions) {
@@ -10,6 +13,10 @@ export class Sidebar {
     this.actions = actions;
     this.collapsed = new Set();
     this.filter = "";
+    // The engine's answer for `this.filter` (null: not asked yet), and the newest question.
+    this.filtered = null;
+    this.filterTimer = null;
+    this.filterAsk = 0;
     this.ws = null;
     this.history = [];
     this.historyOpen = false;
@@ -31,10 +38,7 @@ export class Sidebar {
       h("option", { value: "" }, "No environment"),
       ws.environments.map((n) => h("option", { value: n, selected: n === ws.activeEnvironment }, n)));
     const filter = h("input", { id: "tree-filter", type: "search", placeholder: "Filter by name (Ctrl+Shift+F)", "aria-label": "Filter connections", value: this.filter, spellcheck: "false" });
-    filter.addEventListener("input", () => {
-      this.filter = filter.value;
-      this.drawTree();
-    });
+    filter.addEventListener("input", () => this.setFilter(filter.value));
     this.treeEl = h("div", { id: "tree", class: "tree", role: "tree", "aria-label": "Collections" });
     root.append(
       h("div", { class: "ws-head" },
@@ -51,6 +55,27 @@ export class Sidebar {
       this.historyEl(history),
     );
     this.drawTree();
+    // The tree changed: the engine is asked again what matches the filter.
+    if (this.filter.trim()) this.setFilter(this.filter, 0);
+  }
+
+  /** Show what the engine says matches `filter` (asked after a short pause in typing). */
+  setFilter(filter, delay = FILTER_DEBOUNCE_MS) {
+    this.filter = filter;
+    clearTimeout(this.filterTimer);
+    const ask = ++this.filterAsk;
+    if (!filter.trim()) {
+      this.filtered = null;
+      this.drawTree();
+      return;
+    }
+    this.filterTimer = setTimeout(async () => {
+      const items = await this.actions.filterTree(filter);
+      // A newer question (or a cleared filter) wins over a late answer.
+      if (ask !== this.filterAsk || !items) return;
+      this.filtered = items;
+      this.drawTree();
+    }, delay);
   }
 
   /** Which saved connections are open in tabs, and which of those have unsaved edits. */
@@ -65,8 +90,10 @@ export class Sidebar {
   }
 
   drawTree() {
+    if (this.filter.trim() && !this.filtered) return; // the engine's answer is on its way
     const el = clear(this.treeEl);
-    const items = filterTree(this.ws.items, this.filter, this.collapsed);
+    // Collapsed collections open while filtering, as the matches are what was asked for.
+    const items = this.filter.trim() ? this.filtered : hideCollapsed(this.ws.items, this.collapsed);
     if (!items.length) {
       el.append(h("div", { class: "muted empty" }, this.filter ? "Nothing matches the filter" : "No saved connections yet: Ctrl+S saves the current tab"));
       return;
@@ -75,7 +102,7 @@ export class Sidebar {
   }
 
   collectionRow(it) {
-    const open = !this.collapsed.has(it.path) || this.filter;
+    const open = !this.collapsed.has(it.path) || !!this.filter.trim();
     const row = h("div", { class: "tree-row collection", role: "treeitem", tabindex: "0", "aria-expanded": open ? "true" : "false",
       "data-collection": it.path, style: `padding-left:${6 + it.depth * 14}px`, title: it.path },
       h("span", { class: "twisty" }, open ? "▾" : "▸"),

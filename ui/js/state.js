@@ -1,0 +1,85 @@
+// The UI's model: the tabs as the engine reports them (plus the extras the UI keeps:
+// saved messages, the saved file a tab is linked to, unsaved edits), the workspace tree
+// and the history list. Pure helpers over it: no DOM, no engine calls; unit-tested.
+import { newTab } from "./lib/batch.js";
+
+export function createModel() {
+  return { tabs: new Map(), order: [], active: null, ws: null, history: [] };
+}
+
+/** Add (or replace) the tab of an engine snapshot, with the UI's extras. */
+export function addTab(model, snap, extras = {}, now = Date.now()) {
+  const tab = newTab(snap);
+  tab.stateSince = now;
+  tab.messages = extras.messages ?? [];
+  tab.saved = extras.saved ?? null;
+  tab.dirty = !!extras.dirty;
+  tab.readOnly = !!(extras.readOnly || snap.readOnly);
+  model.tabs.set(snap.id, tab);
+  if (!model.order.includes(snap.id)) model.order.push(snap.id);
+  return tab;
+}
+
+/** Forget a tab; the last tab becomes active if it was. Returns the new active id. */
+export function removeTab(model, id) {
+  model.tabs.delete(id);
+  model.order = model.order.filter((x) => x !== id);
+  if (model.active === id) model.active = model.order[model.order.length - 1] ?? null;
+  return model.active;
+}
+
+/** The tab after (or before) the active one, wrapping around. */
+export function cycleTab(model, backwards = false) {
+  const n = model.order.length;
+  if (!n) return null;
+  const i = model.order.indexOf(model.active);
+  return model.order[(i + (backwards ? n - 1 : 1)) % n];
+}
+
+/** Tabs linked to the saved connection `savedId`. */
+export const tabsSavedAs = (model, savedId) => [...model.tabs.values()].filter((t) => t.saved?.id === savedId);
+
+/** Saved connections open in tabs, and those of them with unsaved edits (for the sidebar). */
+export function savedMarks(model) {
+  const open = new Set();
+  const dirty = new Set();
+  for (const t of model.tabs.values()) {
+    if (!t.saved) continue;
+    open.add(t.saved.id);
+    if (t.dirty) dirty.add(t.saved.id);
+  }
+  return { open, dirty };
+}
+
+/** Every collection path of the workspace tree, the top level ("") first. */
+export function collectionPaths(ws) {
+  return ["", ...(ws?.items ?? []).filter((i) => i.kind === "collection").map((i) => i.path)];
+}
+
+/** The collection a saved connection is in, as the engine's tree says ("" at the top). */
+export function collectionOf(ws, savedId) {
+  const item = (ws?.items ?? []).find((i) => i.kind === "connection" && i.id === savedId);
+  return item?.collection ?? "";
+}
+
+/** IDs of the saved connections inside collection `path`, at any depth (the tree's nesting). */
+export function connectionsUnder(ws, path) {
+  const items = ws?.items ?? [];
+  const at = items.findIndex((i) => i.kind === "collection" && i.path === path);
+  if (at < 0) return new Set();
+  const ids = new Set();
+  for (let i = at + 1; i < items.length && items[i].depth > items[at].depth; i++) {
+    if (items[i].kind === "connection") ids.add(items[i].id);
+  }
+  return ids;
+}
+
+/**
+ * A saved connection's ID after its collection `from` was renamed to `to`. The engine's
+ * IDs are workspace paths (`<collection>/<file>.json`): a collection rename changes
+ * their prefix and nothing else.
+ */
+export const movedId = (id, from, to) => to + id.slice(from.length);
+
+/** The saved form of a tab: what Ctrl+S writes (the engine adds the format version). */
+export const asSaved = (tab, name = tab.name) => ({ name, config: tab.config, messages: tab.messages ?? [] });

@@ -1,0 +1,135 @@
+// The pure parts of the app's modules: batch application, the model, the shortcuts table.
+import test from "node:test";
+import assert from "node:assert/strict";
+import { applyBatches, isLive } from "../js/lib/batch.js";
+import {
+  addTab, asSaved, collectionOf, collectionPaths, connectionsUnder, createModel, cycleTab, movedId, removeTab, savedMarks, tabsSavedAs,
+} from "../js/state.js";
+import { SHORTCUTS, shortcutFor } from "../js/shortcuts.js";
+
+const snap = (id, state = { type: "idle" }) => ({ id, name: `t${id}`, config: { url: "" }, state, stats: {} });
+
+function twoTabs() {
+  const model = createModel();
+  addTab(model, snap(1), {}, 0);
+  addTab(model, snap(2), {}, 0);
+  model.active = 1;
+  return model;
+}
+
+test("applyBatches sums one frame's batches into what to redraw", () => {
+  const model = twoTabs();
+  const r = applyBatches(model, [
+    { states: [{ session: 1, state: { type: "connecting", attempt: 1 } }] },
+    { sessions: [{ session: 1, stats: { firstSeq: 1, lastSeq: 2 }, newFrames: 2, previews: [] }] },
+    { states: [{ session: 1, state: { type: "open", handshake: { status: 101 } } }], sessions: [{ session: 2, stats: {}, newFrames: 4, previews: [] }] },
+  ], 1234);
+  assert.deepEqual(r, { tabsChanged: true, resync: false, activeFrames: 2, activeStates: ["connecting", "open"], historyWritten: false });
+  assert.equal(model.tabs.get(1).state.type, "open");
+  assert.equal(model.tabs.get(1).stateSince, 1234, "a state change restarts the state's clock");
+  assert.equal(model.tabs.get(2).stateSince, 0, "a tab without a state change keeps it");
+  assert.equal(model.tabs.get(2).unread, 4);
+});
+
+test("applyBatches: frames of the active tab alone redraw no tab bar; drops ask for a resync", () => {
+  const model = twoTabs();
+  const r = applyBatches(model, [{ sessions: [{ session: 1, stats: {}, newFrames: 3, previews: [] }], dropped: 2 }]);
+  assert.equal(r.tabsChanged, false);
+  assert.equal(r.resync, true);
+  assert.equal(r.activeFrames, 3);
+  assert.deepEqual(r.activeStates, []);
+});
+
+test("applyBatches: a historyWritten notice asks for the history list, nothing else does", () => {
+  const model = twoTabs();
+  const closed = { type: "closed", code: 1000, reason: "", clean: true, initiatedBy: "client" };
+  assert.equal(applyBatches(model, [{ states: [{ session: 2, state: closed }], notices: [] }]).historyWritten, false,
+    "a session ending is not a guess that history was written");
+  assert.equal(applyBatches(model, [{}, { notices: [{ type: "historyWritten", session: 2, entry: "2026-01-01-x" }] }]).historyWritten, true);
+});
+
+test("isLive: the states in which Disconnect applies", () => {
+  assert.deepEqual(["idle", "connecting", "open", "closing", "closed", "failed", "reconnecting"].filter((type) => isLive({ type })),
+    ["connecting", "open", "closing", "reconnecting"]);
+});
+
+test("the model: adding, removing and cycling tabs", () => {
+  const model = twoTabs();
+  addTab(model, snap(3), { saved: { id: "chat/a.json", revision: "r1" }, dirty: true, messages: [{ name: "m" }] });
+  assert.deepEqual(model.order, [1, 2, 3]);
+  assert.equal(model.tabs.get(3).dirty, true);
+  assert.equal(model.tabs.get(3).readOnly, false);
+  assert.equal(addTab(model, { ...snap(4), readOnly: true }).readOnly, true, "a recording is read-only");
+  model.active = 4;
+  assert.equal(cycleTab(model), 1);
+  assert.equal(cycleTab(model, true), 3);
+  assert.equal(removeTab(model, 4), 3, "closing the active tab activates the last one");
+  assert.equal(removeTab(model, 1), 3, "closing another tab keeps the active one");
+  assert.deepEqual(model.order, [2, 3]);
+  assert.equal(cycleTab(createModel()), null);
+});
+
+test("the model: saved links and the sidebar's marks", () => {
+  const model = createModel();
+  addTab(model, snap(1), { saved: { id: "a.json", revision: "r" } });
+  addTab(model, snap(2), { saved: { id: "a.json", revision: "r" }, dirty: true });
+  addTab(model, snap(3), { saved: { id: "b.json", revision: "r" } });
+  addTab(model, snap(4));
+  assert.deepEqual(tabsSavedAs(model, "a.json").map((t) => t.id), [1, 2]);
+  const { open, dirty } = savedMarks(model);
+  assert.deepEqual([...open], ["a.json", "b.json"]);
+  assert.deepEqual([...dirty], ["a.json"]);
+});
+
+test("the workspace tree answers collection questions (no id parsing)", () => {
+  const ws = { items: [
+    { kind: "collection", path: "chat", name: "chat", depth: 0 },
+    { kind: "collection", path: "chat/rooms", name: "rooms", depth: 1 },
+    { kind: "connection", id: "chat/rooms/lobby.json", name: "Lobby", collection: "chat/rooms", depth: 2 },
+    { kind: "connection", id: "chat/echo.json", name: "Echo", collection: "chat", depth: 1 },
+    { kind: "collection", path: "feeds", name: "feeds", depth: 0 },
+    { kind: "connection", id: "feeds/x.json", name: "X", collection: "feeds", depth: 1 },
+    { kind: "connection", id: "top.json", name: "Top", collection: "", depth: 0 },
+  ] };
+  assert.deepEqual(collectionPaths(ws), ["", "chat", "chat/rooms", "feeds"]);
+  assert.deepEqual(collectionPaths(null), [""]);
+  assert.equal(collectionOf(ws, "chat/rooms/lobby.json"), "chat/rooms");
+  assert.equal(collectionOf(ws, "top.json"), "");
+  assert.equal(collectionOf(ws, "gone.json"), "");
+  assert.deepEqual([...connectionsUnder(ws, "chat")].sort(), ["chat/echo.json", "chat/rooms/lobby.json"]);
+  assert.deepEqual([...connectionsUnder(ws, "chat/rooms")], ["chat/rooms/lobby.json"]);
+  assert.deepEqual([...connectionsUnder(ws, "nope")], []);
+  assert.equal(movedId("chat/rooms/lobby.json", "chat", "talk"), "talk/rooms/lobby.json");
+});
+
+test("asSaved leaves the format version to the engine", () => {
+  const tab = { name: "Echo", config: { url: "ws://x" }, messages: undefined };
+  assert.deepEqual(asSaved(tab), { name: "Echo", config: { url: "ws://x" }, messages: [] });
+  assert.equal(asSaved(tab, "Other").name, "Other");
+  assert.equal("version" in asSaved(tab), false);
+});
+
+test("shortcutFor: the table", () => {
+  const key = (k, mods = {}) => ({ key: k, ctrlKey: false, metaKey: false, shiftKey: false, ...mods });
+  const ctrl = (k, more = {}) => key(k, { ctrlKey: true, ...more });
+  assert.deepEqual(shortcutFor(ctrl("t")), { name: "newTab" });
+  assert.deepEqual(shortcutFor(key("t", { metaKey: true })), { name: "newTab" }, "Cmd is Ctrl");
+  assert.deepEqual(shortcutFor(ctrl("T", { shiftKey: true })), { name: "newTab" }, "Shift adds nothing where no Shift binding exists");
+  assert.deepEqual(shortcutFor(ctrl("w")), { name: "closeTab" });
+  assert.deepEqual(shortcutFor(ctrl("Tab")), { name: "nextTab" });
+  assert.deepEqual(shortcutFor(ctrl("Tab", { shiftKey: true })), { name: "previousTab" });
+  assert.deepEqual(shortcutFor(ctrl("3")), { name: "selectTab", index: 2 });
+  assert.equal(shortcutFor(ctrl("0")), null);
+  assert.deepEqual(shortcutFor(ctrl("s")), { name: "save" });
+  assert.deepEqual(shortcutFor(ctrl("S", { shiftKey: true })), { name: "saveAs" });
+  assert.deepEqual(shortcutFor(ctrl("F", { shiftKey: true })), { name: "focusFilter" });
+  assert.equal(shortcutFor(ctrl("f")), null, "Ctrl+F alone is the page's");
+  for (const [k, name] of [["e", "exportLog"], ["i", "importFile"], ["o", "openFolder"], ["d", "toggleConnect"], ["l", "clearLog"], ["p", "ping"], ["k", "focusSearch"]]) {
+    assert.deepEqual(shortcutFor(ctrl(k)), { name }, k);
+  }
+  assert.equal(shortcutFor(key("t")), null, "no modifier, no shortcut");
+  assert.equal(shortcutFor(ctrl("t"), true), null, "an open dialog keeps its keys");
+  assert.deepEqual(shortcutFor(key("F5")), { name: "reload" });
+  assert.deepEqual(shortcutFor(ctrl("r"), true), { name: "reload" }, "reload works over a dialog");
+  assert.equal(Object.values(SHORTCUTS).length, new Set(Object.values(SHORTCUTS)).size, "one key per command");
+});
