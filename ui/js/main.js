@@ -10,8 +10,9 @@ import { createModel } from "./state.js";
 import { batchHandler } from "./batches.js";
 import { installShortcuts } from "./shortcuts.js";
 import { tabActions } from "./actions/tabs.js";
+import { connectionActions } from "./actions/connection.js";
 import { messageActions } from "./actions/messages.js";
-import { savedActions } from "./actions/saved.js";
+import { savedActions, savedFileActions } from "./actions/saved.js";
 import { workspaceActions, watchWorkspace } from "./actions/workspace.js";
 import { environmentActions } from "./actions/environments.js";
 import { transferActions } from "./actions/transfer.js";
@@ -27,7 +28,7 @@ import { toast } from "./views/dialogs.js";
 const actions = {};
 const app = new App(createModel(), actions);
 Object.assign(actions,
-  tabActions(app), messageActions(app), savedActions(app), workspaceActions(app),
+  tabActions(app), connectionActions(app), messageActions(app), savedActions(app), savedFileActions(app), workspaceActions(app),
   environmentActions(app), transferActions(app), historyActions(app));
 
 const $ = (id) => document.getElementById(id);

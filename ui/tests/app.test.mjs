@@ -133,3 +133,15 @@ test("shortcutFor: the table", () => {
   assert.deepEqual(shortcutFor(ctrl("r"), true), { name: "reload" }, "reload works over a dialog");
   assert.equal(Object.values(SHORTCUTS).length, new Set(Object.values(SHORTCUTS)).size, "one key per command");
 });
+
+import { checkMessage } from "../js/views/composer.js";
+
+test("checkMessage: the composer's status line", () => {
+  assert.deepEqual(checkMessage("text", "héllo"), { problem: null, size: 6 });
+  assert.match(checkMessage("json", '{"a": }').problem, /^Not JSON/);
+  assert.deepEqual(checkMessage("json", "  "), { problem: null, size: 2 }, "empty JSON is not an error yet");
+  assert.deepEqual(checkMessage("json", '{"a": {{x}} }').problem, null, "{{variables}} are resolved when sending");
+  assert.deepEqual(checkMessage("hex", "de ad be ef"), { problem: null, size: 4 });
+  assert.match(checkMessage("hex", "zz").problem, /not a hex digit/);
+  assert.deepEqual(checkMessage("base64", "3q2+7w=="), { problem: null, size: 4 });
+});

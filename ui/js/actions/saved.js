@@ -73,6 +73,14 @@ export function savedActions(app) {
         app.fail(e);
       }
     },
+  };
+  return actions;
+}
+
+/** Renaming, duplicating, moving and deleting saved connections (from the sidebar). */
+export function savedFileActions(app) {
+  const { model } = app;
+  return {
     async renameSaved(savedId, name) {
       let before = null;
       let r = null;
@@ -127,7 +135,6 @@ export function savedActions(app) {
       }
     },
   };
-  return actions;
 }
 
 /** Undo a deletion and link the tabs that were linked to the file again. */

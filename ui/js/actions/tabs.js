@@ -1,5 +1,4 @@
-// Tabs and their live connection: create, select, close, rename, edit the config,
-// connect/disconnect, send, and the log pane's requests.
+// Tabs: create, select, close, rename, edit the config.
 import { api } from "../api.js";
 import { isLive } from "../lib/batch.js";
 import { removeTab } from "../state.js";
@@ -64,64 +63,6 @@ export function tabActions(app) {
       if (tab.saved) app.markDirty(tab);
       clearTimeout(app.configTimers.get(id));
       app.configTimers.set(id, setTimeout(() => api.setConfig(id, tab.config).then(() => app.persistMeta(tab)).catch(app.fail), 150));
-    },
-    async toggleConnect(id) {
-      const tab = model.tabs.get(id);
-      if (tab.readOnly) return;
-      try {
-        if (isLive(tab.state)) {
-          await api.disconnect(id, 1000, "");
-        } else {
-          await app.flushConfig(tab);
-          await api.connect(id, (tab.messages ?? []).filter((m) => m.sendOnConnect));
-        }
-      } catch (e) {
-        // Bad input (a URL, an unknown variable): say so next to the URL.
-        tab.state = { type: "failed", error: e };
-        tab.stateSince = Date.now();
-        app.views.connection.updateState(tab);
-      }
-    },
-    async send(id, message) {
-      try {
-        await api.send(id, message);
-        return true;
-      } catch (e) {
-        app.fail(e);
-        return false;
-      }
-    },
-    async closeWith(id, code, reason) {
-      try {
-        await api.disconnect(id, code, reason);
-      } catch (e) {
-        app.fail(e);
-      }
-    },
-    search: (id, q) => api.logSearch(id, q),
-    page: (id, from, n) => api.logPage(id, from, n),
-    async clearLog(id) {
-      try {
-        const stats = await api.logClear(id);
-        const tab = model.tabs.get(id);
-        tab.stats = stats;
-        tab.previews.clear();
-        app.views.framelog.resync();
-        app.views.detail.empty();
-      } catch (e) {
-        app.fail(e);
-      }
-    },
-    async showDetail(id, seq) {
-      try {
-        app.views.detail.show(await api.logFrame(id, seq));
-      } catch (e) {
-        app.fail(e);
-      }
-    },
-    draftChanged(id) {
-      const tab = model.tabs.get(id);
-      if (tab) app.persistMeta(tab);
     },
   };
   return actions;

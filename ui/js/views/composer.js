@@ -5,6 +5,23 @@ import { formatBytes, prettyJson } from "../lib/format.js";
 
 const MODES = { text: "Text", json: "JSON", hex: "Binary (hex)", base64: "Binary (base64)" };
 
+/** What the composer says about a draft: { problem (null if it can be sent), size (bytes) }. */
+export function checkMessage(mode, text) {
+  let problem = null;
+  let size = new TextEncoder().encode(text).length;
+  // {{variables}} are resolved when sending: check the shape only without them.
+  if (text.includes("{{")) return { problem, size };
+  if (mode === "json" && text.trim()) {
+    try { JSON.parse(text); } catch (e) { problem = `Not JSON: ${e.message}`; }
+  }
+  if (mode === "hex" || mode === "base64") {
+    const r = mode === "hex" ? checkHex(text) : checkBase64(text);
+    problem = r.ok ? null : r.error;
+    size = r.bytes ?? 0;
+  }
+  return { problem, size };
+}
+
 export class Composer {
   constructor(root, actions) {
     this.root = root;
@@ -70,24 +87,7 @@ export class Composer {
     const mode = h("select", { id: "mode", "aria-label": "Message type" },
       Object.entries(MODES).map(([v, label]) => h("option", { value: v, selected: draft.mode === v }, label)));
     const validate = () => {
-      const text = input.value;
-      let problem = null;
-      let size = new TextEncoder().encode(text).length;
-      // {{variables}} are resolved when sending: check the shape only without them.
-      const templated = text.includes("{{");
-      if (draft.mode === "json" && text.trim() && !templated) {
-        try { JSON.parse(text); } catch (e) { problem = `Not JSON: ${e.message}`; }
-      }
-      if (draft.mode === "hex" && !templated) {
-        const r = checkHex(text);
-        problem = r.ok ? null : r.error;
-        size = r.bytes ?? 0;
-      }
-      if (draft.mode === "base64" && !templated) {
-        const r = checkBase64(text);
-        problem = r.ok ? null : r.error;
-        size = r.bytes ?? 0;
-      }
+      const { problem, size } = checkMessage(draft.mode, input.value);
       status.textContent = problem ?? `${formatBytes(size)}`;
       status.classList.toggle("error", !!problem);
       input.classList.toggle("invalid", !!problem);
@@ -121,20 +121,7 @@ export class Composer {
         send();
         return;
       }
-      const hist = this.history.get(tab.id) ?? [];
-      const atStart = input.selectionStart === 0 && input.selectionEnd === 0;
-      const atEnd = input.selectionStart === input.value.length;
-      if (e.key === "ArrowUp" && atStart && hist.length) {
-        e.preventDefault();
-        this.cursor = this.cursor < 0 ? hist.length - 1 : Math.max(0, this.cursor - 1);
-        input.value = draft.text = hist[this.cursor];
-        validate();
-      } else if (e.key === "ArrowDown" && atEnd && this.cursor >= 0) {
-        e.preventDefault();
-        this.cursor = this.cursor + 1 < hist.length ? this.cursor + 1 : -1;
-        input.value = draft.text = this.cursor < 0 ? "" : hist[this.cursor];
-        validate();
-      }
+      this.recall(e, tab, input, draft, validate);
     });
     const format = h("button", {
       "aria-label": "Format JSON",
@@ -163,6 +150,24 @@ export class Composer {
     );
     validate();
     this.input = input;
+  }
+
+  /** Up at the start / Down at the end of the text walk through the tab's sent messages. */
+  recall(e, tab, input, draft, validate) {
+    const hist = this.history.get(tab.id) ?? [];
+    const atStart = input.selectionStart === 0 && input.selectionEnd === 0;
+    const atEnd = input.selectionStart === input.value.length;
+    if (e.key === "ArrowUp" && atStart && hist.length) {
+      e.preventDefault();
+      this.cursor = this.cursor < 0 ? hist.length - 1 : Math.max(0, this.cursor - 1);
+      input.value = draft.text = hist[this.cursor];
+      validate();
+    } else if (e.key === "ArrowDown" && atEnd && this.cursor >= 0) {
+      e.preventDefault();
+      this.cursor = this.cursor + 1 < hist.length ? this.cursor + 1 : -1;
+      input.value = draft.text = this.cursor < 0 ? "" : hist[this.cursor];
+      validate();
+    }
   }
 
   focus() {
