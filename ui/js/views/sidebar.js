@@ -22,6 +22,7 @@ export class Sidebar {
     this.historyOpen = false;
     this.dirtyIds = new Set();
     this.openIds = new Set();
+    this.rows = new Map(); // saved connection id -> its drawn row
     this.menu = null;
     document.addEventListener("click", (e) => {
       if (this.menu && !this.menu.contains(e.target)) this.closeMenu();
@@ -80,9 +81,26 @@ export class Sidebar {
 
   /** Which saved connections are open in tabs, and which of those have unsaved edits. */
   markTabs(openIds, dirtyIds) {
+    const changed = new Set();
+    for (const [before, after] of [[this.openIds, openIds], [this.dirtyIds, dirtyIds]]) {
+      for (const id of before) if (!after.has(id)) changed.add(id);
+      for (const id of after) if (!before.has(id)) changed.add(id);
+    }
     this.openIds = openIds;
     this.dirtyIds = dirtyIds;
-    if (this.treeEl) this.drawTree();
+    // Only the rows whose marks changed: a big workspace's tree is not redrawn per tab.
+    for (const id of changed) {
+      const row = this.rows.get(id);
+      if (row) this.markRow(row, id);
+    }
+  }
+
+  markRow(row, id) {
+    row.classList.toggle("is-open", this.openIds.has(id));
+    const dirty = this.dirtyIds.has(id);
+    const mark = row.querySelector(".dirty");
+    if (dirty && !mark) row.querySelector(".label").after(h("span", { class: "dirty", "aria-label": "unsaved changes", title: "Unsaved changes" }, "●"));
+    if (!dirty && mark) mark.remove();
   }
 
   focusFilter() {
@@ -92,6 +110,7 @@ export class Sidebar {
   drawTree() {
     if (this.filter.trim() && !this.filtered) return; // the engine's answer is on its way
     const el = clear(this.treeEl);
+    this.rows = new Map();
     // Collapsed collections open while filtering, as the matches are what was asked for.
     const items = this.filter.trim() ? this.filtered : hideCollapsed(this.ws.items, this.collapsed);
     if (!items.length) {
@@ -128,11 +147,9 @@ export class Sidebar {
   }
 
   connectionRow(it) {
-    const dirty = this.dirtyIds.has(it.id);
-    const row = h("div", { class: `tree-row connection${this.openIds.has(it.id) ? " is-open" : ""}`, role: "treeitem", tabindex: "0",
+    const row = h("div", { class: "tree-row connection", role: "treeitem", tabindex: "0",
       "data-id": it.id, style: `padding-left:${20 + it.depth * 14}px`, title: `${it.id}\nEnter opens · F2 renames · Delete deletes` },
       h("span", { class: "label" }, it.name),
-      dirty ? h("span", { class: "dirty", "aria-label": "unsaved changes", title: "Unsaved changes" }, "●") : null,
       it.messages ? h("span", { class: "count", title: `${it.messages} saved messages` }, String(it.messages)) : null,
       this.menuButton([
         ["Open", () => this.actions.openSaved(it.id)],
@@ -147,6 +164,8 @@ export class Sidebar {
       else if (e.key === "F2") this.actions.renameSaved(it.id, it.name);
       else if (e.key === "Delete") this.actions.deleteSaved(it.id, it.name);
     });
+    this.markRow(row, it.id);
+    this.rows.set(it.id, row);
     return row;
   }
 
