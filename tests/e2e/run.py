@@ -656,17 +656,34 @@ def test_window_stays_responsive_during_a_big_rescan(d, out):
     d.click("dialog[open] button[aria-label='Open']")
     wait("the big workspace in the sidebar", lambda: d.js(tree_rows) == BIG_WORKSPACE, timeout=120)
     opened = time.time() - t
-    # Touch every file (same bytes, new time): the next rescan reads and hashes all of them.
-    later = time.time() + 5
+    for attempt in range(5):
+        m = measure_during_rescan(d, root, attempt)
+        # Proof only counts if the rescan was still running when the new tab appeared
+        # (the app's own 3 s rescan may have read the touched files first: try again).
+        if m["overlap"]:
+            break
+    print(f"  opened {BIG_WORKSPACE} files in {opened:.2f} s; rescan of {BIG_WORKSPACE} touched files took {m['rescan_ms']:.0f} ms"
+          f" ({m['changes']} changes); during it Ctrl+T took {m['new_tab_ms']:.0f} ms and typing {m['typing_ms']:.0f} ms")
+    d.screenshot(f"{out}/big-workspace.png")
+    assert m["error"] is None, m["error"]
+    assert m["new_tab_ms"] < 500, f"Ctrl+T took {m['new_tab_ms']:.0f} ms while the rescan ran ({m['rescan_ms']:.0f} ms)"
+    assert m["typing_ms"] < 500, f"typing took {m['typing_ms']:.0f} ms while the rescan ran ({m['rescan_ms']:.0f} ms)"
+    assert m["overlap"], f"the rescan ({m['rescan_ms']:.0f} ms) ended before the new tab appeared: too fast to prove anything; raise BIG_WORKSPACE"
+
+
+def measure_during_rescan(d, root, attempt):
+    """Touch every file (same bytes, new time) so the next rescan reads and hashes all of
+    them, start it as the app's focus/3 s timer does, and time two UI actions meanwhile."""
+    later = time.time() + 10 * (attempt + 1)
     for dirpath, _, files in os.walk(root):
         for f in files:
             os.utime(os.path.join(dirpath, f), (later, later))
-    # Start a rescan (as the app's focus/3 s timer does) and time it in the page.
     d.js("window.__rescan = {start: performance.now()};"
          "window.__TAURI__.core.invoke('workspace_rescan').then("
          "r => { window.__rescan.end = performance.now(); window.__rescan.changes = r.changes.length; },"
          "e => { window.__rescan.end = performance.now(); window.__rescan.error = String(e && e.message || e); })")
-    # While it runs: Ctrl+T opens a tab (a command of its own), typing shows in the URL field.
+    time.sleep(0.1)  # the rescan is under way
+    # Ctrl+T opens a tab (a command of its own); what is typed shows in the URL field.
     n = d.js("return document.querySelectorAll('.tab').length")
     t0 = time.time()
     d.keys(CTRL, "t")
@@ -674,21 +691,12 @@ def test_window_stays_responsive_during_a_big_rescan(d, out):
     new_tab_ms = (time.time() - t0) * 1000
     tab_done_at = d.js("return performance.now()")
     t0 = time.time()
-    d.type("#url", "ws://typed.example/")
-    wait("the typed URL", lambda: d.js("return document.getElementById('url').value").endswith("typed.example/"), timeout=60, every=0.01)
+    d.type("#url", "/ok")
+    wait("the typed URL", lambda: d.js("return document.getElementById('url').value").endswith("/ok"), timeout=60, every=0.01)
     typing_ms = (time.time() - t0) * 1000
     r = wait("the rescan's end", lambda: d.js("return window.__rescan.end !== undefined && window.__rescan"), timeout=120)
-    rescan_ms = r["end"] - r["start"]
-    print(f"  opened {BIG_WORKSPACE} files in {opened:.2f} s; rescan of {BIG_WORKSPACE} touched files took {rescan_ms:.0f} ms"
-          f" ({r.get('changes')} changes{', error ' + r['error'] if 'error' in r else ''});"
-          f" during it Ctrl+T took {new_tab_ms:.0f} ms and typing {typing_ms:.0f} ms")
-    assert "error" not in r, r
-    d.screenshot(f"{out}/big-workspace.png")
-    assert new_tab_ms < 500, f"Ctrl+T took {new_tab_ms:.0f} ms while the rescan ran ({rescan_ms:.0f} ms)"
-    assert typing_ms < 500, f"typing took {typing_ms:.0f} ms while the rescan ran ({rescan_ms:.0f} ms)"
-    # Proof only counts if the rescan was still running when the new tab appeared.
-    assert tab_done_at < r["end"], (f"the rescan ({rescan_ms:.0f} ms) ended before the new tab appeared: too fast to prove"
-                                    " anything here; raise BIG_WORKSPACE")
+    return {"rescan_ms": r["end"] - r["start"], "changes": r.get("changes"), "error": r.get("error"),
+            "new_tab_ms": new_tab_ms, "typing_ms": typing_ms, "overlap": tab_done_at < r["end"]}
 
 
 TESTS = [
