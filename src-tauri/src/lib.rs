@@ -1,23 +1,21 @@
 //! The wsbench desktop shell: Tauri commands mapped onto the engine, and one event
-//! channel per window. Thin on purpose: every socket, log, file format and rule lives
-//! in `wsbench-core`; this crate only translates and keeps the app's own state file.
+//! channel for the app's window (a reload re-subscribes and replaces it). Thin on
+//! purpose: every socket, log, file format and rule lives in `wsbench-core`; this
+//! crate only translates, and runs file work off the main thread.
 
 pub mod commands;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use serde::{Deserialize, Serialize};
-use wsbench_core::collections::store::Workspace;
 use wsbench_core::collections::vars::Vars;
 use wsbench_core::history::History;
-use wsbench_core::restore::{AppStateFile, Draft, SavedRef, TabState};
-use wsbench_core::{
-    ConnectConfig, ErrorInfo, LocalServer, NullSink, SavedMessage, ServerConfig, SessionId, SessionManager,
-};
+use wsbench_core::restore::{AppStateFile, DataDir, TabMeta};
+use wsbench_core::workspace::Workspace;
+use wsbench_core::{ErrorInfo, LocalServer, NullSink, ServerConfig, SessionId, SessionManager};
 
 /// Where the app keeps its state, its default workspace and the session history:
 /// `--data-dir DIR` on the command line or `$WSBENCH_DATA_DIR` when set (tests use
@@ -41,16 +39,6 @@ pub fn default_data_dir() -> PathBuf {
         .join("dev.wsbench.app")
 }
 
-/// What the UI keeps per tab beyond the engine's name and config.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct TabMeta {
-    pub messages: Vec<SavedMessage>,
-    pub saved: Option<SavedRef>,
-    pub dirty: bool,
-    pub draft: Draft,
-}
-
 /// The app's own state, persisted to `state.json` on every change.
 pub struct UiState {
     pub file: AppStateFile,
@@ -66,14 +54,18 @@ pub struct AppState {
     /// The built-in echo server, so a first launch works with no network.
     pub server_url: String,
     _server: LocalServer,
-    pub data_dir: PathBuf,
+    pub data: DataDir,
     pub ui: Mutex<UiState>,
-    pub workspace: Mutex<Workspace>,
+    /// Shared with blocking tasks: file work on the workspace runs off the main thread.
+    pub workspace: Arc<Mutex<Workspace>>,
     pub history: Arc<History>,
     /// Cancel flags of running exports, by the job id the UI chose.
     pub exports: Mutex<HashMap<u64, Arc<AtomicBool>>>,
     /// False while last run's unreadable state file could not be kept aside.
     may_persist: AtomicBool,
+    /// Orders writes of `state.json`: a write never replaces a newer one.
+    captured: AtomicU64,
+    written: Arc<Mutex<u64>>,
 }
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -85,8 +77,9 @@ impl AppState {
     /// a first tab on the echo server), open the workspace. Must run inside the
     /// async runtime.
     pub async fn start(data_dir: PathBuf) -> wsbench_core::Result<Self> {
-        std::fs::create_dir_all(&data_dir).map_err(|e| wsbench_core::Error::io(&data_dir, &e))?;
-        let loaded = AppStateFile::load(&data_dir.join("state.json"));
+        let data = DataDir::new(data_dir);
+        data.create()?;
+        let loaded = AppStateFile::load(&data.state_file());
         let mut file = loaded.state;
         let may_persist = AtomicBool::new(loaded.safe_to_overwrite);
         let manager = Arc::new(SessionManager::new(Arc::new(NullSink)));
@@ -102,66 +95,12 @@ impl AppState {
             None => LocalServer::start(ServerConfig::echo()).await?,
         };
         let server_url = server.url();
-        let old_url = file
-            .local_server_port
-            .map(|p| format!("ws://127.0.0.1:{p}/"))
-            .filter(|u| *u != server_url);
-        file.local_server_port = Some(server.addr().port());
+        let tabs = file.restore_tabs(&manager, &server_url, server.addr().port());
 
-        let mut meta = BTreeMap::new();
-        let mut active = None;
-        for (i, tab) in file.tabs.iter().enumerate() {
-            let mut config = tab.config.clone();
-            if let Some(old) = &old_url {
-                if config.url.starts_with(old.as_str()) {
-                    config.url = format!("{server_url}{}", &config.url[old.len()..]);
-                }
-            }
-            let id = manager.create(tab.name.clone(), config);
-            meta.insert(
-                id,
-                TabMeta {
-                    messages: tab.messages.clone(),
-                    saved: tab.saved.clone(),
-                    dirty: tab.dirty,
-                    draft: tab.draft.clone(),
-                },
-            );
-            if i == file.active {
-                active = Some(id);
-            }
-        }
-        if file.tabs.is_empty() {
-            active = Some(manager.create("Local echo", ConnectConfig::new(server_url.clone())));
-        }
+        let (workspace, ws_problem) = file.open_workspace(&data)?;
+        let problem = ws_problem.or(loaded.problem).map(|e| e.info());
 
-        let default_ws = data_dir.join("workspace");
-        let mut problem = loaded.problem.map(|e| e.info());
-        // A remembered folder that is gone (an unmounted drive) is not re-created.
-        let ws_root = match file.workspace.clone() {
-            Some(p) if p.is_dir() => p,
-            Some(p) => {
-                problem = Some(
-                    wsbench_core::Error::File {
-                        path: p.display().to_string(),
-                        reason: "the workspace folder is gone; the default workspace is open".into(),
-                    }
-                    .info(),
-                );
-                default_ws.clone()
-            }
-            None => default_ws.clone(),
-        };
-        let workspace = match Workspace::open(&ws_root) {
-            Ok((ws, _report)) => ws,
-            Err(e) => {
-                // The last folder is gone or unreadable: fall back to the default one.
-                problem = Some(e.info());
-                Workspace::open(&default_ws)?.0
-            }
-        };
-
-        let history = Arc::new(History::new(data_dir.join("history"), file.history_max_bytes));
+        let history = Arc::new(History::new(data.history(), file.history_max_bytes));
         let recorder = history.clone();
         manager.set_on_session_end(Arc::new(move |session, from_seq, end| {
             // Writing a long session takes a moment: never on the connection's task.
@@ -172,88 +111,71 @@ impl AppState {
             manager,
             server_url,
             _server: server,
-            data_dir,
+            data,
             ui: Mutex::new(UiState {
                 file,
-                meta,
-                active,
+                meta: tabs.meta,
+                active: tabs.active,
                 problem,
             }),
-            workspace: Mutex::new(workspace),
+            workspace: Arc::new(Mutex::new(workspace)),
             history,
             exports: Mutex::default(),
             may_persist,
+            captured: AtomicU64::new(0),
+            written: Arc::default(),
         };
         state.persist();
         Ok(state)
     }
 
     pub fn state_path(&self) -> PathBuf {
-        self.data_dir.join("state.json")
+        self.data.state_file()
+    }
+
+    /// The state file as it should be now, numbered so that an older capture is
+    /// never written over a newer one. `None` when it must not be written.
+    fn capture(&self) -> Option<(u64, AppStateFile)> {
+        if !self.may_persist.load(Ordering::Relaxed) {
+            tracing::warn!("not writing state.json: last run's file could not be read or kept aside");
+            return None;
+        }
+        let snapshot = self.manager.snapshot();
+        let mut ui = lock(&self.ui);
+        let UiState { file, meta, active, .. } = &mut *ui;
+        file.capture_tabs(&snapshot, meta, *active);
+        Some((self.captured.fetch_add(1, Ordering::Relaxed) + 1, file.clone()))
     }
 
     /// Write `state.json`: every tab that is not a recording, in order, with its
     /// extras; the workspace, environment and settings. Failures are logged, not
-    /// fatal: the in-memory state is intact and the next change retries.
+    /// fatal: the in-memory state is intact and the next change retries. Blocks on
+    /// the disk: commands call [`persist_async`](Self::persist_async).
     pub fn persist(&self) {
-        if !self.may_persist.load(std::sync::atomic::Ordering::Relaxed) {
-            tracing::warn!("not writing state.json: last run's file could not be read or kept aside");
-            return;
+        if let Some((n, file)) = self.capture() {
+            write_state(&self.written, n, &file, &self.state_path());
         }
-        let snapshot = self.manager.snapshot();
-        let mut ui = lock(&self.ui);
-        ui.meta.retain(|id, _| snapshot.iter().any(|s| s.id == *id));
-        let mut tabs = Vec::new();
-        let mut active = 0;
-        for s in snapshot.iter().filter(|s| !s.read_only) {
-            if Some(s.id) == ui.active {
-                active = tabs.len();
-            }
-            let m = ui.meta.get(&s.id).cloned().unwrap_or_default();
-            tabs.push(TabState {
-                name: s.name.clone(),
-                config: s.config.clone(),
-                messages: m.messages,
-                saved: m.saved,
-                dirty: m.dirty,
-                draft: m.draft,
-            });
-        }
-        ui.file.tabs = tabs;
-        ui.file.active = active;
-        if let Err(e) = ui.file.save(&self.state_path()) {
+    }
+
+    /// [`persist`](Self::persist) with the write on a blocking thread.
+    pub async fn persist_async(&self) {
+        let Some((n, file)) = self.capture() else { return };
+        let (written, path) = (self.written.clone(), self.state_path());
+        let done = tauri::async_runtime::spawn_blocking(move || write_state(&written, n, &file, &path)).await;
+        if let Err(e) = done {
             tracing::warn!(error = %e, "cannot save the app state");
         }
     }
 
-    /// The active environment's variables, for `{{name}}` in configs and messages.
-    pub fn vars(&self) -> Vars {
-        let name = lock(&self.ui).file.environment.clone();
-        let Some(name) = name else {
-            return Vars::default();
-        };
-        let ws = lock(&self.workspace);
-        ws.environments()
-            .iter()
-            .find(|e| e.name == name)
-            .map(|e| Vars::new(&e.variables))
-            .unwrap_or_default()
+    /// The active environment's name, as chosen in the app.
+    pub fn active_environment(&self) -> Option<String> {
+        lock(&self.ui).file.environment.clone()
     }
 
-    /// The values of every secret variable in the workspace's environments: what
-    /// an export redacts by default.
-    pub fn secret_values(&self) -> Vec<String> {
-        let ws = lock(&self.workspace);
-        let mut values: Vec<String> = ws
-            .environments()
-            .iter()
-            .flat_map(|e| e.variables.iter())
-            .filter(|v| v.secret && !v.value.is_empty())
-            .map(|v| v.value.clone())
-            .collect();
-        values.sort();
-        values.dedup();
-        values
+    /// The active environment's variables, for `{{name}}` in configs and messages.
+    pub fn vars(&self) -> Vars {
+        let name = self.active_environment();
+        lock(&self.workspace).vars(name.as_deref())
     }
 
     /// On exit: close every connection with 1001 and give history a moment to
@@ -293,12 +215,12 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>, state: AppSt
         commands::connection::disconnect,
         commands::connection::send,
         commands::log::log_page,
-        commands::log::log_page_before,
         commands::log::log_frame,
         commands::log::log_search,
         commands::log::log_clear,
         commands::server::local_server_url,
         commands::collections::workspace_info,
+        commands::collections::workspace_tree,
         commands::collections::workspace_open,
         commands::collections::workspace_rescan,
         commands::collections::saved_open,
@@ -311,17 +233,17 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>, state: AppSt
         commands::collections::collection_create,
         commands::collections::collection_rename,
         commands::collections::collection_delete,
-        commands::collections::environments_list,
-        commands::collections::environment_save,
-        commands::collections::environment_delete,
-        commands::collections::environment_select,
-        commands::collections::import_preview,
-        commands::collections::import_apply,
-        commands::export::import_open_log,
-        commands::export::import_save_connection,
-        commands::export::history_list,
-        commands::export::history_set_max_bytes,
-        commands::export::history_open,
+        commands::environments::environments_list,
+        commands::environments::environment_save,
+        commands::environments::environment_delete,
+        commands::environments::environment_select,
+        commands::import::import_preview,
+        commands::import::import_apply,
+        commands::import::import_open_log,
+        commands::import::import_save_connection,
+        commands::history::history_list,
+        commands::history::history_set_max_bytes,
+        commands::history::history_open,
         commands::export::export_default_path,
         commands::export::export_log,
         commands::export::export_cancel,
@@ -363,4 +285,28 @@ pub fn user_path(p: &str) -> PathBuf {
         (Some(rest), Some(home)) => home.join(rest),
         _ => Path::new(p).to_path_buf(),
     }
+}
+
+/// Write a captured state file unless a newer capture was written already.
+fn write_state(written: &Mutex<u64>, n: u64, file: &AppStateFile, path: &Path) {
+    let mut last = lock(written);
+    if *last > n {
+        return;
+    }
+    if let Err(e) = file.save(path) {
+        tracing::warn!(error = %e, "cannot save the app state");
+    }
+    *last = n;
+}
+
+/// Run `f` on a blocking thread: file work never runs on the main (UI) thread nor
+/// on the async runtime's workers.
+pub(crate) async fn blocking<T: Send + 'static>(
+    what: &str,
+    f: impl FnOnce() -> wsbench_core::Result<T> + Send + 'static,
+) -> commands::CmdResult<T> {
+    tauri::async_runtime::spawn_blocking(f)
+        .await
+        .map_err(|e| wsbench_core::Error::Io(format!("{what} failed: {e}")))?
+        .map_err(Into::into)
 }

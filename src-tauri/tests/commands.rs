@@ -45,18 +45,23 @@ fn app_in(data_dir: std::path::PathBuf) -> App {
     App { _app: app, webview }
 }
 
+/// One command through the IPC layer of `webview` (any thread).
+fn invoke(webview: &WebviewWindow<MockRuntime>, cmd: &str, args: Value) -> Result<Value, Value> {
+    let req = InvokeRequest {
+        cmd: cmd.into(),
+        callback: CallbackFn(0),
+        error: CallbackFn(1),
+        url: "tauri://localhost".parse().unwrap(),
+        body: InvokeBody::Json(args),
+        headers: Default::default(),
+        invoke_key: INVOKE_KEY.to_string(),
+    };
+    get_ipc_response(webview, req).map(|b| b.deserialize::<Value>().unwrap())
+}
+
 impl App {
     fn call_raw(&self, cmd: &str, args: Value) -> Result<Value, Value> {
-        let req = InvokeRequest {
-            cmd: cmd.into(),
-            callback: CallbackFn(0),
-            error: CallbackFn(1),
-            url: "tauri://localhost".parse().unwrap(),
-            body: InvokeBody::Json(args),
-            headers: Default::default(),
-            invoke_key: INVOKE_KEY.to_string(),
-        };
-        get_ipc_response(&self.webview, req).map(|b| b.deserialize::<Value>().unwrap())
+        invoke(&self.webview, cmd, args)
     }
 
     fn call<T: DeserializeOwned>(&self, cmd: &str, args: Value) -> T {
@@ -190,7 +195,7 @@ fn bad_input_comes_back_as_kind_and_message() {
     let e = a.err("close_tab", json!({ "id": 999 }));
     assert_eq!(e["kind"], "unknownSession");
     let e = a.err("rename_tab", json!({ "id": id, "name": "  " }));
-    assert_eq!(e["kind"], "invalidConfig");
+    assert_eq!(e["kind"], "invalidName");
 }
 
 impl App {
@@ -364,5 +369,111 @@ fn a_closed_session_is_in_history_reopens_read_only_and_exports() {
     assert_eq!(
         loaded["connection"]["messages"][0]["body"], "remember me",
         "the sent message became a saved message"
+    );
+}
+
+#[test]
+fn a_connection_saves_without_a_version_and_the_tree_filters_in_the_engine() {
+    let a = app();
+    // No `version`: the engine writes the current file format.
+    let conn = json!({ "name": "Chat room", "config": { "url": "ws://127.0.0.1:1/" } });
+    let saved: Value = a.call(
+        "saved_save",
+        json!({ "request": { "collection": "team/rooms", "connection": conn } }),
+    );
+    assert_eq!(saved["id"], "team/rooms/chat-room.json");
+    let root = a.call::<Value>("workspace_info", json!({}))["root"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let file = std::fs::read_to_string(std::path::Path::new(&root).join("team/rooms/chat-room.json")).unwrap();
+    assert!(file.contains("\"version\": 2"), "{file}");
+    a.call::<Value>(
+        "saved_save",
+        json!({ "request": { "connection": { "name": "Other", "config": { "url": "ws://127.0.0.1:1/" } } } }),
+    );
+    // Tree items carry their collection and name: the UI never parses ids.
+    let items: Vec<Value> = a.call("workspace_tree", json!({ "filter": "" }));
+    let chat = items.iter().find(|i| i["id"] == "team/rooms/chat-room.json").unwrap();
+    assert_eq!(
+        (&chat["kind"], &chat["collection"], &chat["name"], &chat["depth"]),
+        (
+            &json!("connection"),
+            &json!("team/rooms"),
+            &json!("Chat room"),
+            &json!(2)
+        )
+    );
+    let rooms = items.iter().find(|i| i["path"] == "team/rooms").unwrap();
+    assert_eq!(
+        (&rooms["kind"], &rooms["parent"]),
+        (&json!("collection"), &json!("team"))
+    );
+    // A match keeps its collections; case does not matter; others go.
+    let items: Vec<Value> = a.call("workspace_tree", json!({ "filter": "CHAT" }));
+    let rows: Vec<String> = items
+        .iter()
+        .map(|i| i["id"].as_str().or(i["path"].as_str()).unwrap().to_owned())
+        .collect();
+    assert_eq!(rows, vec!["team", "team/rooms", "team/rooms/chat-room.json"]);
+    let e = a.err(
+        "saved_save",
+        json!({ "request": { "collection": "a:b", "connection": conn } }),
+    );
+    assert_eq!(e["kind"], "invalidName", "{e}");
+}
+
+/// What this proves: a rescan that reads 5,000 changed files runs on a blocking
+/// thread, and while it runs other commands are answered at once (the command
+/// does not hold the IPC layer, and a cheap command needs no lock the rescan
+/// holds). The mock runtime has no real main thread, so it cannot show the window
+/// itself repainting; in the app the same async command keeps the main thread free.
+#[test]
+fn a_slow_rescan_does_not_hold_up_other_commands() {
+    let a = app();
+    let root = a.call::<Value>("workspace_info", json!({}))["root"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let dir = std::path::Path::new(&root).join("many");
+    std::fs::create_dir_all(&dir).unwrap();
+    for i in 0..5000 {
+        let body = format!("{{\"version\": 2, \"name\": \"c{i}\", \"config\": {{\"url\": \"ws://h/{i}\"}}}}");
+        std::fs::write(dir.join(format!("c{i}.json")), body).unwrap();
+    }
+    let app = a;
+    let bg = app.webview.clone();
+    let started = Instant::now();
+    let rescan = std::thread::spawn(move || {
+        let r = invoke(&bg, "workspace_rescan", json!({})).expect("rescan");
+        (r, started.elapsed())
+    });
+    std::thread::sleep(Duration::from_millis(20));
+    let mut slowest = Duration::ZERO;
+    let mut answered_during = 0;
+    while !rescan.is_finished() {
+        let t = Instant::now();
+        let tabs: Vec<Value> = app.call("list_tabs", json!({}));
+        assert_eq!(tabs.len(), 1);
+        slowest = slowest.max(t.elapsed());
+        if !rescan.is_finished() {
+            answered_during += 1;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let (r, took) = rescan.join().unwrap();
+    assert_eq!(
+        r["changes"].as_array().unwrap().len(),
+        5001,
+        "5,000 files and their folder"
+    );
+    eprintln!("rescan took {took:?}; {answered_during} cheap commands answered meanwhile, slowest {slowest:?}");
+    assert!(
+        answered_during > 0,
+        "the rescan ({took:?}) was too quick to overlap anything"
+    );
+    assert!(
+        slowest < Duration::from_millis(250),
+        "a cheap command waited {slowest:?}"
     );
 }

@@ -34,6 +34,20 @@ pub enum ErrorKind {
     UnknownVariable,
     /// The operation was cancelled by the user.
     Cancelled,
+    /// A name or path wsbench cannot use (empty, reserved, unsafe characters).
+    InvalidName,
+    /// The name is already taken (an environment).
+    AlreadyExists,
+    /// An undo token that was already used or is too old.
+    NothingToUndo,
+    /// A `{{variable}}` whose value refers back to itself.
+    VariableCycle,
+    /// A file format wsbench does not read or write.
+    UnknownFormat,
+    /// A recorded (read-only) session cannot be changed that way.
+    RecordedSession,
+    /// A file holds fewer items than asked for.
+    NotInFile,
 }
 
 /// Engine error. `Display` is a complete sentence a user can act on.
@@ -91,6 +105,20 @@ pub enum Error {
     UnknownVariable { name: String, place: String },
     #[error("{0} was cancelled")]
     Cancelled(String),
+    #[error("{0}")]
+    InvalidName(String),
+    #[error("{0}")]
+    AlreadyExists(String),
+    #[error("nothing to undo: {0}")]
+    NothingToUndo(String),
+    #[error("variable {{{{{name}}}}} in {place} refers to itself (or nests more than {depth} deep)")]
+    VariableCycle { name: String, place: String, depth: usize },
+    #[error("{0}")]
+    UnknownFormat(String),
+    #[error("{0}")]
+    RecordedSession(String),
+    #[error("{0}")]
+    NotInFile(String),
 }
 
 impl Error {
@@ -136,6 +164,13 @@ impl Error {
             Error::Conflict { .. } => ErrorKind::Conflict,
             Error::UnknownVariable { .. } => ErrorKind::UnknownVariable,
             Error::Cancelled(_) => ErrorKind::Cancelled,
+            Error::InvalidName(_) => ErrorKind::InvalidName,
+            Error::AlreadyExists(_) => ErrorKind::AlreadyExists,
+            Error::NothingToUndo(_) => ErrorKind::NothingToUndo,
+            Error::VariableCycle { .. } => ErrorKind::VariableCycle,
+            Error::UnknownFormat(_) => ErrorKind::UnknownFormat,
+            Error::RecordedSession(_) => ErrorKind::RecordedSession,
+            Error::NotInFile(_) => ErrorKind::NotInFile,
         }
     }
 

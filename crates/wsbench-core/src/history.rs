@@ -53,6 +53,9 @@ pub struct History {
     index: Mutex<()>,
 }
 
+/// The smallest size bound the history accepts: 1 MiB.
+pub const MIN_HISTORY_BYTES: u64 = 1 << 20;
+
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
@@ -71,9 +74,15 @@ impl History {
         &self.dir
     }
 
+    /// Change the size bound and remove the oldest sessions beyond it at once.
     pub fn set_max_bytes(&self, max: u64) -> Result<()> {
         self.max_bytes.store(max, Ordering::Relaxed);
         self.prune()
+    }
+
+    /// A size bound a user asked for, raised to at least [`MIN_HISTORY_BYTES`].
+    pub fn user_bound(max: u64) -> u64 {
+        max.max(MIN_HISTORY_BYTES)
     }
 
     /// Sessions still being written (the app waits for them on exit).

@@ -12,10 +12,13 @@ pub mod frame;
 pub mod frame_log;
 pub mod fs;
 pub mod history;
+pub mod import;
+mod parse;
 pub mod payload;
 pub mod restore;
 pub mod server;
 pub mod session;
+pub mod workspace;
 
 pub use collections::{Environment, MessageFormat, SavedConnection, SavedMessage, Variable};
 pub use config::ConnectConfig;

@@ -4,6 +4,7 @@
 //! directory, written atomically. A corrupt file is kept aside (never lost) and the
 //! app starts with defaults.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -11,6 +12,9 @@ use serde::{Deserialize, Serialize};
 use crate::collections::{MessageFormat, SavedMessage};
 use crate::config::ConnectConfig;
 use crate::error::{Error, Result};
+use crate::events::SessionId;
+use crate::session::{SessionManager, SessionSnapshot};
+use crate::workspace::Workspace;
 
 pub const APP_STATE_VERSION: u32 = 1;
 /// Session history kept on disk before the oldest sessions are removed.
@@ -61,6 +65,168 @@ pub struct TabState {
     pub dirty: bool,
     /// Unsent composer text.
     pub draft: Draft,
+}
+
+/// What a front end keeps per tab beyond the engine's name and config: a
+/// [`TabState`] without those two.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct TabMeta {
+    pub messages: Vec<SavedMessage>,
+    pub saved: Option<SavedRef>,
+    pub dirty: bool,
+    pub draft: Draft,
+}
+
+impl TabState {
+    pub fn new(name: String, config: ConnectConfig, meta: TabMeta) -> Self {
+        Self {
+            name,
+            config,
+            messages: meta.messages,
+            saved: meta.saved,
+            dirty: meta.dirty,
+            draft: meta.draft,
+        }
+    }
+
+    /// Everything but the name and config.
+    pub fn meta(&self) -> TabMeta {
+        TabMeta {
+            messages: self.messages.clone(),
+            saved: self.saved.clone(),
+            dirty: self.dirty,
+            draft: self.draft.clone(),
+        }
+    }
+}
+
+/// Where the app keeps its files inside its data directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataDir {
+    pub root: PathBuf,
+}
+
+impl DataDir {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+
+    /// Create the folder when missing.
+    pub fn create(&self) -> Result<()> {
+        std::fs::create_dir_all(&self.root).map_err(|e| Error::io(&self.root, &e))
+    }
+
+    /// The app's state file.
+    pub fn state_file(&self) -> PathBuf {
+        self.root.join("state.json")
+    }
+
+    /// The workspace used when none was opened (or the opened one is gone).
+    pub fn default_workspace(&self) -> PathBuf {
+        self.root.join("workspace")
+    }
+
+    /// Where recorded sessions are kept.
+    pub fn history(&self) -> PathBuf {
+        self.root.join("history")
+    }
+}
+
+/// The tabs as they come back after a restart: each tab's extras by its new id,
+/// and the tab in front.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RestoredTabs {
+    pub meta: BTreeMap<SessionId, TabMeta>,
+    pub active: Option<SessionId>,
+}
+
+/// A URL that pointed at the built-in echo server's old port, moved to its new
+/// URL (`server_url`, e.g. `ws://127.0.0.1:5123/`); `None` when it did not point there.
+pub fn rewrite_echo_url(url: &str, old_port: Option<u16>, server_url: &str) -> Option<String> {
+    let old = format!("ws://127.0.0.1:{}/", old_port?);
+    if old == server_url {
+        return None;
+    }
+    url.strip_prefix(old.as_str()).map(|rest| format!("{server_url}{rest}"))
+}
+
+impl AppStateFile {
+    /// Reopen last run's tabs in `manager` (URLs on the echo server's old port moved
+    /// to `server_url`), or, on a first launch, one tab on the echo server. Then
+    /// remember the echo server's port for next time.
+    pub fn restore_tabs(&mut self, manager: &SessionManager, server_url: &str, server_port: u16) -> RestoredTabs {
+        let mut out = RestoredTabs::default();
+        for (i, tab) in self.tabs.iter().enumerate() {
+            let mut config = tab.config.clone();
+            if let Some(url) = rewrite_echo_url(&config.url, self.local_server_port, server_url) {
+                config.url = url;
+            }
+            let id = manager.create(tab.name.clone(), config);
+            out.meta.insert(id, tab.meta());
+            if i == self.active {
+                out.active = Some(id);
+            }
+        }
+        if self.tabs.is_empty() {
+            out.active = Some(manager.create("Local echo", ConnectConfig::new(server_url)));
+        }
+        self.local_server_port = Some(server_port);
+        out
+    }
+
+    /// Take the open tabs into the file: every tab that is not a recording, in
+    /// order, with its extras from `meta` (tabs no longer open are dropped from it).
+    pub fn capture_tabs(
+        &mut self,
+        snapshot: &[SessionSnapshot],
+        meta: &mut BTreeMap<SessionId, TabMeta>,
+        active: Option<SessionId>,
+    ) {
+        meta.retain(|id, _| snapshot.iter().any(|s| s.id == *id));
+        let mut tabs = Vec::new();
+        let mut front = 0;
+        for s in snapshot.iter().filter(|s| !s.read_only) {
+            if Some(s.id) == active {
+                front = tabs.len();
+            }
+            let m = meta.get(&s.id).cloned().unwrap_or_default();
+            tabs.push(TabState::new(s.name.clone(), s.config.clone(), m));
+        }
+        self.tabs = tabs;
+        self.active = front;
+    }
+
+    /// Open the workspace last used, else the default one: a remembered folder that
+    /// is gone (an unmounted drive) is not re-created. The problem, if any, is for
+    /// the user.
+    pub fn open_workspace(&self, data: &DataDir) -> Result<(Workspace, Option<Error>)> {
+        let default_ws = data.default_workspace();
+        let mut problem = None;
+        let root = match self.workspace.clone() {
+            Some(p) if p.is_dir() => p,
+            Some(p) => {
+                problem = Some(Error::File {
+                    path: p.display().to_string(),
+                    reason: "the workspace folder is gone; the default workspace is open".into(),
+                });
+                default_ws.clone()
+            }
+            None => default_ws.clone(),
+        };
+        match Workspace::open(&root) {
+            Ok((ws, _report)) => Ok((ws, problem)),
+            // The last folder is unreadable: fall back to the default one.
+            Err(e) => Ok((Workspace::open(&default_ws)?.0, Some(e))),
+        }
+    }
+
+    /// The active environment follows a rename of it.
+    pub fn follow_environment_rename(&mut self, old: &str, new: &str) {
+        if self.environment.as_deref() == Some(old) {
+            self.environment = Some(new.to_owned());
+        }
+    }
 }
 
 /// Where a tab was saved: the connection's id in the workspace and the revision

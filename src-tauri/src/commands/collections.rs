@@ -1,33 +1,14 @@
-//! The workspace: collections (folders), saved connections, environments, and
-//! importing from other tools. Every write goes through the engine's file store
-//! (atomic, conflict-checked); the UI gets back the redrawn sidebar.
+//! The workspace: collections (folders) and saved connections. Every write goes
+//! through the engine's workspace (atomic, conflict-checked) on a blocking thread;
+//! the UI gets back the redrawn sidebar.
 
 use serde::{Deserialize, Serialize};
 use tauri::State;
-use wsbench_core::collections::import;
-use wsbench_core::collections::store::{CollectionNode, ExternalChange, FileProblem, Loaded, Workspace};
-use wsbench_core::collections::ImportReport;
-use wsbench_core::export;
-use wsbench_core::{Environment, Error, SavedConnection};
+use wsbench_core::workspace::{ExternalChange, FileProblem, Loaded, Restored, Saved, TreeItem, Workspace};
+use wsbench_core::SavedConnection;
 
 use super::CmdResult;
-use crate::{lock, user_path, AppState};
-
-/// One row of the sidebar tree, in display order.
-#[derive(Debug, Serialize)]
-#[serde(tag = "kind", rename_all = "camelCase")]
-pub enum TreeItem {
-    #[serde(rename_all = "camelCase")]
-    Collection { path: String, name: String, depth: usize },
-    #[serde(rename_all = "camelCase")]
-    Connection {
-        id: String,
-        name: String,
-        collection: String,
-        depth: usize,
-        messages: usize,
-    },
-}
+use crate::{blocking, lock, user_path, AppState};
 
 /// The sidebar, drawn from scratch after every change.
 #[derive(Debug, Serialize)]
@@ -41,36 +22,12 @@ pub struct WorkspaceView {
     pub active_environment: Option<String>,
 }
 
-fn flatten(node: &CollectionNode, depth: usize, out: &mut Vec<TreeItem>) {
-    for c in &node.collections {
-        out.push(TreeItem::Collection {
-            path: c.path.clone(),
-            name: c.name.clone(),
-            depth,
-        });
-        flatten(c, depth + 1, out);
-    }
-    for c in &node.connections {
-        out.push(TreeItem::Connection {
-            id: c.id.clone(),
-            name: c.name.clone(),
-            collection: c.collection.clone(),
-            depth,
-            messages: c.messages,
-        });
-    }
-}
-
-pub(crate) fn view(state: &AppState) -> WorkspaceView {
-    let ws = lock(&state.workspace);
+/// The view of `ws`; `active` is the app's active environment (dropped when the
+/// workspace has no environment of that name).
+pub(crate) fn view_of(ws: &Workspace, active: Option<String>) -> WorkspaceView {
     let tree = ws.tree();
-    let mut items = Vec::new();
-    // Top-level connections first, then collections with their contents.
-    flatten(&tree.root, 0, &mut items);
-    let mut active = lock(&state.ui).file.environment.clone();
-    if active.as_ref().is_some_and(|a| !tree.environments.contains(a)) {
-        active = None;
-    }
+    let items = tree.items();
+    let active = active.filter(|a| tree.environments.contains(a));
     WorkspaceView {
         name: tree.name,
         root: ws.root().display().to_string(),
@@ -81,23 +38,46 @@ pub(crate) fn view(state: &AppState) -> WorkspaceView {
     }
 }
 
+/// Run `f` on the workspace on a blocking thread (the lock is taken there, never
+/// across an await), then answer with `f`'s result and the redrawn sidebar.
+pub(crate) async fn on_workspace<T: Send + 'static>(
+    state: &AppState,
+    f: impl FnOnce(&mut Workspace) -> wsbench_core::Result<T> + Send + 'static,
+) -> CmdResult<(T, WorkspaceView)> {
+    let ws = state.workspace.clone();
+    let active = state.active_environment();
+    blocking("the workspace operation", move || {
+        let mut ws = lock(&ws);
+        let out = f(&mut ws)?;
+        Ok((out, view_of(&ws, active)))
+    })
+    .await
+}
+
 #[tauri::command]
-pub fn workspace_info(state: State<'_, AppState>) -> WorkspaceView {
-    view(&state)
+pub async fn workspace_info(state: State<'_, AppState>) -> CmdResult<WorkspaceView> {
+    Ok(on_workspace(&state, |_| Ok(())).await?.1)
+}
+
+/// The sidebar rows with only what matches `filter` (the engine's rule: a
+/// connection whose name contains it, case-insensitive, with the collections above
+/// it; a collection whose name contains it with all it holds).
+#[tauri::command]
+pub async fn workspace_tree(state: State<'_, AppState>, filter: String) -> CmdResult<Vec<TreeItem>> {
+    let ws = state.workspace.clone();
+    blocking("the workspace tree", move || Ok(lock(&ws).tree_items(&filter))).await
 }
 
 /// Open (or create) a workspace folder; it becomes the one opened at start-up.
 #[tauri::command]
-pub fn workspace_open(state: State<'_, AppState>, path: String) -> CmdResult<WorkspaceView> {
+pub async fn workspace_open(state: State<'_, AppState>, path: String) -> CmdResult<WorkspaceView> {
     let root = user_path(&path);
-    let (ws, _report) = Workspace::open(&root)?;
+    let at = root.clone();
+    let (ws, _report) = blocking("opening the workspace", move || Workspace::open(&at)).await?;
     *lock(&state.workspace) = ws;
-    {
-        let mut ui = lock(&state.ui);
-        ui.file.workspace = Some(root);
-    }
-    state.persist();
-    Ok(view(&state))
+    lock(&state.ui).file.workspace = Some(root);
+    state.persist_async().await;
+    Ok(on_workspace(&state, |_| Ok(())).await?.1)
 }
 
 #[derive(Debug, Serialize)]
@@ -109,25 +89,27 @@ pub struct Rescan {
 
 /// Pick up files changed outside the app (called on focus and on a timer).
 #[tauri::command]
-pub fn workspace_rescan(state: State<'_, AppState>) -> Rescan {
-    let changes = lock(&state.workspace).rescan();
-    Rescan {
-        changes,
-        workspace: view(&state),
-    }
+pub async fn workspace_rescan(state: State<'_, AppState>) -> CmdResult<Rescan> {
+    let (changes, workspace) = on_workspace(&state, |ws| Ok(ws.rescan())).await?;
+    Ok(Rescan { changes, workspace })
 }
 
 /// The connection as it is on disk now (outside changes are picked up first).
 #[tauri::command]
-pub fn saved_open(state: State<'_, AppState>, id: String) -> CmdResult<Loaded> {
-    let mut ws = lock(&state.workspace);
-    ws.rescan();
-    Ok(ws.connection(&id)?)
+pub async fn saved_open(state: State<'_, AppState>, id: String) -> CmdResult<Loaded> {
+    let ws = state.workspace.clone();
+    blocking("opening the connection", move || {
+        let mut ws = lock(&ws);
+        ws.rescan();
+        ws.connection(&id)
+    })
+    .await
 }
 
 /// `{ id?, collection?, connection, baseRevision?, force? }`: with `id`, save over
 /// that file (refused with `conflict` if it changed on disk since `baseRevision`);
-/// without, create a new file in `collection`.
+/// without, create a new file in `collection`. The connection's `version` may be
+/// left out: the engine writes the current file format.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SaveRequest {
@@ -150,51 +132,48 @@ pub struct SavedView {
     pub workspace: WorkspaceView,
 }
 
-fn saved_view(state: &AppState, s: wsbench_core::collections::store::Saved) -> SavedView {
-    SavedView {
-        id: s.id,
-        revision: s.revision,
-        replaced_secrets: s.replaced_secrets,
-        backup: s.backup,
-        workspace: view(state),
+impl SavedView {
+    pub(crate) fn new((s, workspace): (Saved, WorkspaceView)) -> Self {
+        SavedView {
+            id: s.id,
+            revision: s.revision,
+            replaced_secrets: s.replaced_secrets,
+            backup: s.backup,
+            workspace,
+        }
     }
 }
 
-pub(crate) fn create_saved(state: &AppState, collection: &str, c: &SavedConnection) -> CmdResult<SavedView> {
-    let saved = lock(&state.workspace).create_connection(collection, c)?;
-    Ok(saved_view(state, saved))
+#[tauri::command]
+pub async fn saved_save(state: State<'_, AppState>, request: SaveRequest) -> CmdResult<SavedView> {
+    let r = request;
+    let done = on_workspace(&state, move |ws| match &r.id {
+        Some(id) => ws.save_connection(id, &r.connection, r.base_revision.as_deref(), r.force),
+        None => ws.create_connection(&r.collection, &r.connection),
+    })
+    .await?;
+    Ok(SavedView::new(done))
 }
 
 #[tauri::command]
-pub fn saved_save(state: State<'_, AppState>, request: SaveRequest) -> CmdResult<SavedView> {
-    let saved = match &request.id {
-        Some(id) => lock(&state.workspace).save_connection(
-            id,
-            &request.connection,
-            request.base_revision.as_deref(),
-            request.force,
-        )?,
-        None => lock(&state.workspace).create_connection(&request.collection, &request.connection)?,
-    };
-    Ok(saved_view(&state, saved))
+pub async fn saved_rename(state: State<'_, AppState>, id: String, name: String) -> CmdResult<SavedView> {
+    Ok(SavedView::new(
+        on_workspace(&state, move |ws| ws.rename_connection(&id, &name)).await?,
+    ))
 }
 
 #[tauri::command]
-pub fn saved_rename(state: State<'_, AppState>, id: String, name: String) -> CmdResult<SavedView> {
-    let saved = lock(&state.workspace).rename_connection(&id, &name)?;
-    Ok(saved_view(&state, saved))
+pub async fn saved_duplicate(state: State<'_, AppState>, id: String) -> CmdResult<SavedView> {
+    Ok(SavedView::new(
+        on_workspace(&state, move |ws| ws.duplicate_connection(&id)).await?,
+    ))
 }
 
 #[tauri::command]
-pub fn saved_duplicate(state: State<'_, AppState>, id: String) -> CmdResult<SavedView> {
-    let saved = lock(&state.workspace).duplicate_connection(&id)?;
-    Ok(saved_view(&state, saved))
-}
-
-#[tauri::command]
-pub fn saved_move(state: State<'_, AppState>, id: String, collection: String) -> CmdResult<SavedView> {
-    let saved = lock(&state.workspace).move_connection(&id, &collection)?;
-    Ok(saved_view(&state, saved))
+pub async fn saved_move(state: State<'_, AppState>, id: String, collection: String) -> CmdResult<SavedView> {
+    Ok(SavedView::new(
+        on_workspace(&state, move |ws| ws.move_connection(&id, &collection)).await?,
+    ))
 }
 
 #[derive(Debug, Serialize)]
@@ -205,35 +184,31 @@ pub struct DeletedView {
 }
 
 #[tauri::command]
-pub fn saved_delete(state: State<'_, AppState>, id: String) -> CmdResult<DeletedView> {
-    let d = lock(&state.workspace).delete_connection(&id)?;
+pub async fn saved_delete(state: State<'_, AppState>, id: String) -> CmdResult<DeletedView> {
+    let (d, workspace) = on_workspace(&state, move |ws| ws.delete_connection(&id)).await?;
     Ok(DeletedView {
         token: d.token,
-        workspace: view(&state),
+        workspace,
     })
 }
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RestoredView {
-    pub restored: wsbench_core::collections::store::Restored,
+    pub restored: Restored,
     pub workspace: WorkspaceView,
 }
 
 /// Undo a deletion (connection, collection or environment) from this run.
 #[tauri::command]
-pub fn undo_delete(state: State<'_, AppState>, token: String) -> CmdResult<RestoredView> {
-    let restored = lock(&state.workspace).undo_delete(&token)?;
-    Ok(RestoredView {
-        restored,
-        workspace: view(&state),
-    })
+pub async fn undo_delete(state: State<'_, AppState>, token: String) -> CmdResult<RestoredView> {
+    let (restored, workspace) = on_workspace(&state, move |ws| ws.undo_delete(&token)).await?;
+    Ok(RestoredView { restored, workspace })
 }
 
 #[tauri::command]
-pub fn collection_create(state: State<'_, AppState>, path: String) -> CmdResult<WorkspaceView> {
-    lock(&state.workspace).create_collection(&path)?;
-    Ok(view(&state))
+pub async fn collection_create(state: State<'_, AppState>, path: String) -> CmdResult<WorkspaceView> {
+    Ok(on_workspace(&state, move |ws| ws.create_collection(&path)).await?.1)
 }
 
 #[derive(Debug, Serialize)]
@@ -244,233 +219,16 @@ pub struct RenamedView {
 }
 
 #[tauri::command]
-pub fn collection_rename(state: State<'_, AppState>, path: String, name: String) -> CmdResult<RenamedView> {
-    let path = lock(&state.workspace).rename_collection(&path, &name)?;
-    Ok(RenamedView {
-        path,
-        workspace: view(&state),
-    })
+pub async fn collection_rename(state: State<'_, AppState>, path: String, name: String) -> CmdResult<RenamedView> {
+    let (path, workspace) = on_workspace(&state, move |ws| ws.rename_collection(&path, &name)).await?;
+    Ok(RenamedView { path, workspace })
 }
 
 #[tauri::command]
-pub fn collection_delete(state: State<'_, AppState>, path: String) -> CmdResult<DeletedView> {
-    let d = lock(&state.workspace).delete_collection(&path)?;
+pub async fn collection_delete(state: State<'_, AppState>, path: String) -> CmdResult<DeletedView> {
+    let (d, workspace) = on_workspace(&state, move |ws| ws.delete_collection(&path)).await?;
     Ok(DeletedView {
         token: d.token,
-        workspace: view(&state),
-    })
-}
-
-/// An environment with the revision the editor saves against.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct EnvironmentView {
-    #[serde(flatten)]
-    pub environment: Environment,
-    pub revision: String,
-}
-
-/// Every environment, secret values included (they are the user's own, shown in
-/// the editor as password fields), with its revision.
-#[tauri::command]
-pub fn environments_list(state: State<'_, AppState>) -> Vec<EnvironmentView> {
-    let mut ws = lock(&state.workspace);
-    ws.rescan();
-    ws.environments()
-        .into_iter()
-        .filter_map(|e| {
-            let revision = ws.environment(&e.name).ok()?.revision;
-            Some(EnvironmentView {
-                environment: e,
-                revision,
-            })
-        })
-        .collect()
-}
-
-/// Save an environment; `original` is its name before this edit (None: new) and
-/// `baseRevision` the revision the editor loaded: an outside change since then is a
-/// conflict, never overwritten. Refused while its secrets file cannot be read, so
-/// blank values never replace the real ones.
-#[tauri::command]
-pub fn environment_save(
-    state: State<'_, AppState>,
-    environment: Environment,
-    original: Option<String>,
-    base_revision: Option<String>,
-) -> CmdResult<WorkspaceView> {
-    {
-        let mut ws = lock(&state.workspace);
-        if let Some(old) = original.as_deref() {
-            let secrets = format!(
-                "environments/{}.secrets.json",
-                wsbench_core::collections::store::slug(old, "environment")
-            );
-            if let Some(p) = ws.problems().into_iter().find(|p| p.path == secrets) {
-                return Err(Error::InvalidConfig(format!(
-                    "{} cannot be read ({}); fix or remove it before saving this environment",
-                    p.path, p.message
-                ))
-                .into());
-            }
-        }
-        match original.as_deref() {
-            Some(old) => {
-                let current = ws.environment(old)?.revision;
-                if base_revision.as_deref().is_some_and(|b| b != current) {
-                    return Err(Error::Conflict {
-                        path: format!("environment {old:?}"),
-                    }
-                    .into());
-                }
-                if old != environment.name.trim() {
-                    ws.rename_environment(old, &environment.name)?;
-                    // The active environment follows its rename even if the save fails.
-                    let mut ui = lock(&state.ui);
-                    if ui.file.environment.as_deref() == Some(old) {
-                        ui.file.environment = Some(environment.name.trim().to_owned());
-                    }
-                }
-                let base = ws.environment(environment.name.trim())?.revision;
-                ws.save_environment(&environment, Some(&base), false)?;
-            }
-            None => {
-                if ws.environment(environment.name.trim()).is_ok() {
-                    return Err(Error::InvalidConfig(format!(
-                        "there is already an environment named {:?}",
-                        environment.name.trim()
-                    ))
-                    .into());
-                }
-                ws.save_environment(&environment, None, false)?;
-            }
-        }
-    }
-    state.persist();
-    Ok(view(&state))
-}
-
-#[tauri::command]
-pub fn environment_delete(state: State<'_, AppState>, name: String) -> CmdResult<DeletedView> {
-    let d = lock(&state.workspace).delete_environment(&name)?;
-    Ok(DeletedView {
-        token: d.token,
-        workspace: view(&state),
-    })
-}
-
-/// Make `name` the active environment (None: no variables).
-#[tauri::command]
-pub fn environment_select(state: State<'_, AppState>, name: Option<String>) -> CmdResult<WorkspaceView> {
-    if let Some(n) = &name {
-        lock(&state.workspace).environment(n)?;
-    }
-    lock(&state.ui).file.environment = name;
-    state.persist();
-    Ok(view(&state))
-}
-
-/// What a file holds before importing it: a collection from another tool, or
-/// recorded WebSocket connections (HAR, wsbench NDJSON/JSON logs).
-#[derive(Debug, Serialize)]
-#[serde(tag = "kind", rename_all = "camelCase")]
-pub enum ImportPreview {
-    Collection { report: ImportReport },
-    Log { connections: Vec<export::RecordedSummary> },
-}
-
-/// A folder name from another tool, made safe for a collection path.
-fn folder_name(s: &str) -> String {
-    let name = s.replace(['/', '\\', ':'], "-");
-    let name = name.trim().trim_start_matches('.').trim();
-    match name {
-        "" => "folder".to_owned(),
-        "environments" => "environments (imported)".to_owned(),
-        n => n.to_owned(),
-    }
-}
-
-fn is_log_file(path: &std::path::Path) -> bool {
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    matches!(ext.as_str(), "har" | "ndjson" | "jsonl")
-}
-
-#[tauri::command]
-pub async fn import_preview(path: String) -> CmdResult<ImportPreview> {
-    let path = user_path(&path);
-    let run = move || -> wsbench_core::Result<ImportPreview> {
-        let as_log = || {
-            export::read_log_file(&path).map(|conns| ImportPreview::Log {
-                connections: conns.iter().enumerate().map(|(i, c)| c.summary(i)).collect(),
-            })
-        };
-        if is_log_file(&path) {
-            return as_log();
-        }
-        match import::import_path(&path) {
-            Ok(report) => Ok(ImportPreview::Collection { report }),
-            // A .json may be a wsbench log rather than an Insomnia export.
-            Err(e) => as_log().map_err(|_| e),
-        }
-    };
-    tauri::async_runtime::spawn_blocking(run)
-        .await
-        .map_err(|e| Error::Io(format!("reading the file failed: {e}")))?
-        .map_err(Into::into)
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ImportDone {
-    pub connections: usize,
-    pub environments: usize,
-    pub workspace: WorkspaceView,
-}
-
-/// Import a collection from another tool into the folder `into` (created), keeping
-/// its sub-folders; environments whose name is taken get " (imported)".
-#[tauri::command]
-pub async fn import_apply(state: State<'_, AppState>, path: String, into: String) -> CmdResult<ImportDone> {
-    let p = user_path(&path);
-    let report = tauri::async_runtime::spawn_blocking(move || import::import_path(&p))
-        .await
-        .map_err(|e| Error::Io(format!("reading the file failed: {e}")))??;
-    let into = into.trim().trim_matches('/').to_owned();
-    let mut ws = lock(&state.workspace);
-    let mut connections = 0;
-    for c in &report.connections {
-        let mut folder = into.clone();
-        for part in &c.folder {
-            let part = folder_name(part);
-            folder = if folder.is_empty() {
-                part
-            } else {
-                format!("{folder}/{part}")
-            };
-        }
-        if !folder.is_empty() && !ws.root().join(&folder).is_dir() {
-            ws.create_collection(&folder)?;
-        }
-        ws.create_connection(&folder, &c.connection)?;
-        connections += 1;
-    }
-    let mut environments = 0;
-    for env in &report.environments {
-        let mut env = env.clone();
-        while ws.environment(&env.name).is_ok() {
-            env.name = format!("{} (imported)", env.name);
-        }
-        ws.save_environment(&env, None, false)?;
-        environments += 1;
-    }
-    drop(ws);
-    Ok(ImportDone {
-        connections,
-        environments,
-        workspace: view(&state),
+        workspace,
     })
 }

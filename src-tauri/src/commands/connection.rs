@@ -60,7 +60,7 @@ impl SendRequest {
 /// (saved messages marked "on connect") each time it opens. Returns at once; the
 /// outcome arrives as state. An unknown `{{variable}}` is an error here.
 #[tauri::command]
-pub fn connect(state: State<'_, AppState>, id: u64, on_open: Option<Vec<SavedMessage>>) -> CmdResult<()> {
+pub async fn connect(state: State<'_, AppState>, id: u64, on_open: Option<Vec<SavedMessage>>) -> CmdResult<()> {
     let vars = state.vars();
     Ok(state.manager.connect_with(id, &vars, &on_open.unwrap_or_default())?)
 }

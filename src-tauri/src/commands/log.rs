@@ -18,22 +18,6 @@ pub fn log_page(state: State<'_, AppState>, id: u64, from_seq: u64, limit: usize
         .collect())
 }
 
-/// Up to `limit` frames ending at `beforeSeq`, oldest first.
-#[tauri::command]
-pub fn log_page_before(
-    state: State<'_, AppState>,
-    id: u64,
-    before_seq: u64,
-    limit: usize,
-) -> CmdResult<Vec<FrameRecord>> {
-    let s = state.manager.get(id)?;
-    Ok(s.log()
-        .page_before(before_seq, limit.min(MAX_PAGE))
-        .iter()
-        .map(|f| f.to_record())
-        .collect())
-}
-
 /// One whole frame (the detail pane); `None` once evicted.
 #[tauri::command]
 pub fn log_frame(state: State<'_, AppState>, id: u64, seq: u64) -> CmdResult<Option<FrameRecord>> {
@@ -55,7 +39,7 @@ pub async fn log_search(state: State<'_, AppState>, id: u64, query: SearchQuery)
 pub fn log_clear(state: State<'_, AppState>, id: u64) -> CmdResult<LogStats> {
     let s = state.manager.get(id)?;
     if s.is_read_only() {
-        return Err(wsbench_core::Error::InvalidConfig("a recorded session cannot be cleared".into()).into());
+        return Err(wsbench_core::Error::RecordedSession("a recorded session cannot be cleared".into()).into());
     }
     s.log().clear();
     Ok(s.log().stats())

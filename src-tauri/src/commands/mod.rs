@@ -1,11 +1,17 @@
 //! One module per area. Commands return `Err(ErrorInfo)` (`{ kind, message }`) only
 //! for bad input or an unknown tab; connection outcomes arrive as state events.
+//! A command that reads or writes a file (or may wait for one) is `async` and does
+//! the file work on a blocking thread ([`crate::blocking`]): the main thread, which
+//! draws the window, never waits for a disk.
 
 pub mod collections;
 pub mod connection;
 pub mod dialogs;
+pub mod environments;
 pub mod events;
 pub mod export;
+pub mod history;
+pub mod import;
 pub mod log;
 pub mod server;
 pub mod tabs;

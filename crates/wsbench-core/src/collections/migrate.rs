@@ -14,7 +14,8 @@ use serde_json::Value;
 
 use super::{MessageFormat, SavedConnection, SavedMessage, CONNECTION_FILE_VERSION};
 use crate::config::{ConnectConfig, CONFIG_VERSION};
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::parse::{json_error, key_position, parse_error, strip_bom};
 
 /// A connection read from a file, and the format version it was migrated from.
 #[derive(Debug, Clone, PartialEq)]
@@ -33,7 +34,7 @@ pub fn parse_connection(bytes: &[u8], path: &str) -> Result<ParsedConnection> {
             path,
             1,
             1,
-            "expected a JSON object (a saved wsbench connection)".into(),
+            "expected a JSON object (a saved wsbench connection)",
         ));
     };
     let version = match obj.get("version") {
@@ -44,14 +45,14 @@ pub fn parse_connection(bytes: &[u8], path: &str) -> Result<ParsedConnection> {
                 path,
                 1,
                 1,
-                "not a wsbench connection: it has no \"version\", \"config\" or \"url\"".into(),
+                "not a wsbench connection: it has no \"version\", \"config\" or \"url\"",
             ))
         }
         Some(v) => match v.as_u64() {
             Some(n) => u32::try_from(n).unwrap_or(u32::MAX),
             None => {
                 let (line, column) = key_position(text, "version");
-                return Err(parse_error(path, line, column, "\"version\" must be a number".into()));
+                return Err(parse_error(path, line, column, "\"version\" must be a number"));
             }
         },
     };
@@ -94,43 +95,6 @@ pub fn file_version(bytes: &[u8]) -> Option<u32> {
         None if obj.contains_key("url") => Some(1),
         None => Some(CONNECTION_FILE_VERSION),
     }
-}
-
-/// Files saved by some Windows editors start with a UTF-8 byte order mark.
-pub(crate) fn strip_bom(bytes: &[u8]) -> &[u8] {
-    bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
-}
-
-/// An [`Error::Parse`] from a serde_json error, without serde's own "at line" suffix
-/// (the error's `Display` adds the position).
-pub(crate) fn json_error(path: &str, e: &serde_json::Error) -> Error {
-    let msg = e.to_string();
-    let reason = match msg.rfind(" at line ") {
-        Some(i) if e.line() > 0 => msg[..i].to_owned(),
-        _ => msg,
-    };
-    parse_error(path, e.line(), e.column(), reason)
-}
-
-pub(crate) fn parse_error(path: &str, line: usize, column: usize, reason: String) -> Error {
-    Error::Parse {
-        path: path.to_owned(),
-        line,
-        column,
-        reason,
-    }
-}
-
-/// Line and column (1-based) of the first `"key"` in the text; (0, 0) when absent.
-pub(crate) fn key_position(text: &[u8], key: &str) -> (usize, usize) {
-    let needle = format!("\"{key}\"");
-    let Some(at) = text.windows(needle.len()).position(|w| w == needle.as_bytes()) else {
-        return (0, 0);
-    };
-    let before = &text[..at];
-    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-    let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-    (line, at - line_start + 1)
 }
 
 /// The version-1 layout: config fields flat at the top level.
@@ -182,15 +146,6 @@ impl V1File {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn positions_point_at_the_version_key() {
-        assert_eq!(
-            key_position(b"{\n  \"name\": 1,\n  \"version\": 9\n}", "version"),
-            (3, 3)
-        );
-        assert_eq!(key_position(b"{}", "version"), (0, 0));
-    }
 
     #[test]
     fn a_bom_does_not_stop_a_file_from_loading() {

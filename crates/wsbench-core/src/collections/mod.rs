@@ -1,25 +1,15 @@
 //! What a user saves: connections with their saved messages, grouped in collections
 //! (folders), and environments of variables. Everything lives in plain, pretty-printed
-//! JSON files the user owns and can commit; see `store` for the layout on disk.
+//! JSON files the user owns and can commit; [`crate::workspace`] keeps them on disk.
 
-mod environments;
 pub mod migrate;
-pub mod store;
 pub mod vars;
-
-pub use environments::{parse_environment, parse_secrets, LoadedEnvironment, SavedEnvironment, SecretsFile};
-pub use store::{
-    ChangeKind, CollectionNode, ConnectionSummary, Deleted, ExternalChange, FileProblem, ItemKind, LoadReport, Loaded,
-    Restored, Saved, Tree, Workspace,
-};
 
 use serde::{Deserialize, Serialize};
 
 use crate::config::ConnectConfig;
 use crate::connection::Outgoing;
 use crate::error::{Error, Result};
-
-pub mod import;
 
 /// Format version of a saved-connection file. Version 1 (the design draft's flat
 /// layout: config fields next to `name`, messages as `{name, text}`) is migrated on load.
@@ -181,33 +171,10 @@ impl Variable {
             ..Self::new(name, value)
         }
     }
-}
 
-/// What an importer produced: connections (each with the folder path it had in the
-/// source tool), environments, and every item it could not map, with why.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ImportReport {
-    /// The source's own name for the collection/workspace, when it has one.
-    pub name: String,
-    pub connections: Vec<ImportedConnection>,
-    pub environments: Vec<Environment>,
-    pub unmapped: Vec<Unmapped>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ImportedConnection {
-    /// Folder names from the source's root down to this item (empty at the top).
-    pub folder: Vec<String>,
-    pub connection: SavedConnection,
-}
-
-/// Something in the source that wsbench did not bring over, e.g. "HTTP request
-/// `Get users`" or "setting `followRedirects` of `Chat`".
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Unmapped {
-    pub item: String,
-    pub reason: String,
+    /// The one rule for what is kept out of saved files and exports: the value of an
+    /// enabled secret variable that is not empty.
+    pub fn hides_value(&self) -> bool {
+        self.secret && self.enabled && !self.value.is_empty()
+    }
 }

@@ -7,20 +7,22 @@
 //! transcript). Every writer streams: the log is read in pages of 4096 frames and
 //! written through a buffer, so memory does not grow with the log. [`export_to_path`]
 //! writes atomically (the file appears only when complete) and reports progress to a
-//! callback that can cancel. `import.rs` reads NDJSON, JSON and HAR back as
-//! [`RecordedConnection`]s.
+//! callback that can cancel. Readers sit beside their writers: `read.rs` reads NDJSON
+//! and JSON back, `har/read.rs` HAR (also Playwright's and mitmproxy's), as
+//! [`RecordedConnection`]s (`recorded.rs`).
 
 mod csv;
 mod har;
-mod import;
 mod json;
 mod ndjson;
+mod read;
+mod recorded;
 mod redact;
 mod text;
 pub mod time;
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -32,7 +34,8 @@ use crate::frame::Frame;
 use crate::frame_log::{FrameFilter, FrameLog, LogStats, SearchQuery};
 use crate::session::Session;
 
-pub use import::{read_log, read_log_file, RecordedConnection, RecordedSummary, MAX_SAVED_MESSAGES};
+pub use read::{read_log, read_log_file};
+pub use recorded::{RecordedConnection, RecordedSummary, MAX_SAVED_MESSAGES};
 pub use redact::{Redaction, REDACTED, SENSITIVE_HEADERS};
 
 /// The `format` marker of wsbench's own exports (NDJSON line 1, the JSON document).
@@ -80,11 +83,16 @@ impl ExportFormat {
         })
     }
 
+    /// The format a front end names (`"ndjson"`, `"har"`, …: an extension).
+    pub fn from_name(name: &str) -> Result<Self> {
+        Self::from_extension(name).ok_or_else(|| Error::UnknownFormat(format!("unknown export format {name:?}")))
+    }
+
     /// The format a path's extension names; the error lists the supported ones.
     pub fn from_path(path: &Path) -> Result<Self> {
         let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
         Self::from_extension(ext).ok_or_else(|| {
-            Error::InvalidConfig(format!(
+            Error::UnknownFormat(format!(
                 "cannot tell the log format of {:?} from {}; use .ndjson, .json, .har, .csv or .txt",
                 path.display().to_string(),
                 if ext.is_empty() {
@@ -144,6 +152,21 @@ pub fn default_file_name(session_name: &str, format: ExportFormat, at_us: i64) -
     let slug = slug.trim_end_matches('-');
     let slug = if slug.is_empty() { "wsbench" } else { slug };
     format!("{slug}-{}.{}", time::file_stamp(at_us), format.extension())
+}
+
+/// [`default_file_name`] for now, in `dir`; an unknown `format` name is NDJSON.
+pub fn default_path(dir: &Path, session_name: &str, format: &str) -> PathBuf {
+    let format = ExportFormat::from_extension(format).unwrap_or(ExportFormat::Ndjson);
+    let now = jiff::Timestamp::now().as_microsecond();
+    dir.join(default_file_name(session_name, format, now))
+}
+
+/// The file an export goes to, refused when none was chosen.
+pub fn check_target(path: &Path) -> Result<PathBuf> {
+    if path.as_os_str().is_empty() {
+        return Err(Error::InvalidName("choose a file to export to".into()));
+    }
+    Ok(path.to_path_buf())
 }
 
 /// Which frames to export.

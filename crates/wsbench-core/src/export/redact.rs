@@ -38,9 +38,22 @@ impl Redaction {
             secret_values: env
                 .variables
                 .iter()
-                .filter(|v| v.secret && v.enabled && !v.value.is_empty())
+                .filter(|v| v.hides_value())
                 .map(|v| v.value.clone())
                 .collect(),
+        }
+    }
+
+    /// The default for an export: redact `secret_values` (the workspace's, see
+    /// `Workspace::secret_values`), unless the user asked to include secrets.
+    pub fn for_export(include_secrets: bool, secret_values: Vec<String>) -> Self {
+        if include_secrets {
+            Self::none()
+        } else {
+            Self {
+                include_secrets: false,
+                secret_values,
+            }
         }
     }
 

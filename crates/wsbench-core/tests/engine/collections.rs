@@ -7,11 +7,11 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
-use wsbench_core::collections::store::revision;
-use wsbench_core::collections::{ChangeKind, ExternalChange, ItemKind, Workspace};
 use wsbench_core::config::{
     ApiKeyPlacement, Auth, Keepalive, KeyValue, Limits, LogLimits, Reconnect, Timeouts, TlsConfig,
 };
+use wsbench_core::workspace::revision;
+use wsbench_core::workspace::{ChangeKind, ExternalChange, ItemKind, Workspace};
 use wsbench_core::{
     ConnectConfig, Environment, Error, ErrorKind, MessageFormat, SavedConnection, SavedMessage, Variable,
 };
@@ -169,7 +169,7 @@ fn conn(name: &str) -> SavedConnection {
 }
 
 fn tree_ids(ws: &Workspace) -> Vec<String> {
-    fn walk(n: &wsbench_core::collections::CollectionNode, out: &mut Vec<String>) {
+    fn walk(n: &wsbench_core::workspace::CollectionNode, out: &mut Vec<String>) {
         out.extend(n.connections.iter().map(|c| c.id.clone()));
         for c in &n.collections {
             walk(c, out);
@@ -330,7 +330,7 @@ fn names_become_unique_slug_file_names_in_nested_collections() {
     // Reserved or unsafe collection names are refused before anything is written.
     for bad in ["environments", "../outside", ".hidden", "a:b"] {
         let e = ws.create_connection(bad, &conn("x")).unwrap_err();
-        assert_eq!(e.kind(), ErrorKind::InvalidConfig, "{bad}: {e}");
+        assert_eq!(e.kind(), ErrorKind::InvalidName, "{bad}: {e}");
     }
     assert!(!t.exists("../outside"));
 }
@@ -746,7 +746,7 @@ fn rename_duplicate_and_move_keep_the_sidebar_and_files_in_step() {
     assert_eq!(ws.rename_connection(&r.id, "ECHO (PROD)").unwrap().id, r.id);
     assert_eq!(
         ws.rename_connection(&r.id, "  ").unwrap_err().kind(),
-        ErrorKind::InvalidConfig
+        ErrorKind::InvalidName
     );
 
     let d = ws.duplicate_connection(&r.id).unwrap();
@@ -842,7 +842,7 @@ fn collections_are_created_renamed_deleted_and_restored_with_everything_in_them(
     );
     assert_eq!(
         ws.rename_collection("Messaging", "a/b").unwrap_err().kind(),
-        ErrorKind::InvalidConfig
+        ErrorKind::InvalidName
     );
     assert!(t.exists("Messaging/echo.json"), "nothing moved");
     assert_eq!(

@@ -834,8 +834,9 @@ fn file_names_and_formats_from_extensions() {
     let e = ExportFormat::from_path(Path::new("log.xlsx")).unwrap_err();
     assert_eq!(
         e.to_string(),
-        "invalid configuration: cannot tell the log format of \"log.xlsx\" from the extension \".xlsx\"; use .ndjson, .json, .har, .csv or .txt"
+        "cannot tell the log format of \"log.xlsx\" from the extension \".xlsx\"; use .ndjson, .json, .har, .csv or .txt"
     );
+    assert_eq!(e.kind(), wsbench_core::ErrorKind::UnknownFormat);
     let e = ExportFormat::from_path(Path::new("log")).unwrap_err();
     assert!(e.to_string().contains("a name without an extension"), "{e}");
 }

@@ -5,12 +5,12 @@
 
 use std::path::{Path, PathBuf};
 
-use wsbench_core::collections::import::{
+use wsbench_core::config::{ApiKeyPlacement, Auth, KeyValue};
+use wsbench_core::import::{
     import_bru, import_bruno_folder, import_insomnia_v4, import_insomnia_v5, import_opencollection,
     import_opencollection_folder, import_path, import_text,
 };
-use wsbench_core::collections::{ImportReport, ImportedConnection, Unmapped};
-use wsbench_core::config::{ApiKeyPlacement, Auth, KeyValue};
+use wsbench_core::import::{ImportReport, ImportedConnection, Unmapped};
 use wsbench_core::{ConnectConfig, Environment, Error, MessageFormat, SavedConnection, SavedMessage, Variable};
 
 fn fixture(name: &str) -> PathBuf {

@@ -1,190 +1,17 @@
-//! Importers: bring WebSocket requests, their messages and environments over from
-//! Insomnia (v4 JSON and v5 YAML exports) and Bruno (`.bru` files, collection folders
-//! and OpenCollection YAML). Whatever cannot be mapped is listed in
-//! [`ImportReport::unmapped`] with the reason; nothing is dropped silently.
-//!
-//! [`import_path`] detects the format; the per-format functions take the file's text
-//! and an `origin` (the path, or any label) that errors name.
+//! Conversion rules shared by the importers: parsing, the report collector, headers
+//! that map onto settings, path parameters, inherited headers and variables.
 
 use std::collections::HashSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use super::node::Node;
+use super::{ImportReport, ImportedConnection, Unmapped};
+use crate::collections::{SavedConnection, Variable};
 use crate::config::{ConnectConfig, KeyValue};
 use crate::error::{Error, Result};
-
-use super::{ImportReport, ImportedConnection, SavedConnection, Unmapped, Variable};
-
-mod bru;
-mod bruno;
-mod insomnia;
-mod node;
-mod opencollection;
-
-pub use bruno::{import_bru, import_bruno_folder};
-pub use insomnia::{import_insomnia_v4, import_insomnia_v5};
-pub use opencollection::{import_opencollection, import_opencollection_folder};
-
-use node::Node;
-
-/// What [`import_path`] and [`import_text`] say when a file is none of the formats.
-const EXPECTED: &str = "expected an Insomnia v4 JSON export (\"__export_format\": 4), an Insomnia v5 YAML \
-                        export (type: collection.insomnia.rest/5.0), an OpenCollection YAML file \
-                        (opencollection: 1.0.0), a Bruno .bru file or a Bruno collection folder (with \
-                        bruno.json or opencollection.yml)";
-
-/// Import a file or folder, detecting its format: a Bruno collection folder (it has
-/// `bruno.json`; `bruno.json` itself also works), a Bruno YAML collection folder (it
-/// has `opencollection.yml`; that file itself also works), a `.bru` file, an Insomnia
-/// v4 JSON export, an Insomnia v5 YAML export or a bundled OpenCollection YAML file.
-pub fn import_path(path: &Path) -> Result<ImportReport> {
-    let meta = fs::metadata(path).map_err(|e| Error::io(path, &e))?;
-    if meta.is_dir() {
-        if path.join("bruno.json").is_file() {
-            return import_bruno_folder(path);
-        }
-        if opencollection::ROOT_FILES.iter().any(|f| path.join(f).is_file()) {
-            return import_opencollection_folder(path);
-        }
-        return Err(parse_error(
-            &path.display().to_string(),
-            0,
-            0,
-            format!("this folder has neither bruno.json nor opencollection.yml; {EXPECTED}"),
-        ));
-    }
-    let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-    if file_name.eq_ignore_ascii_case("bruno.json") {
-        let dir = match path.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d,
-            _ => Path::new("."),
-        };
-        return import_bruno_folder(dir);
-    }
-    let text = fs::read_to_string(path).map_err(|e| Error::io(path, &e))?;
-    let origin = path.display().to_string();
-    if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("bru")) {
-        return import_bru(&text, &origin);
-    }
-    if opencollection::ROOT_FILES
-        .iter()
-        .any(|f| file_name.eq_ignore_ascii_case(f))
-    {
-        // The root file of a collection folder (its items are files beside it).
-        let doc = parse_yaml(&text, &origin)?;
-        if doc.get("items").is_null() && doc.get("bundled").as_bool() != Some(true) {
-            let dir = match path.parent() {
-                Some(d) if !d.as_os_str().is_empty() => d,
-                _ => Path::new("."),
-            };
-            return import_opencollection_folder(dir);
-        }
-    }
-    import_text(&text, &origin)
-}
-
-/// Import the text of an export, detecting its format from the content: JSON with
-/// `"__export_format": 4` (Insomnia v4), YAML whose `type` starts with
-/// `collection.insomnia.rest/5` (Insomnia v5), YAML with a top-level `opencollection`
-/// (OpenCollection), or a `.bru` request (it starts with a `meta {` block).
-pub fn import_text(text: &str, origin: &str) -> Result<ImportReport> {
-    let first = text
-        .trim_start_matches('\u{feff}')
-        .lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty() && !l.starts_with('#'))
-        .unwrap_or_default();
-    if first.starts_with("meta {") || first == "meta{" {
-        return import_bru(text, origin);
-    }
-    let doc = if first.starts_with('{') || first.starts_with('[') {
-        parse_json(text, origin)?
-    } else {
-        parse_yaml(text, origin)?
-    };
-    match detect(&doc) {
-        Some(Format::InsomniaV4) => insomnia::v4_from_node(&doc, origin),
-        Some(Format::InsomniaV5) => insomnia::v5_from_node(&doc, origin),
-        Some(Format::OpenCollection) => opencollection::from_node(&doc, origin),
-        None => {
-            if doc.text("_type") == "export" || !doc.get("__export_format").is_null() {
-                let v = doc.text("__export_format");
-                return Err(parse_error(
-                    origin,
-                    0,
-                    0,
-                    format!("Insomnia export format {v:?} is not supported; expected format 4 (or a v5 YAML export)"),
-                ));
-            }
-            let t = doc.text("type");
-            if t.contains(".insomnia") {
-                return Err(parse_error(
-                    origin,
-                    0,
-                    0,
-                    format!("an Insomnia file of type {t:?} holds no requests; {EXPECTED}"),
-                ));
-            }
-            Err(parse_error(
-                origin,
-                0,
-                0,
-                format!("not a format wsbench imports; {EXPECTED}"),
-            ))
-        }
-    }
-}
-
-enum Format {
-    InsomniaV4,
-    InsomniaV5,
-    OpenCollection,
-}
-
-fn detect(doc: &Node) -> Option<Format> {
-    if doc.get("__export_format").scalar().as_deref() == Some("4") {
-        return Some(Format::InsomniaV4);
-    }
-    let t = doc.text("type");
-    if [
-        "collection.insomnia.rest/5",
-        "spec.insomnia.rest/5",
-        "environment.insomnia.rest/5",
-    ]
-    .iter()
-    .any(|p| t.starts_with(p))
-    {
-        return Some(Format::InsomniaV5);
-    }
-    if !doc.get("opencollection").is_null() {
-        return Some(Format::OpenCollection);
-    }
-    None
-}
-
-// ---- helpers shared by the importers ----
-
-pub(crate) fn parse_error(origin: &str, line: usize, column: usize, reason: impl Into<String>) -> Error {
-    Error::Parse {
-        path: origin.to_owned(),
-        line,
-        column,
-        reason: reason.into(),
-    }
-}
-
-/// `serde_json`/`serde_norway` end their messages with " at line N column M", which
-/// `Error::Parse` already says.
-fn strip_location(msg: &str) -> String {
-    if let Some((head, tail)) = msg.rsplit_once(" at line ") {
-        let mut parts = tail.split(" column ");
-        let all_digits = |s: Option<&str>| s.is_some_and(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()));
-        if all_digits(parts.next()) && all_digits(parts.next()) && parts.next().is_none() {
-            return head.to_owned();
-        }
-    }
-    msg.to_owned()
-}
+pub(crate) use crate::parse::parse_error;
+use crate::parse::strip_location;
 
 pub(crate) fn parse_json(text: &str, origin: &str) -> Result<Node> {
     serde_json::from_str::<Node>(text.trim_start_matches('\u{feff}')).map_err(|e| {
@@ -396,11 +223,5 @@ mod tests {
             ("wss://h:8443/rooms/42/x?a=:room".to_owned(), vec!["gone".to_owned()])
         );
         assert_eq!(fill_path_params("{{host}}/:id", &[p("id", "7")]).0, "{{host}}/7");
-    }
-
-    #[test]
-    fn location_suffix_is_stripped_once() {
-        assert_eq!(strip_location("expected value at line 3 column 7"), "expected value");
-        assert_eq!(strip_location("x at line 3, while y"), "x at line 3, while y");
     }
 }

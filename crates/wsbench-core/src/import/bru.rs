@@ -11,7 +11,7 @@
 
 use crate::error::Result;
 
-use super::parse_error;
+use super::convert::parse_error;
 
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Block {

@@ -30,12 +30,13 @@ use std::collections::HashMap;
 use crate::config::{ApiKeyPlacement, Auth, ConnectConfig, KeyValue};
 use crate::error::Result;
 
-use super::node::Node;
-use super::{
+use super::convert::{
     fill_path_params, inherit_headers, key_value, label, merge_variables, message_name, parse_error, parse_json,
     parse_yaml, settle_headers, Collector,
 };
-use crate::collections::{Environment, ImportReport, MessageFormat, SavedConnection, SavedMessage, Variable};
+use super::node::Node;
+use super::ImportReport;
+use crate::collections::{Environment, MessageFormat, SavedConnection, SavedMessage, Variable};
 
 /// Insomnia writes this instead of a private secret's value.
 const MASKED_SECRET: &str = "••••••";

@@ -34,12 +34,13 @@ use crate::config::{ApiKeyPlacement, Auth, ConnectConfig, KeyValue};
 use crate::error::{Error, Result};
 
 use super::bruno::dynamic_vars;
-use super::node::Node;
-use super::{
+use super::convert::{
     collection_entries, fill_path_params, inherit_headers, key_value, label, merge_variables, message_name,
     parse_error, parse_yaml, settle_headers, sorted_entries, Collector,
 };
-use crate::collections::{Environment, ImportReport, MessageFormat, SavedConnection, SavedMessage, Variable};
+use super::node::Node;
+use super::ImportReport;
+use crate::collections::{Environment, MessageFormat, SavedConnection, SavedMessage, Variable};
 
 /// Import an OpenCollection YAML file (it has `opencollection:` at the top).
 pub fn import_opencollection(text: &str, origin: &str) -> Result<ImportReport> {

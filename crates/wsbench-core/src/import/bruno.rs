@@ -32,11 +32,12 @@ use crate::config::{ApiKeyPlacement, Auth, ConnectConfig, KeyValue};
 use crate::error::{Error, Result};
 
 use super::bru::{self, Block, Blocks, Body};
-use super::{
+use super::convert::{
     collection_entries, fill_path_params, inherit_headers, key_value, label, message_name, parse_json, settle_headers,
     sorted_entries, Collector,
 };
-use crate::collections::{Environment, ImportReport, MessageFormat, SavedConnection, SavedMessage, Variable};
+use super::ImportReport;
+use crate::collections::{Environment, MessageFormat, SavedConnection, SavedMessage, Variable};
 
 /// Import one `.bru` request file. A WebSocket request becomes a connection; any
 /// other request is listed as not imported.

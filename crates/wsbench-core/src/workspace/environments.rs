@@ -1,5 +1,5 @@
-//! Environments in the workspace store, and the rule that keeps secrets out of files
-//! people commit.
+//! Environments in the workspace: named sets of variables, each in its own file,
+//! with secret values in a git-ignored file beside it.
 //!
 //! An environment is two files in `environments/`: `<slug>.json` (the [`Environment`],
 //! with `""` as the value of every secret variable) and `<slug>.secrets.json` holding
@@ -8,20 +8,21 @@
 //! or unreadable secrets file is a [`FileProblem`]; the environment still loads, with
 //! empty secret values.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fs;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::migrate::{json_error, key_position, parse_error, strip_bom};
-use super::store::{
-    file_bytes, revision, Deleted, FileProblem, ItemKind, Restored, Trashed, Workspace, ENVIRONMENTS_DIR,
-    SECRETS_SUFFIX,
-};
-use super::{Environment, SavedConnection, ENVIRONMENT_FILE_VERSION};
+use super::paths::{file_bytes, revision};
+use super::problems::FileProblem;
+use super::trash::{Deleted, Restored, Trashed};
+use super::{ItemKind, Workspace, ENVIRONMENTS_DIR, SECRETS_SUFFIX};
+use crate::collections::vars::Vars;
+use crate::collections::{Environment, ENVIRONMENT_FILE_VERSION};
 use crate::error::{Error, Result};
 use crate::fs::write_bytes_atomic;
+use crate::parse::{json_error, key_position, parse_error, strip_bom};
 
 /// An environment with its secret values, and the revision to save it against.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -81,7 +82,7 @@ fn pair_revision(env: &[u8], secrets: Option<&[u8]>) -> String {
 fn check_version(text: &[u8], path: &str) -> Result<()> {
     let value: Value = serde_json::from_slice(text).map_err(|e| json_error(path, &e))?;
     let Value::Object(obj) = &value else {
-        return Err(parse_error(path, 1, 1, "expected a JSON object".into()));
+        return Err(parse_error(path, 1, 1, "expected a JSON object"));
     };
     let version = match obj.get("version") {
         None => return Ok(()),
@@ -99,7 +100,7 @@ fn check_version(text: &[u8], path: &str) -> Result<()> {
             ),
         )),
         Some(n) => Err(parse_error(path, line, column, format!("unknown format version {n}"))),
-        None => Err(parse_error(path, line, column, "\"version\" must be a number".into())),
+        None => Err(parse_error(path, line, column, "\"version\" must be a number")),
     }
 }
 
@@ -173,11 +174,11 @@ impl Workspace {
     ) -> Result<SavedEnvironment> {
         let name = env.name.trim();
         if name.is_empty() {
-            return Err(Error::InvalidConfig("an environment needs a name".into()));
+            return Err(Error::InvalidName("an environment needs a name".into()));
         }
         let slug = match self.env_slug(name) {
             Ok(s) => s,
-            Err(_) => self.unique_env_slug(&super::store::slug(name, "environment"), None),
+            Err(_) => self.unique_env_slug(&super::slug(name, "environment"), None),
         };
         let disk = self.read_optional(&env_rel(&slug))?;
         let disk_secrets = self.read_optional(&secrets_rel(&slug))?;
@@ -207,10 +208,10 @@ impl Workspace {
         let slug = self.env_slug(name)?;
         let new_name = new_name.trim();
         if new_name.is_empty() {
-            return Err(Error::InvalidConfig("an environment needs a name".into()));
+            return Err(Error::InvalidName("an environment needs a name".into()));
         }
         if new_name != name && self.env_slug(new_name).is_ok() {
-            return Err(Error::InvalidConfig(format!(
+            return Err(Error::AlreadyExists(format!(
                 "there is already an environment named {new_name:?}"
             )));
         }
@@ -223,7 +224,7 @@ impl Workspace {
         }
         let mut env = entry.env;
         env.name = new_name.to_owned();
-        let wanted = super::store::slug(new_name, "environment");
+        let wanted = super::slug(new_name, "environment");
         if wanted == slug {
             let revision = self.write_environment(&slug, &env, disk_secrets.as_deref())?;
             return Ok(SavedEnvironment {
@@ -253,6 +254,80 @@ impl Workspace {
         })
     }
 
+    /// Save an environment edited in an editor: `original` is its name before the
+    /// edit (None: a new one, refused with [`Error::AlreadyExists`] when the name is
+    /// taken) and `base_revision` the revision the editor loaded (an outside change
+    /// since is [`Error::Conflict`], never overwritten). A changed name renames it
+    /// first, and `on_rename(old, new)` is called as soon as that is done (even if
+    /// the save then fails). Refused while its secrets file cannot be read, so blank
+    /// values never replace the real ones.
+    pub fn edit_environment(
+        &mut self,
+        env: &Environment,
+        original: Option<&str>,
+        base_revision: Option<&str>,
+        on_rename: impl FnOnce(&str, &str),
+    ) -> Result<SavedEnvironment> {
+        let new_name = env.name.trim();
+        let Some(old) = original else {
+            if self.environment(new_name).is_ok() {
+                return Err(Error::AlreadyExists(format!(
+                    "there is already an environment named {new_name:?}"
+                )));
+            }
+            return self.save_environment(env, None, false);
+        };
+        let srel = secrets_rel(&super::slug(old, "environment"));
+        if let Some(p) = self.problems.get(&srel) {
+            return Err(Error::File {
+                path: p.path.clone(),
+                reason: format!(
+                    "it cannot be read ({}); fix or remove it before saving this environment",
+                    p.message
+                ),
+            });
+        }
+        let current = self.environment(old)?.revision;
+        if base_revision.is_some_and(|b| b != current) {
+            return Err(Error::Conflict {
+                path: format!("environment {old:?}"),
+            });
+        }
+        if old != new_name {
+            self.rename_environment(old, &env.name)?;
+            on_rename(old, new_name);
+        }
+        let base = self.environment(new_name)?.revision;
+        self.save_environment(env, Some(&base), false)
+    }
+
+    /// Every environment with the revision to save it against, sorted by name.
+    pub fn environments_with_revisions(&self) -> Vec<LoadedEnvironment> {
+        self.environments()
+            .into_iter()
+            .filter_map(|e| {
+                let revision = self.environment(&e.name).ok()?.revision;
+                Some(LoadedEnvironment {
+                    environment: e,
+                    revision,
+                })
+            })
+            .collect()
+    }
+
+    /// The variables of the environment `active` (none when it is not set or gone),
+    /// for `{{name}}` in configs and messages.
+    pub fn vars(&self, active: Option<&str>) -> Vars {
+        let Some(name) = active else {
+            return Vars::default();
+        };
+        self.environments
+            .values()
+            .find(|e| e.env.name == name)
+            .map(|e| Vars::new(&e.env.variables))
+            .unwrap_or_default()
+    }
+
     /// Delete an environment's files. Undo with [`undo_delete`](Self::undo_delete).
     pub fn delete_environment(&mut self, name: &str) -> Result<Deleted> {
         let slug = self.env_slug(name)?;
@@ -280,7 +355,7 @@ impl Workspace {
     /// a new file name and name if those were taken since.
     pub(super) fn restore_environment(&mut self, t: &Trashed) -> Result<Restored> {
         let Some((_, env_bytes)) = t.files.iter().find(|(rel, _)| !rel.ends_with(SECRETS_SUFFIX)) else {
-            return Err(Error::InvalidConfig("nothing to undo".into()));
+            return Err(Error::NothingToUndo("the deletion holds no file".into()));
         };
         let secrets = t.files.iter().find(|(rel, _)| rel.ends_with(SECRETS_SUFFIX));
         let slug = self.unique_env_slug(&t.path, None);
@@ -318,7 +393,12 @@ impl Workspace {
     /// Write both files of `env` under `slug` and cache it; returns the revision.
     /// The secrets file is written first; if the environment file then fails, the
     /// previous secrets bytes (`old_secrets`) are put back.
-    fn write_environment(&mut self, slug: &str, env: &Environment, old_secrets: Option<&[u8]>) -> Result<String> {
+    pub(super) fn write_environment(
+        &mut self,
+        slug: &str,
+        env: &Environment,
+        old_secrets: Option<&[u8]>,
+    ) -> Result<String> {
         let (public, secrets) = split(env);
         let env_bytes = file_bytes(&public)?;
         let secrets_bytes = secrets.as_ref().map(file_bytes).transpose()?;
@@ -444,36 +524,7 @@ impl Workspace {
         self.environments.insert(slug.to_owned(), EnvEntry { env, revision });
     }
 
-    /// Before a connection is written: replace every occurrence of the value of an
-    /// enabled, non-empty secret variable (of any environment) by `{{name}}`, in every
-    /// string of the connection. Returns the names of the variables replaced.
-    pub(super) fn scrub_secrets(&self, conn: &mut SavedConnection) -> Result<Vec<String>> {
-        let mut secrets: Vec<(&str, &str)> = self
-            .environments
-            .values()
-            .flat_map(|e| e.env.variables.iter())
-            .filter(|v| v.secret && v.enabled && !v.value.is_empty())
-            .map(|v| (v.name.as_str(), v.value.as_str()))
-            .collect();
-        if secrets.is_empty() {
-            return Ok(Vec::new());
-        }
-        // Longest value first, so a secret that contains another is replaced whole.
-        secrets.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then(a.0.cmp(b.0)));
-        let mut replaced = BTreeSet::new();
-        // Only free-text strings change, so the value always reads back; if it ever did
-        // not, the save fails rather than write a secret.
-        let unreadable = |e: serde_json::Error| Error::InvalidConfig(format!("cannot hide secret values: {e}"));
-        let mut value = serde_json::to_value(&*conn).map_err(unreadable)?;
-        scrub_value(&mut value, &secrets, &mut replaced);
-        if replaced.is_empty() {
-            return Ok(Vec::new());
-        }
-        *conn = serde_json::from_value(value).map_err(unreadable)?;
-        Ok(replaced.into_iter().map(str::to_owned).collect())
-    }
-
-    fn env_slug(&self, name: &str) -> Result<String> {
+    pub(super) fn env_slug(&self, name: &str) -> Result<String> {
         self.environments
             .iter()
             .find(|(_, e)| e.env.name == name)
@@ -485,7 +536,7 @@ impl Workspace {
     }
 
     /// A slug whose two files are both free (`except` counts as free).
-    fn unique_env_slug(&self, base: &str, except: Option<&str>) -> String {
+    pub(super) fn unique_env_slug(&self, base: &str, except: Option<&str>) -> String {
         let mut n = 1;
         loop {
             let candidate = if n == 1 { base.to_owned() } else { format!("{base}-{n}") };
@@ -503,7 +554,7 @@ impl Workspace {
         }
     }
 
-    fn forget_environment(&mut self, slug: &str) {
+    pub(super) fn forget_environment(&mut self, slug: &str) {
         self.environments.remove(slug);
         for rel in [env_rel(slug), secrets_rel(slug)] {
             self.files.remove(&rel);
@@ -512,106 +563,17 @@ impl Workspace {
     }
 }
 
-/// Keys whose strings are fixed tags (enum variants), never free text.
-const TAG_KEYS: [&str; 3] = ["type", "format", "placement"];
-
-fn scrub_value<'a>(value: &mut Value, secrets: &[(&'a str, &str)], replaced: &mut BTreeSet<&'a str>) {
-    match value {
-        Value::String(s) => {
-            if let Some(new) = replace_secrets(s, secrets, replaced) {
-                *s = new;
-            }
-        }
-        Value::Array(items) => items.iter_mut().for_each(|v| scrub_value(v, secrets, replaced)),
-        Value::Object(map) => {
-            for (k, v) in map.iter_mut() {
-                if !(TAG_KEYS.contains(&k.as_str()) && v.is_string()) {
-                    scrub_value(v, secrets, replaced);
-                }
-            }
-        }
-        _ => {}
-    }
-}
-
-/// `s` with every secret value replaced by `{{name}}` in one left-to-right pass (a
-/// replacement is never scanned again), or `None` when it holds none. A `{{variable}}`
-/// already in the text is kept as it is, so saving twice gives the same bytes.
-fn replace_secrets<'a>(s: &str, secrets: &[(&'a str, &str)], replaced: &mut BTreeSet<&'a str>) -> Option<String> {
-    if !secrets.iter().any(|(_, v)| s.contains(v)) {
-        return None;
-    }
-    let mut out = String::with_capacity(s.len());
-    let mut rest = s;
-    while let Some(c) = rest.chars().next() {
-        if let Some(len) = placeholder_len(rest) {
-            out.push_str(&rest[..len]);
-            rest = &rest[len..];
-            continue;
-        }
-        match secrets.iter().find(|(_, v)| rest.starts_with(v)) {
-            Some((name, v)) => {
-                out.push_str("{{");
-                out.push_str(name);
-                out.push_str("}}");
-                replaced.insert(name);
-                rest = &rest[v.len()..];
-            }
-            None => {
-                out.push(c);
-                rest = &rest[c.len_utf8()..];
-            }
-        }
-    }
-    Some(out)
-}
-
-/// The length of a `{{name}}` at the start of `s` (a name of letters, digits, `_`, `-`
-/// or `.`), if there is one.
-fn placeholder_len(s: &str) -> Option<usize> {
-    let inner = s.strip_prefix("{{")?;
-    let end = inner.find("}}")?;
-    let name = &inner[..end];
-    let ok = !name.is_empty()
-        && name.len() <= 128
-        && name
-            .chars()
-            .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'));
-    ok.then_some(end + 4)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn replacement_is_one_pass_and_longest_first() {
-        let secrets = [("long", "abcdef"), ("short", "abc"), ("t", "to")];
-        let mut seen = BTreeSet::new();
-        let out = replace_secrets("x abcdef abc token", &secrets, &mut seen).unwrap();
-        assert_eq!(out, "x {{long}} {{short}} {{t}}ken");
-        assert_eq!(seen.into_iter().collect::<Vec<_>>(), vec!["long", "short", "t"]);
-        assert!(replace_secrets("nothing here", &secrets, &mut BTreeSet::new()).is_none());
-        // Variables already in the text stay; JSON braces are not variables.
-        let mut seen = BTreeSet::new();
-        assert_eq!(
-            replace_secrets("{{token}} to {{\"k\":\"abc\"}}", &secrets, &mut seen).unwrap(),
-            "{{token}} {{t}} {{\"k\":\"{{short}}\"}}"
-        );
-        let mut seen = BTreeSet::new();
-        assert_eq!(
-            replace_secrets("ünï abc", &secrets, &mut seen).unwrap(),
-            "ünï {{short}}"
-        );
-    }
 
     #[test]
     fn the_public_file_never_holds_a_secret_value() {
         let env = Environment {
             name: "prod".into(),
             variables: vec![
-                super::super::Variable::secret("token", "s3cr3t"),
-                super::super::Variable::new("host", "h"),
+                crate::collections::Variable::secret("token", "s3cr3t"),
+                crate::collections::Variable::new("host", "h"),
             ],
             ..Environment::default()
         };

@@ -21,13 +21,13 @@
 use base64::Engine as _;
 use serde::Serialize;
 
-use super::{json_err, time, LogWriter, SessionMeta};
 use crate::connection::Header;
 use crate::error::{Error, Result};
+use crate::export::{json_err, time, LogWriter, SessionMeta};
 use crate::frame::{Direction, Frame, Opcode};
 
 #[derive(Default)]
-pub(super) struct HarWriter {
+pub(crate) struct HarWriter {
     any: bool,
 }
 
