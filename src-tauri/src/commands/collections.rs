@@ -87,10 +87,13 @@ pub struct Rescan {
     pub workspace: WorkspaceView,
 }
 
-/// Pick up files changed outside the app (called on focus and on a timer).
+/// Pick up files changed outside the app (called on focus and on a timer). The
+/// walk runs without the workspace lock; only taking in the changes holds it.
 #[tauri::command]
 pub async fn workspace_rescan(state: State<'_, AppState>) -> CmdResult<Rescan> {
-    let (changes, workspace) = on_workspace(&state, |ws| Ok(ws.rescan())).await?;
+    let ws = state.workspace.clone();
+    let changes = blocking("rescanning the workspace", move || Ok(Workspace::rescan_shared(&ws))).await?;
+    let workspace = on_workspace(&state, |_| Ok(())).await?.1;
     Ok(Rescan { changes, workspace })
 }
 
@@ -99,9 +102,8 @@ pub async fn workspace_rescan(state: State<'_, AppState>) -> CmdResult<Rescan> {
 pub async fn saved_open(state: State<'_, AppState>, id: String) -> CmdResult<Loaded> {
     let ws = state.workspace.clone();
     blocking("opening the connection", move || {
-        let mut ws = lock(&ws);
-        ws.rescan();
-        ws.connection(&id)
+        Workspace::rescan_shared(&ws);
+        lock(&ws).connection(&id)
     })
     .await
 }

@@ -1412,3 +1412,51 @@ fn the_json_schemas_describe_every_key_wsbench_writes() {
         "variable",
     );
 }
+
+/// The app walks the disk without the workspace lock and applies the result under
+/// it: what the store itself wrote, deleted or created while the walk ran is not
+/// an outside change, and what changed outside is still found.
+#[test]
+fn a_rescan_walked_without_the_lock_keeps_the_stores_own_writes_made_meanwhile() {
+    let t = Temp::new("rescan-split");
+    let mut ws = t.open();
+    let mine = ws.create_connection("", &conn("Mine")).unwrap();
+    let doomed = ws.create_connection("", &conn("Doomed")).unwrap();
+    ws.create_collection("old").unwrap();
+    t.write("outside.json", &serde_json::to_string(&conn("Outside")).unwrap());
+
+    let walked = ws.scan_base().read_disk();
+    // Meanwhile the app saves, deletes and makes a collection.
+    let edited = conn("Mine, edited in the app");
+    let saved = ws.save_connection(&mine.id, &edited, Some(&mine.revision), false).unwrap();
+    ws.delete_connection(&doomed.id).unwrap();
+    ws.create_collection("fresh").unwrap();
+
+    assert_eq!(
+        ws.apply_scan(walked),
+        [change("outside.json", ChangeKind::Added, ItemKind::Connection)],
+        "only the outside file is news"
+    );
+    assert_eq!(ws.connection(&mine.id).unwrap().revision, saved.revision, "the save stands");
+    assert!(ws.connection(&doomed.id).is_err(), "the deletion stands");
+    assert!(
+        ws.tree().root.collections.iter().any(|c| c.name == "fresh"),
+        "the new collection stands"
+    );
+    assert!(ws.rescan().is_empty(), "and a full rescan agrees");
+
+    // A snapshot of another folder changes nothing.
+    let other = Temp::new("rescan-other");
+    let (other_ws, _) = Workspace::open(&other.0).unwrap();
+    let foreign = other_ws.scan_base().read_disk();
+    assert!(ws.apply_scan(foreign).is_empty());
+    assert!(ws.connection("outside.json").is_ok());
+
+    // rescan_shared holds the lock only around copying and applying.
+    t.write("later.json", &serde_json::to_string(&conn("Later")).unwrap());
+    let shared = std::sync::Mutex::new(ws);
+    assert_eq!(
+        Workspace::rescan_shared(&shared),
+        [change("later.json", ChangeKind::Added, ItemKind::Connection)]
+    );
+}
