@@ -58,6 +58,7 @@ use crate::parse::{json_error, key_position, parse_error, strip_bom};
 
 pub use connections::{Loaded, Saved};
 pub use environments::{parse_environment, parse_secrets, LoadedEnvironment, SavedEnvironment, SecretsFile};
+pub use folders::RenamedCollection;
 pub use paths::{revision, slug};
 pub use problems::{FileProblem, LoadReport};
 pub use scan::{ChangeKind, DiskSnapshot, ExternalChange, ScanBase};
