@@ -451,6 +451,7 @@ fn a_slow_rescan_does_not_hold_up_other_commands() {
     std::thread::sleep(Duration::from_millis(20));
     let mut slowest = Duration::ZERO;
     let mut answered_during = 0;
+    let mut tree_during = 0;
     while !rescan.is_finished() {
         let t = Instant::now();
         let tabs: Vec<Value> = app.call("list_tabs", json!({}));
@@ -458,6 +459,12 @@ fn a_slow_rescan_does_not_hold_up_other_commands() {
         slowest = slowest.max(t.elapsed());
         if !rescan.is_finished() {
             answered_during += 1;
+        }
+        // This one takes the workspace lock: the walk does not hold it.
+        let t = Instant::now();
+        let _: Vec<Value> = app.call("workspace_tree", json!({ "filter": "no such name" }));
+        if !rescan.is_finished() && t.elapsed() < Duration::from_millis(250) {
+            tree_during += 1;
         }
         std::thread::sleep(Duration::from_millis(5));
     }
@@ -467,7 +474,11 @@ fn a_slow_rescan_does_not_hold_up_other_commands() {
         5001,
         "5,000 files and their folder"
     );
-    eprintln!("rescan took {took:?}; {answered_during} cheap commands answered meanwhile, slowest {slowest:?}");
+    eprintln!(
+        "rescan took {took:?}; {answered_during} cheap commands answered meanwhile, slowest {slowest:?}; \
+         {tree_during} quick workspace reads meanwhile"
+    );
+    assert!(tree_during > 0, "the workspace lock was held through the walk");
     assert!(
         answered_during > 0,
         "the rescan ({took:?}) was too quick to overlap anything"
@@ -476,4 +487,65 @@ fn a_slow_rescan_does_not_hold_up_other_commands() {
         slowest < Duration::from_millis(250),
         "a cheap command waited {slowest:?}"
     );
+}
+
+/// `collection_create` takes the parent and the name apart (the engine joins and
+/// checks them); `collection_rename` says which connection ID became which, so
+/// the UI never rebuilds IDs from paths; names are checked by the engine.
+#[test]
+fn collections_are_made_from_parent_and_name_and_a_rename_lists_moved_ids() {
+    let a = app();
+    let view: Value = a.call("collection_create", json!({ "parent": "", "name": " team " }));
+    assert!(
+        view["items"].as_array().unwrap().iter().any(|i| i["path"] == "team"),
+        "{view}"
+    );
+    a.call::<Value>("collection_create", json!({ "parent": "team", "name": "rooms" }));
+    let e = a.err("collection_create", json!({ "parent": "team", "name": "a/b" }));
+    assert_eq!(e["kind"], "invalidName", "{e}");
+    assert!(e["message"].as_str().unwrap().contains('/'), "{e}");
+    let e = a.err("collection_create", json!({ "parent": "team", "name": "  " }));
+    assert_eq!(
+        (&e["kind"], &e["message"]),
+        (&json!("invalidName"), &json!("a collection needs a name"))
+    );
+    // The older whole-path form still works.
+    a.call::<Value>("collection_create", json!({ "path": "other/deep" }));
+
+    let conn = json!({ "name": "Echo", "config": { "url": "ws://127.0.0.1:1/" } });
+    for collection in ["team", "team/rooms"] {
+        a.call::<Value>(
+            "saved_save",
+            json!({ "request": { "collection": collection, "connection": conn } }),
+        );
+    }
+    let r: Value = a.call("collection_rename", json!({ "path": "team", "name": "crew" }));
+    assert_eq!(r["path"], "crew");
+    assert_eq!(
+        r["movedIds"],
+        json!({ "team/echo.json": "crew/echo.json", "team/rooms/echo.json": "crew/rooms/echo.json" })
+    );
+    assert!(r["workspace"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|i| i["id"] == "crew/rooms/echo.json"));
+    let e = a.err("collection_rename", json!({ "path": "crew", "name": "x/y" }));
+    assert_eq!(e["kind"], "invalidName", "{e}");
+
+    // Empty connection names and bad variable names are refused too.
+    let e = a.err(
+        "saved_save",
+        json!({ "request": { "connection": { "name": " ", "config": { "url": "ws://h/" } } } }),
+    );
+    assert_eq!(
+        (&e["kind"], &e["message"]),
+        (&json!("invalidName"), &json!("a connection needs a name"))
+    );
+    let env = json!({ "version": 1, "name": "local", "variables": [
+        { "name": "base url", "value": "x", "secret": false, "enabled": true }
+    ] });
+    let e = a.err("environment_save", json!({ "environment": env }));
+    assert_eq!(e["kind"], "invalidName", "{e}");
+    assert!(e["message"].as_str().unwrap().contains("\"base url\""), "{e}");
 }

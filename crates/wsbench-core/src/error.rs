@@ -48,6 +48,8 @@ pub enum ErrorKind {
     RecordedSession,
     /// A file holds fewer items than asked for.
     NotInFile,
+    /// The secret values to hide from an export are too many or too long to search for.
+    TooManySecrets,
 }
 
 /// Engine error. `Display` is a complete sentence a user can act on.
@@ -119,6 +121,8 @@ pub enum Error {
     RecordedSession(String),
     #[error("{0}")]
     NotInFile(String),
+    #[error("{0}")]
+    TooManySecrets(String),
 }
 
 impl Error {
@@ -171,6 +175,7 @@ impl Error {
             Error::UnknownFormat(_) => ErrorKind::UnknownFormat,
             Error::RecordedSession(_) => ErrorKind::RecordedSession,
             Error::NotInFile(_) => ErrorKind::NotInFile,
+            Error::TooManySecrets(_) => ErrorKind::TooManySecrets,
         }
     }
 

@@ -4,7 +4,9 @@
 
 use serde::{Deserialize, Serialize};
 use tauri::State;
-use wsbench_core::workspace::{ExternalChange, FileProblem, Loaded, Restored, Saved, TreeItem, Workspace};
+use wsbench_core::workspace::{
+    ExternalChange, FileProblem, Loaded, RenamedCollection, Restored, Saved, TreeItem, Workspace,
+};
 use wsbench_core::SavedConnection;
 
 use super::CmdResult;
@@ -87,10 +89,13 @@ pub struct Rescan {
     pub workspace: WorkspaceView,
 }
 
-/// Pick up files changed outside the app (called on focus and on a timer).
+/// Pick up files changed outside the app (called on focus and on a timer). The
+/// walk runs without the workspace lock; only taking in the changes holds it.
 #[tauri::command]
 pub async fn workspace_rescan(state: State<'_, AppState>) -> CmdResult<Rescan> {
-    let (changes, workspace) = on_workspace(&state, |ws| Ok(ws.rescan())).await?;
+    let ws = state.workspace.clone();
+    let changes = blocking("rescanning the workspace", move || Ok(Workspace::rescan_shared(&ws))).await?;
+    let workspace = on_workspace(&state, |_| Ok(())).await?.1;
     Ok(Rescan { changes, workspace })
 }
 
@@ -99,9 +104,8 @@ pub async fn workspace_rescan(state: State<'_, AppState>) -> CmdResult<Rescan> {
 pub async fn saved_open(state: State<'_, AppState>, id: String) -> CmdResult<Loaded> {
     let ws = state.workspace.clone();
     blocking("opening the connection", move || {
-        let mut ws = lock(&ws);
-        ws.rescan();
-        ws.connection(&id)
+        Workspace::rescan_shared(&ws);
+        lock(&ws).connection(&id)
     })
     .await
 }
@@ -206,22 +210,38 @@ pub async fn undo_delete(state: State<'_, AppState>, token: String) -> CmdResult
     Ok(RestoredView { restored, workspace })
 }
 
+/// `{ parent, name }`: a new collection `name` inside `parent` (`""`: the top
+/// level); the engine checks the name (`invalidName` when empty or with a `/`).
+/// The older `{ path }` form (a whole path, parents made as needed) still works.
 #[tauri::command]
-pub async fn collection_create(state: State<'_, AppState>, path: String) -> CmdResult<WorkspaceView> {
-    Ok(on_workspace(&state, move |ws| ws.create_collection(&path)).await?.1)
+pub async fn collection_create(
+    state: State<'_, AppState>,
+    parent: Option<String>,
+    name: Option<String>,
+    path: Option<String>,
+) -> CmdResult<WorkspaceView> {
+    let created = on_workspace(&state, move |ws| match (path, name) {
+        (Some(path), None) => ws.create_collection(&path),
+        (_, name) => ws.create_collection_in(&parent.unwrap_or_default(), &name.unwrap_or_default()),
+    });
+    Ok(created.await?.1)
 }
 
+/// `{ path, movedIds: { oldId: newId }, workspace }`.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RenamedView {
-    pub path: String,
+    #[serde(flatten)]
+    pub renamed: RenamedCollection,
     pub workspace: WorkspaceView,
 }
 
+/// Rename a collection; answers with its new path and the new ID of every
+/// connection under it, so open tabs follow without rebuilding IDs.
 #[tauri::command]
 pub async fn collection_rename(state: State<'_, AppState>, path: String, name: String) -> CmdResult<RenamedView> {
-    let (path, workspace) = on_workspace(&state, move |ws| ws.rename_collection(&path, &name)).await?;
-    Ok(RenamedView { path, workspace })
+    let (renamed, workspace) = on_workspace(&state, move |ws| ws.rename_collection(&path, &name)).await?;
+    Ok(RenamedView { renamed, workspace })
 }
 
 #[tauri::command]

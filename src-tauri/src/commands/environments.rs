@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 use tauri::State;
+use wsbench_core::workspace::Workspace;
 use wsbench_core::Environment;
 
 use super::collections::{on_workspace, DeletedView, WorkspaceView};
@@ -23,9 +24,8 @@ pub struct EnvironmentView {
 pub async fn environments_list(state: State<'_, AppState>) -> CmdResult<Vec<EnvironmentView>> {
     let ws = state.workspace.clone();
     blocking("reading the environments", move || {
-        let mut ws = lock(&ws);
-        ws.rescan();
-        Ok(ws
+        Workspace::rescan_shared(&ws);
+        Ok(lock(&ws)
             .environments_with_revisions()
             .into_iter()
             .map(|e| EnvironmentView {

@@ -19,6 +19,34 @@ static PLACEHOLDER: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"\{\{\s*(\$?[A-Za-z_][A-Za-z0-9_.\-]*)\s*\}\}").unwrap()
 });
 
+/// A name `{{name}}` can refer to: a letter or `_`, then letters, digits, `_`, `.`, `-`.
+static VARIABLE_NAME: LazyLock<Regex> = LazyLock::new(|| {
+    #[allow(clippy::unwrap_used)] // a constant pattern
+    Regex::new(r"^[A-Za-z_][A-Za-z0-9_.\-]*$").unwrap()
+});
+
+/// Refuse a variable name that a `{{name}}` placeholder could never use, with a
+/// sentence that says why: empty, a built-in's `$`, spaces or braces, or another
+/// character outside letters, digits, `_`, `.` and `-` (not starting with a digit).
+pub fn check_variable_name(name: &str) -> Result<()> {
+    let why = if name.trim().is_empty() {
+        return Err(Error::InvalidName("a variable needs a name".into()));
+    } else if VARIABLE_NAME.is_match(name) {
+        return Ok(());
+    } else if name.starts_with('$') {
+        "names starting with `$` belong to wsbench's built-ins ({{$timestamp}}, {{$uuid}}, …)"
+    } else if name.contains(['{', '}']) {
+        "write the name without the braces"
+    } else if name.chars().any(char::is_whitespace) {
+        "it cannot contain spaces"
+    } else {
+        "use letters, digits, `_`, `.` and `-`, starting with a letter or `_`"
+    };
+    Err(Error::InvalidName(format!(
+        "{name:?} is not a valid variable name: {why}"
+    )))
+}
+
 /// Values may refer to other variables; this bounds the chain (and catches cycles).
 const MAX_DEPTH: usize = 8;
 

@@ -356,6 +356,73 @@ enum Plan {
     },
 }
 
+/// A plan with what the metadata says about it.
+struct Planned {
+    plan: Plan,
+    /// Frames the export will write (for the metadata and the progress bar).
+    total: u64,
+    kind: SelectionKind,
+    /// The filter as written to the metadata (no limit).
+    filter: Option<SearchQuery>,
+}
+
+/// Plan which frames the export walks, up to the last one in `stats` (taken when
+/// the export starts): all, those a filter matches (counted first) or a selection.
+fn plan(log: &FrameLog, frames: &FrameSelection, stats: &LogStats) -> Result<Planned> {
+    let last = stats.last_seq;
+    Ok(match frames {
+        FrameSelection::All => Planned {
+            plan: Plan::All { last },
+            total: stats.held_frames,
+            kind: SelectionKind::All,
+            filter: None,
+        },
+        FrameSelection::Filter { query } => {
+            let filter = FrameFilter::new(query)?;
+            let total = count_matching(log, &filter, query.from_seq, last);
+            let mut q = query.clone();
+            q.limit = 0;
+            Planned {
+                plan: Plan::Filter {
+                    filter,
+                    from: query.from_seq,
+                    last,
+                },
+                total,
+                kind: SelectionKind::Filter,
+                filter: Some(q),
+            }
+        }
+        FrameSelection::Selection { seqs } => {
+            let mut seqs = seqs.clone();
+            seqs.sort_unstable();
+            seqs.dedup();
+            Planned {
+                total: seqs.len() as u64,
+                plan: Plan::Selection { seqs },
+                kind: SelectionKind::Selection,
+                filter: None,
+            }
+        }
+    })
+}
+
+/// How many held frames from `from` up to `last` the filter matches.
+fn count_matching(log: &FrameLog, filter: &FrameFilter, from: u64, last: u64) -> u64 {
+    let mut total = 0u64;
+    let mut next = from;
+    loop {
+        let page = log.page(next, EXPORT_PAGE * 8);
+        let Some(l) = page.last() else { break };
+        next = l.seq + 1;
+        total += page.iter().filter(|f| f.seq <= last && filter.matches(f)).count() as u64;
+        if l.seq >= last || page.len() < EXPORT_PAGE * 8 {
+            break;
+        }
+    }
+    total
+}
+
 fn export_inner<W: Write>(
     source: &LogSource,
     w: &mut W,
@@ -365,40 +432,12 @@ fn export_inner<W: Write>(
 ) -> Result<ExportSummary> {
     let log = &source.log;
     let stats = log.stats();
-    let last = stats.last_seq;
-    let (plan, total, kind, filter_query) = match &options.frames {
-        FrameSelection::All => (Plan::All { last }, stats.held_frames, SelectionKind::All, None),
-        FrameSelection::Filter { query } => {
-            let filter = FrameFilter::new(query)?;
-            // Count first, so the metadata and the progress bar know the total.
-            let mut total = 0u64;
-            let mut next = query.from_seq;
-            loop {
-                let page = log.page(next, EXPORT_PAGE * 8);
-                let Some(l) = page.last() else { break };
-                next = l.seq + 1;
-                total += page.iter().filter(|f| f.seq <= last && filter.matches(f)).count() as u64;
-                if l.seq >= last || page.len() < EXPORT_PAGE * 8 {
-                    break;
-                }
-            }
-            let plan = Plan::Filter {
-                filter,
-                from: query.from_seq,
-                last,
-            };
-            let mut q = query.clone();
-            q.limit = 0;
-            (plan, total, SelectionKind::Filter, Some(q))
-        }
-        FrameSelection::Selection { seqs } => {
-            let mut seqs = seqs.clone();
-            seqs.sort_unstable();
-            seqs.dedup();
-            let total = seqs.len() as u64;
-            (Plan::Selection { seqs }, total, SelectionKind::Selection, None)
-        }
-    };
+    let Planned {
+        plan,
+        total,
+        kind,
+        filter: filter_query,
+    } = plan(log, &options.frames, &stats)?;
     let redactor = redact::Redactor::new(&options.redaction, &source.config)?;
     let exported_at_us = options.exported_at_us.unwrap_or_else(crate::session::now_us);
     let mut pages = Pages::new(log, plan);

@@ -106,7 +106,12 @@ impl Redactor {
                 regex::RegexBuilder::new(&pattern)
                     .size_limit(64 << 20)
                     .build()
-                    .map_err(|e| Error::InvalidConfig(format!("too many or too long secret values to redact: {e}")))?,
+                    .map_err(|e| {
+                        Error::TooManySecrets(format!(
+                            "the secret values are too many or too long to hide from the export ({e}); \
+                             shorten them, or export with secrets included"
+                        ))
+                    })?,
             )
         };
         Ok(Self {

@@ -90,24 +90,59 @@ fn is_dict(name: &str) -> bool {
 
 pub(crate) fn parse(text: &str, origin: &str) -> Result<Vec<Block>> {
     let text = text.trim_start_matches('\u{feff}');
-    let lines: Vec<&str> = text.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l)).collect();
+    let mut r = Reader {
+        lines: text.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l)).collect(),
+        i: 0,
+        origin,
+    };
     let mut blocks = Vec::new();
-    let mut i = 0;
-    while i < lines.len() {
-        let t = lines[i].trim();
-        if t.is_empty() {
-            i += 1;
+    while let Some(l) = r.lines.get(r.i) {
+        if l.trim().is_empty() {
+            r.i += 1;
             continue;
         }
-        let line_no = i + 1;
-        let column = lines[i].len() - lines[i].trim_start().len() + 1;
+        blocks.push(r.block()?);
+    }
+    Ok(blocks)
+}
+
+/// The lines of a `.bru` file and the index of the next one to read.
+struct Reader<'a> {
+    lines: Vec<&'a str>,
+    i: usize,
+    origin: &'a str,
+}
+
+/// Where a block starts, for its errors.
+struct Opened<'a> {
+    name: &'a str,
+    line: usize,
+    column: usize,
+}
+
+impl<'a> Reader<'a> {
+    /// The next line, moving past it.
+    fn next_line(&mut self) -> Option<&'a str> {
+        let l = self.lines.get(self.i).copied();
+        if l.is_some() {
+            self.i += 1;
+        }
+        l
+    }
+
+    /// A block: `name {` (a dictionary or text, by name) or `name [` (a list).
+    fn block(&mut self) -> Result<Block> {
+        let l = self.lines[self.i];
+        let t = l.trim();
+        let line = self.i + 1;
+        let column = l.len() - l.trim_start().len() + 1;
         let (name, opener) = match (t.strip_suffix('{'), t.strip_suffix('[')) {
             (Some(n), _) => (n.trim(), '{'),
             (_, Some(n)) => (n.trim(), '['),
             _ => {
                 return Err(parse_error(
-                    origin,
-                    line_no,
+                    self.origin,
+                    line,
                     column,
                     format!("expected the start of a block such as `meta {{`, found {t:?}"),
                 ))
@@ -115,138 +150,143 @@ pub(crate) fn parse(text: &str, origin: &str) -> Result<Vec<Block>> {
         };
         if name.is_empty() || name.contains(char::is_whitespace) {
             return Err(parse_error(
-                origin,
-                line_no,
+                self.origin,
+                line,
                 column,
                 format!("expected a block name before `{opener}`, found {t:?}"),
             ));
         }
-        i += 1;
+        self.i += 1;
+        let at = Opened { name, line, column };
         let body = if opener == '[' {
-            let mut items = Vec::new();
-            loop {
-                let Some(l) = lines.get(i) else {
-                    return Err(parse_error(
-                        origin,
-                        line_no,
-                        column,
-                        format!("list `{name}` is not closed with `]`"),
-                    ));
-                };
-                i += 1;
-                let (content, closed) = match l.split_once(']') {
-                    Some((c, _)) => (c, true),
-                    None => (*l, false),
-                };
-                items.extend(
-                    content
-                        .split(|c: char| c == ',' || c.is_whitespace())
-                        .filter(|s| !s.is_empty())
-                        .map(str::to_owned),
-                );
-                if closed {
-                    break;
-                }
-            }
-            Body::List(items)
+            self.list(&at)?
         } else if is_dict(name) {
-            let mut pairs = Vec::new();
+            self.dict(&at)?
+        } else {
+            self.text(&at)?
+        };
+        Ok(Block {
+            name: name.to_owned(),
+            line,
+            body,
+        })
+    }
+
+    /// Items separated by commas or whitespace, up to `]`.
+    fn list(&mut self, at: &Opened) -> Result<Body> {
+        let mut items = Vec::new();
+        loop {
+            let Some(l) = self.next_line() else {
+                return Err(parse_error(
+                    self.origin,
+                    at.line,
+                    at.column,
+                    format!("list `{}` is not closed with `]`", at.name),
+                ));
+            };
+            let (content, closed) = match l.split_once(']') {
+                Some((c, _)) => (c, true),
+                None => (l, false),
+            };
+            items.extend(
+                content
+                    .split(|c: char| c == ',' || c.is_whitespace())
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned),
+            );
+            if closed {
+                return Ok(Body::List(items));
+            }
+        }
+    }
+
+    /// `name: value` lines (`~name:` when disabled), up to a line that is `}`.
+    fn dict(&mut self, at: &Opened) -> Result<Body> {
+        let mut pairs = Vec::new();
+        loop {
+            let Some(l) = self.next_line() else {
+                return Err(unclosed(self.origin, at.name, at.line, at.column));
+            };
+            let lt = l.trim();
+            if lt == "}" {
+                return Ok(Body::Dict(pairs));
+            }
+            if lt.is_empty() || is_annotation(lt) {
+                continue;
+            }
+            let (line, column) = (self.i, l.len() - l.trim_start().len() + 1);
+            let Some((key, enabled, rest)) = split_pair(lt) else {
+                return Err(parse_error(
+                    self.origin,
+                    line,
+                    column,
+                    format!("expected `name: value` in block `{}`, found {lt:?}", at.name),
+                ));
+            };
+            let value = self.value(rest.trim(), &key, line, column)?;
+            pairs.push(Pair { key, value, enabled });
+        }
+    }
+
+    /// A pair's value: as written, `'''one line'''`, a multi-line `'''` value, or a
+    /// `[` list over several lines (meta `tags`).
+    fn value(&mut self, value: &str, key: &str, line: usize, column: usize) -> Result<String> {
+        if value.starts_with("'''") && !(value.len() >= 6 && value[3..].contains("'''")) {
+            // A multi-line value: the lines up to a line starting with `'''`.
+            let mut content = vec![value[3..].to_owned()];
             loop {
-                let Some(l) = lines.get(i) else {
-                    return Err(unclosed(origin, name, line_no, column));
-                };
-                let lt = l.trim();
-                if lt == "}" {
-                    i += 1;
-                    break;
-                }
-                let pair_line = i + 1;
-                i += 1;
-                if lt.is_empty() || is_annotation(lt) {
-                    continue;
-                }
-                let pair_col = l.len() - l.trim_start().len() + 1;
-                let Some((key, enabled, rest)) = split_pair(lt) else {
+                let Some(ml) = self.next_line() else {
                     return Err(parse_error(
-                        origin,
-                        pair_line,
-                        pair_col,
-                        format!("expected `name: value` in block `{name}`, found {lt:?}"),
+                        self.origin,
+                        line,
+                        column,
+                        format!("the multi-line value of `{key}` is not closed with '''"),
                     ));
                 };
-                let mut value = rest.trim().to_owned();
-                if value.starts_with("'''") && !(value.len() >= 6 && value[3..].contains("'''")) {
-                    // A multi-line value: the lines up to a line starting with `'''`.
-                    let mut content = vec![value[3..].to_owned()];
-                    loop {
-                        let Some(ml) = lines.get(i) else {
-                            return Err(parse_error(
-                                origin,
-                                pair_line,
-                                pair_col,
-                                format!("the multi-line value of `{key}` is not closed with '''"),
-                            ));
-                        };
-                        i += 1;
-                        if ml.trim_start().starts_with("'''") {
-                            content.push(String::new());
-                            break;
-                        }
-                        content.push((*ml).to_owned());
-                    }
-                    value = content
-                        .iter()
-                        .map(|c| strip_indent(c, 4))
-                        .collect::<Vec<_>>()
-                        .join("\n")
-                        .trim()
-                        .to_owned();
-                } else if value.starts_with("'''") {
-                    // '''single line'''
-                    let inner = &value[3..];
-                    let end = inner.find("'''").unwrap_or(inner.len());
-                    value = inner[..end].trim().to_owned();
-                } else if value == "[" {
-                    // meta `tags: [` ... `]`
-                    let mut items = Vec::new();
-                    while let Some(tl) = lines.get(i) {
-                        i += 1;
-                        if tl.trim() == "]" {
-                            break;
-                        }
-                        items.push(tl.trim().trim_end_matches(',').to_owned());
-                    }
-                    value = items.join(", ");
-                }
-                pairs.push(Pair { key, value, enabled });
-            }
-            Body::Dict(pairs)
-        } else {
-            // Text, or a block this parser keeps as written: up to a `}` that starts a line.
-            let mut content = Vec::new();
-            loop {
-                let Some(l) = lines.get(i) else {
-                    return Err(unclosed(origin, name, line_no, column));
-                };
-                i += 1;
-                if l.starts_with('}') && l.trim() == "}" {
+                if ml.trim_start().starts_with("'''") {
+                    content.push(String::new());
                     break;
                 }
-                content.push(if TEXT_BLOCKS.contains(&name) {
-                    strip_indent(l, 2)
-                } else {
-                    l
-                });
+                content.push(ml.to_owned());
             }
-            Body::Text(content.join("\n"))
-        };
-        blocks.push(Block {
-            name: name.to_owned(),
-            line: line_no,
-            body,
-        });
+            let lines: Vec<&str> = content.iter().map(|c| strip_indent(c, 4)).collect();
+            Ok(lines.join("\n").trim().to_owned())
+        } else if let Some(inner) = value.strip_prefix("'''") {
+            // '''single line'''
+            let end = inner.find("'''").unwrap_or(inner.len());
+            Ok(inner[..end].trim().to_owned())
+        } else if value == "[" {
+            // meta `tags: [` ... `]`
+            let mut items = Vec::new();
+            while let Some(tl) = self.next_line() {
+                if tl.trim() == "]" {
+                    break;
+                }
+                items.push(tl.trim().trim_end_matches(',').to_owned());
+            }
+            Ok(items.join(", "))
+        } else {
+            Ok(value.to_owned())
+        }
     }
-    Ok(blocks)
+
+    /// Text, or a block this parser keeps as written: up to a `}` that starts a line.
+    fn text(&mut self, at: &Opened) -> Result<Body> {
+        let mut content = Vec::new();
+        loop {
+            let Some(l) = self.next_line() else {
+                return Err(unclosed(self.origin, at.name, at.line, at.column));
+            };
+            if l.starts_with('}') && l.trim() == "}" {
+                return Ok(Body::Text(content.join("\n")));
+            }
+            content.push(if TEXT_BLOCKS.contains(&at.name) {
+                strip_indent(l, 2)
+            } else {
+                l
+            });
+        }
+    }
 }
 
 fn unclosed(origin: &str, name: &str, line: usize, column: usize) -> crate::error::Error {

@@ -303,11 +303,32 @@ fn request(out: &mut Collector, blocks: &[Block], stem: &str, folder: &[String],
 
     let url = dynamic_vars(out, blocks.value("ws", "url").unwrap_or_default(), &item);
     let mut config = ConnectConfig::new(url);
+    request_params(out, blocks, &item, &mut config);
+    let own: Vec<KeyValue> = blocks
+        .pairs("headers")
+        .iter()
+        .map(|h| key_value(h.key.clone(), dynamic_vars(out, &h.value, &item), h.enabled))
+        .collect();
+    config.headers = inherit_headers(&inh.headers, own);
+    let (auth, header) = request_auth(out, blocks, &item, inh);
+    config.auth = auth;
+    config.headers.extend(header);
+    let messages = request_messages(out, blocks, &item);
+    note_request_blocks(out, blocks, &item);
 
+    settle_headers(&mut config, &item, out);
+    let mut connection = SavedConnection::new(name, config);
+    connection.messages = messages;
+    out.connection(folder.to_vec(), connection);
+}
+
+/// Query parameters (taken out of the URL when it mirrors them) and `:name` path
+/// parameters filled into the URL.
+fn request_params(out: &mut Collector, blocks: &[Block], item: &str, config: &mut ConnectConfig) {
     let mut params: Vec<KeyValue> = Vec::new();
     for b in blocks.iter().filter(|b| b.name == "params:query" || b.name == "query") {
         for p in b.pairs() {
-            params.push(key_value(p.key.clone(), dynamic_vars(out, &p.value, &item), p.enabled));
+            params.push(key_value(p.key.clone(), dynamic_vars(out, &p.value, item), p.enabled));
         }
     }
     config.url = drop_mirrored_query(&config.url, &params);
@@ -326,31 +347,29 @@ fn request(out: &mut Collector, blocks: &[Block], stem: &str, folder: &[String],
             "the URL has no `:name` segment for it",
         );
     }
+}
 
-    let own: Vec<KeyValue> = blocks
-        .pairs("headers")
-        .iter()
-        .map(|h| key_value(h.key.clone(), dynamic_vars(out, &h.value, &item), h.enabled))
-        .collect();
-    config.headers = inherit_headers(&inh.headers, own);
-
+/// The request's auth: its `ws` block's mode (else its `auth:<mode>` block), or the
+/// folder's when it inherits; an API key in a header comes back as that header.
+fn request_auth(out: &mut Collector, blocks: &[Block], item: &str, inh: &Inherited) -> (Auth, Option<KeyValue>) {
     let mode = blocks.value("ws", "auth").map(str::to_owned).unwrap_or_else(|| {
         blocks
             .iter()
             .find_map(|b| b.name.strip_prefix("auth:").map(str::to_owned))
             .unwrap_or_else(|| "none".to_owned())
     });
-    let (auth, header) = if mode == "inherit" {
+    if mode == "inherit" {
         match &inh.auth {
-            Some((m, b)) => auth(out, m, b, &item),
+            Some((m, b)) => auth(out, m, b, item),
             None => (Auth::None, None),
         }
     } else {
-        auth(out, &mode, blocks, &item)
-    };
-    config.auth = auth;
-    config.headers.extend(header);
+        auth(out, &mode, blocks, item)
+    }
+}
 
+/// Every `body:ws` block as a saved message.
+fn request_messages(out: &mut Collector, blocks: &[Block], item: &str) -> Vec<SavedMessage> {
     let ws_blocks: Vec<&Block> = blocks.iter().filter(|b| b.name == "body:ws").collect();
     let mut messages = Vec::new();
     for (i, b) in ws_blocks.iter().enumerate() {
@@ -369,11 +388,16 @@ fn request(out: &mut Collector, blocks: &[Block], stem: &str, folder: &[String],
             } else {
                 MessageFormat::Text
             },
-            body: dynamic_vars(out, b.value("content").unwrap_or_default(), &item),
+            body: dynamic_vars(out, b.value("content").unwrap_or_default(), item),
             send_on_connect: false,
         });
     }
+    messages
+}
 
+/// A note for every non-blank block wsbench does not take in (scripts, tests,
+/// settings that are not defaults, unknown blocks).
+fn note_request_blocks(out: &mut Collector, blocks: &[Block], item: &str) {
     for b in blocks {
         if b.is_blank() {
             continue;
@@ -409,11 +433,6 @@ fn request(out: &mut Collector, blocks: &[Block], stem: &str, folder: &[String],
         };
         out.note(format!("{what} of `{item}`"), reason_for(what));
     }
-
-    settle_headers(&mut config, &item, out);
-    let mut connection = SavedConnection::new(name, config);
-    connection.messages = messages;
-    out.connection(folder.to_vec(), connection);
 }
 
 /// Auth of `mode` from the `auth:<mode>` block in `blocks`.

@@ -323,7 +323,25 @@ fn websocket(out: &mut Collector, item: &Node, name: &str, folder: &[String], in
 
     let own = headers(out, ws.get("headers"), it);
     config.headers = inherit_headers(&inh.headers, own);
+    websocket_params(out, ws, it, &mut config);
+    let auth = ws.get("auth");
+    let auth = if auth.is_null() || auth.as_str() == Some("inherit") {
+        inh.auth.clone().unwrap_or(Node::Null)
+    } else {
+        auth.clone()
+    };
+    config.auth = map_auth(out, &auth, it);
+    let messages = websocket_messages(out, ws.get("message"), it);
+    note_unsupported(out, item, it);
 
+    settle_headers(&mut config, it, out);
+    let mut connection = SavedConnection::new(name, config);
+    connection.messages = messages;
+    out.connection(folder.to_vec(), connection);
+}
+
+/// Query parameters, and `path` parameters filled into the URL's `:name` segments.
+fn websocket_params(out: &mut Collector, ws: &Node, it: &str, config: &mut ConnectConfig) {
     let mut path_params = Vec::new();
     for p in ws.get("params").items() {
         let enabled = p.get("disabled").as_bool() != Some(true);
@@ -344,16 +362,10 @@ fn websocket(out: &mut Collector, item: &Node, name: &str, folder: &[String], in
             "the URL has no `:name` segment for it",
         );
     }
+}
 
-    let auth = ws.get("auth");
-    let auth = if auth.is_null() || auth.as_str() == Some("inherit") {
-        inh.auth.clone().unwrap_or(Node::Null)
-    } else {
-        auth.clone()
-    };
-    config.auth = map_auth(out, &auth, it);
-
-    let message = ws.get("message");
+/// The request's message (a map) or titled variants (a list) as saved messages.
+fn websocket_messages(out: &mut Collector, message: &Node, it: &str) -> Vec<SavedMessage> {
     let variants: Vec<(String, &Node)> = match message {
         Node::Seq(list) => list
             .iter()
@@ -392,7 +404,13 @@ fn websocket(out: &mut Collector, item: &Node, name: &str, folder: &[String], in
             send_on_connect: false,
         });
     }
+    messages
+}
 
+/// A note for each part of the request wsbench does not take in: scripts,
+/// variables, assertions (from `runtime` or the item), docs, settings that are not
+/// defaults.
+fn note_unsupported(out: &mut Collector, item: &Node, it: &str) {
     let runtime = item.get("runtime");
     let pick = |key: &str| {
         if runtime.get(key).is_null() {
@@ -428,11 +446,6 @@ fn websocket(out: &mut Collector, item: &Node, name: &str, folder: &[String], in
             );
         }
     }
-
-    settle_headers(&mut config, it, out);
-    let mut connection = SavedConnection::new(name, config);
-    connection.messages = messages;
-    out.connection(folder.to_vec(), connection);
 }
 
 fn map_auth(out: &mut Collector, a: &Node, item: &str) -> Auth {

@@ -6,7 +6,8 @@ use std::fs;
 use serde::{Deserialize, Serialize};
 
 use super::paths::{
-    check_collection_path, check_connection_id, file_bytes, file_name_of, join, parent_of, revision, slug,
+    check_collection_path, check_connection_id, check_connection_name, file_bytes, file_name_of, join, parent_of,
+    revision, slug,
 };
 use super::problems::FileProblem;
 use super::trash::{Deleted, Trashed};
@@ -67,6 +68,7 @@ impl Workspace {
     /// Save `connection` as a new file in `collection` (created if missing), named
     /// after the connection (`echo.json`, or `echo-2.json` when that is taken).
     pub fn create_connection(&mut self, collection: &str, connection: &SavedConnection) -> Result<Saved> {
+        check_connection_name(&connection.name)?;
         let collection = check_collection_path(collection)?;
         let (conn, replaced) = self.prepare(connection)?;
         self.ensure_dir(&collection)?;
@@ -96,6 +98,7 @@ impl Workspace {
         force: bool,
     ) -> Result<Saved> {
         check_connection_id(id)?;
+        check_connection_name(&connection.name)?;
         let (conn, replaced) = self.prepare(connection)?;
         let disk = self.read_optional(id)?;
         if !force {
@@ -128,10 +131,8 @@ impl Workspace {
     /// same collection. Refused with [`Error::Conflict`] when the file changed on disk
     /// since the store read it.
     pub fn rename_connection(&mut self, id: &str, new_name: &str) -> Result<Saved> {
+        check_connection_name(new_name)?;
         let new_name = new_name.trim();
-        if new_name.is_empty() {
-            return Err(Error::InvalidName("a connection needs a name".into()));
-        }
         let entry = self.connections.get(id).cloned().ok_or_else(|| self.missing(id))?;
         let disk = self.read_optional(id)?;
         let disk = match disk {

@@ -18,7 +18,7 @@ use super::paths::{file_bytes, revision};
 use super::problems::FileProblem;
 use super::trash::{Deleted, Restored, Trashed};
 use super::{ItemKind, Workspace, ENVIRONMENTS_DIR, SECRETS_SUFFIX};
-use crate::collections::vars::Vars;
+use crate::collections::vars::{check_variable_name, Vars};
 use crate::collections::{Environment, ENVIRONMENT_FILE_VERSION};
 use crate::error::{Error, Result};
 use crate::fs::write_bytes_atomic;
@@ -260,7 +260,9 @@ impl Workspace {
     /// since is [`Error::Conflict`], never overwritten). A changed name renames it
     /// first, and `on_rename(old, new)` is called as soon as that is done (even if
     /// the save then fails). Refused while its secrets file cannot be read, so blank
-    /// values never replace the real ones.
+    /// values never replace the real ones, and with [`Error::InvalidName`] for an
+    /// empty name or a variable name `{{name}}` could not use
+    /// ([`check_variable_name`](crate::collections::vars::check_variable_name)).
     pub fn edit_environment(
         &mut self,
         env: &Environment,
@@ -269,6 +271,12 @@ impl Workspace {
         on_rename: impl FnOnce(&str, &str),
     ) -> Result<SavedEnvironment> {
         let new_name = env.name.trim();
+        if new_name.is_empty() {
+            return Err(Error::InvalidName("an environment needs a name".into()));
+        }
+        for v in &env.variables {
+            check_variable_name(&v.name)?;
+        }
         let Some(old) = original else {
             if self.environment(new_name).is_ok() {
                 return Err(Error::AlreadyExists(format!(

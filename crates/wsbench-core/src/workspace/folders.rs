@@ -3,10 +3,21 @@
 use std::collections::BTreeMap;
 use std::fs;
 
-use super::paths::{check_collection_path, file_name_of, join, parent_of};
+use serde::{Deserialize, Serialize};
+
+use super::paths::{check_collection_name, check_collection_path, file_name_of, join, parent_of};
 use super::trash::{collect_tree, Deleted, Trashed};
 use super::{ItemKind, Workspace};
 use crate::error::{Error, Result};
+
+/// A renamed collection: its new path and, for every connection under it, the old
+/// ID and the new one (`{"chat/echo.json": "talk/echo.json"}`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RenamedCollection {
+    pub path: String,
+    pub moved_ids: BTreeMap<String, String>,
+}
 
 impl Workspace {
     /// Create an empty collection (folder) at `path` (parents created as needed);
@@ -27,9 +38,17 @@ impl Workspace {
         Ok(path)
     }
 
-    /// Rename the collection's folder (in place); returns the new path. Everything
-    /// inside keeps its bytes; IDs under it change prefix.
-    pub fn rename_collection(&mut self, path: &str, new_name: &str) -> Result<String> {
+    /// Create an empty collection called `name` inside `parent` (`""`: the top level);
+    /// returns its path. The name is one folder name: empty or with a `/` is refused.
+    pub fn create_collection_in(&mut self, parent: &str, name: &str) -> Result<String> {
+        let name = check_collection_name(name)?;
+        let parent = check_collection_path(parent)?;
+        self.create_collection(&join(&parent, name))
+    }
+
+    /// Rename the collection's folder (in place); returns the new path and the new ID
+    /// of every connection under it. Everything inside keeps its bytes.
+    pub fn rename_collection(&mut self, path: &str, new_name: &str) -> Result<RenamedCollection> {
         let path = check_collection_path(path)?;
         if path.is_empty() {
             return Err(Error::InvalidName(
@@ -39,16 +58,14 @@ impl Workspace {
         if !self.collections.contains(&path) {
             return Err(self.missing(&path));
         }
-        let new_name = new_name.trim();
-        if new_name.contains('/') {
-            return Err(Error::InvalidName(format!(
-                "{new_name:?} is not a valid collection name: it cannot contain `/`"
-            )));
-        }
+        let new_name = check_collection_name(new_name)?;
         let new_path = join(parent_of(&path), new_name);
         check_collection_path(&new_path)?;
         if new_path == path {
-            return Ok(path);
+            return Ok(RenamedCollection {
+                path,
+                moved_ids: BTreeMap::new(),
+            });
         }
         // Compare names exactly: on a case-insensitive disk "Chat" -> "chat" is a rename of
         // the same folder; on a case-sensitive one an existing "chat" is another folder.
@@ -72,6 +89,11 @@ impl Workspace {
                     .map(|rest| format!("{new_path}/{rest}"))
             }
         };
+        let moved_ids = self
+            .connections
+            .keys()
+            .filter_map(|id| moved(id).map(|new| (id.clone(), new)))
+            .collect();
         rekey(&mut self.connections, &moved);
         rekey(&mut self.files, &moved);
         rekey(&mut self.problems, &moved);
@@ -85,7 +107,10 @@ impl Workspace {
             .iter()
             .map(|c| moved(c).unwrap_or_else(|| c.clone()))
             .collect();
-        Ok(new_path)
+        Ok(RenamedCollection {
+            path: new_path,
+            moved_ids,
+        })
     }
 
     /// Delete the collection's folder with everything in it. Undo with

@@ -58,9 +58,10 @@ use crate::parse::{json_error, key_position, parse_error, strip_bom};
 
 pub use connections::{Loaded, Saved};
 pub use environments::{parse_environment, parse_secrets, LoadedEnvironment, SavedEnvironment, SecretsFile};
+pub use folders::RenamedCollection;
 pub use paths::{revision, slug};
 pub use problems::{FileProblem, LoadReport};
-pub use scan::{ChangeKind, ExternalChange};
+pub use scan::{ChangeKind, DiskSnapshot, ExternalChange, ScanBase};
 pub use trash::{Deleted, Restored};
 pub use tree::{CollectionNode, ConnectionSummary, Tree, TreeItem};
 
@@ -226,9 +227,7 @@ impl Workspace {
 
     /// The absolute path of a workspace-relative `/` path.
     pub(super) fn abs(&self, rel: &str) -> PathBuf {
-        let mut p = self.root.clone();
-        p.extend(rel.split('/').filter(|c| !c.is_empty()));
-        p
+        abs_in(&self.root, rel)
     }
 
     /// The file's bytes, `None` when it does not exist.
@@ -354,4 +353,11 @@ impl Workspace {
         out.push('\n');
         write_bytes_atomic(&path, out.as_bytes())
     }
+}
+
+/// The absolute path of a `/` path relative to `root`.
+fn abs_in(root: &Path, rel: &str) -> PathBuf {
+    let mut p = root.to_path_buf();
+    p.extend(rel.split('/').filter(|c| !c.is_empty()));
+    p
 }

@@ -75,6 +75,34 @@ pub(super) fn bad_component(name: &str) -> Option<&'static str> {
     }
 }
 
+/// One collection (folder) name, trimmed: not empty, no `/`, and a name a folder
+/// can have on every system.
+pub(super) fn check_collection_name(name: &str) -> Result<&str> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(Error::InvalidName("a collection needs a name".into()));
+    }
+    if name.contains('/') {
+        return Err(Error::InvalidName(format!(
+            "{name:?} is not a valid collection name: it cannot contain `/` (create the collections one by one)"
+        )));
+    }
+    if let Some(why) = bad_component(name) {
+        return Err(Error::InvalidName(format!(
+            "{name:?} is not a valid collection name: {why}"
+        )));
+    }
+    Ok(name)
+}
+
+/// A connection's name: anything but empty or only spaces.
+pub(super) fn check_connection_name(name: &str) -> Result<()> {
+    if name.trim().is_empty() {
+        return Err(Error::InvalidName("a connection needs a name".into()));
+    }
+    Ok(())
+}
+
 /// A collection path (`""`, `chat`, `chat/rooms`), normalized (no leading or trailing `/`).
 pub(super) fn check_collection_path(path: &str) -> Result<String> {
     let norm = path.trim_matches('/');

@@ -320,7 +320,12 @@ fn names_become_unique_slug_file_names_in_nested_collections() {
             .id,
         "chat/rooms/chat-rooms-general.json"
     );
-    assert_eq!(ws.create_connection("", &conn("")).unwrap().id, "connection.json");
+    // A name with nothing to slug falls back to "connection"; an empty name is refused.
+    assert_eq!(ws.create_connection("", &conn("!!!")).unwrap().id, "connection.json");
+    assert_eq!(
+        ws.create_connection("", &conn("")).unwrap_err().kind(),
+        ErrorKind::InvalidName
+    );
     // The marker's name is never taken by a connection.
     assert_eq!(
         ws.create_connection("", &conn("wsbench workspace")).unwrap().id,
@@ -830,7 +835,18 @@ fn collections_are_created_renamed_deleted_and_restored_with_everything_in_them(
     ws.rescan();
 
     let new = ws.rename_collection("chat", "Messaging").unwrap();
-    assert_eq!(new, "Messaging");
+    assert_eq!(new.path, "Messaging");
+    assert_eq!(
+        new.moved_ids,
+        BTreeMap::from([
+            ("chat/echo.json".to_owned(), "Messaging/echo.json".to_owned()),
+            (
+                "chat/rooms/general.json".to_owned(),
+                "Messaging/rooms/general.json".to_owned()
+            ),
+        ]),
+        "every connection under it, with its old and new ID"
+    );
     assert_eq!(tree_ids(&ws), ["Messaging/echo.json", "Messaging/rooms/general.json"]);
     assert_eq!(ws.problems()[0].path, "Messaging/rooms/bad.json");
     assert!(ws.connection("Messaging/rooms/general.json").is_ok());
@@ -846,7 +862,7 @@ fn collections_are_created_renamed_deleted_and_restored_with_everything_in_them(
     );
     assert!(t.exists("Messaging/echo.json"), "nothing moved");
     assert_eq!(
-        ws.rename_collection("Other", "other").unwrap(),
+        ws.rename_collection("Other", "other").unwrap().path,
         "other",
         "a case-only rename"
     );
@@ -1359,7 +1375,11 @@ fn the_json_schemas_describe_every_key_wsbench_writes() {
         c.config.auth = auth;
         ids.push(ws.create_connection("", &c).unwrap().id);
     }
-    ids.push(ws.create_connection("", &SavedConnection::default()).unwrap().id);
+    let defaults = SavedConnection {
+        name: "defaults".into(),
+        ..SavedConnection::default()
+    };
+    ids.push(ws.create_connection("", &defaults).unwrap().id);
 
     let cs = schema("connection.schema.json");
     let mut check = SchemaCheck {
@@ -1411,4 +1431,142 @@ fn the_json_schemas_describe_every_key_wsbench_writes() {
         &es,
         "variable",
     );
+}
+
+/// The app walks the disk without the workspace lock and applies the result under
+/// it: what the store itself wrote, deleted or created while the walk ran is not
+/// an outside change, and what changed outside is still found.
+#[test]
+fn a_rescan_walked_without_the_lock_keeps_the_stores_own_writes_made_meanwhile() {
+    let t = Temp::new("rescan-split");
+    let mut ws = t.open();
+    let mine = ws.create_connection("", &conn("Mine")).unwrap();
+    let doomed = ws.create_connection("", &conn("Doomed")).unwrap();
+    ws.create_collection("old").unwrap();
+    t.write("outside.json", &serde_json::to_string(&conn("Outside")).unwrap());
+
+    let walked = ws.scan_base().read_disk();
+    // Meanwhile the app saves, deletes and makes a collection.
+    let edited = conn("Mine, edited in the app");
+    let saved = ws
+        .save_connection(&mine.id, &edited, Some(&mine.revision), false)
+        .unwrap();
+    ws.delete_connection(&doomed.id).unwrap();
+    ws.create_collection("fresh").unwrap();
+
+    assert_eq!(
+        ws.apply_scan(walked),
+        [change("outside.json", ChangeKind::Added, ItemKind::Connection)],
+        "only the outside file is news"
+    );
+    assert_eq!(
+        ws.connection(&mine.id).unwrap().revision,
+        saved.revision,
+        "the save stands"
+    );
+    assert!(ws.connection(&doomed.id).is_err(), "the deletion stands");
+    assert!(
+        ws.tree().root.collections.iter().any(|c| c.name == "fresh"),
+        "the new collection stands"
+    );
+    assert!(ws.rescan().is_empty(), "and a full rescan agrees");
+
+    // A snapshot of another folder changes nothing.
+    let other = Temp::new("rescan-other");
+    let (other_ws, _) = Workspace::open(&other.0).unwrap();
+    let foreign = other_ws.scan_base().read_disk();
+    assert!(ws.apply_scan(foreign).is_empty());
+    assert!(ws.connection("outside.json").is_ok());
+
+    // rescan_shared holds the lock only around copying and applying.
+    t.write("later.json", &serde_json::to_string(&conn("Later")).unwrap());
+    let shared = std::sync::Mutex::new(ws);
+    assert_eq!(
+        Workspace::rescan_shared(&shared),
+        [change("later.json", ChangeKind::Added, ItemKind::Connection)]
+    );
+}
+
+/// Every name check lives in the engine (the UI keeps no copy): empty or blank
+/// names of connections, collections and environments, a `/` in a collection name,
+/// and variable names a `{{name}}` could never use are refused with `invalidName`
+/// and a sentence, and nothing is written.
+#[test]
+fn names_are_checked_by_the_engine() {
+    let t = Temp::new("names");
+    let mut ws = t.open();
+    let invalid = |r: Result<(), Error>| -> String {
+        let e = r.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidName, "{e}");
+        e.to_string()
+    };
+
+    // Connections: create, save and rename.
+    assert_eq!(
+        invalid(ws.create_connection("", &conn("  ")).map(drop)),
+        "a connection needs a name"
+    );
+    let saved = ws.create_connection("", &conn("Echo")).unwrap();
+    invalid(
+        ws.save_connection(&saved.id, &conn(""), Some(&saved.revision), false)
+            .map(drop),
+    );
+    invalid(ws.rename_connection(&saved.id, " \t ").map(drop));
+    assert_eq!(ws.connection(&saved.id).unwrap().connection.name, "Echo");
+
+    // Collections: by path, inside a parent, renamed.
+    assert_eq!(invalid(ws.create_collection("").map(drop)), "a collection needs a name");
+    assert_eq!(
+        invalid(ws.create_collection_in("", "   ").map(drop)),
+        "a collection needs a name"
+    );
+    assert!(invalid(ws.create_collection_in("", "a/b").map(drop)).contains("cannot contain `/`"));
+    assert_eq!(ws.create_collection_in("", " chat ").unwrap(), "chat");
+    assert_eq!(ws.create_collection_in("chat", "rooms").unwrap(), "chat/rooms");
+    invalid(ws.rename_collection("chat", " ").map(drop));
+    invalid(ws.rename_collection("chat", "x/y").map(drop));
+    assert!(t.exists("chat/rooms"), "nothing moved");
+
+    // Environments: the name and every variable name.
+    let env = |name: &str, var: &str| Environment {
+        version: 1,
+        name: name.into(),
+        variables: vec![Variable {
+            name: var.into(),
+            value: "v".into(),
+            secret: false,
+            enabled: true,
+        }],
+    };
+    assert_eq!(
+        invalid(ws.edit_environment(&env(" ", "host"), None, None, |_, _| {}).map(drop)),
+        "an environment needs a name"
+    );
+    invalid(ws.save_environment(&env("", "host"), None, false).map(drop));
+    assert_eq!(
+        invalid(ws.edit_environment(&env("local", ""), None, None, |_, _| {}).map(drop)),
+        "a variable needs a name"
+    );
+    for (bad, why) in [
+        ("$uuid", "built-ins"),
+        ("{{host}}", "without the braces"),
+        ("base url", "spaces"),
+        ("1st", "starting with a letter"),
+        ("a/b", "letters, digits"),
+    ] {
+        let msg = invalid(ws.edit_environment(&env("local", bad), None, None, |_, _| {}).map(drop));
+        assert!(msg.contains(why), "{bad:?}: {msg}");
+        assert!(msg.contains(&format!("{bad:?}")), "names the variable: {msg}");
+    }
+    assert!(ws.environments().is_empty(), "nothing was written");
+    for good in ["host", "_private", "api.key", "my-token", "v2"] {
+        ws.edit_environment(&env(&format!("env {good}"), good), None, None, |_, _| {})
+            .unwrap_or_else(|e| panic!("{good:?}: {e}"));
+    }
+    let local = ws.environment("env host").unwrap();
+    invalid(
+        ws.edit_environment(&env("", "host"), Some("env host"), Some(&local.revision), |_, _| {})
+            .map(drop),
+    );
+    invalid(ws.rename_environment("env host", "  ").map(drop));
 }

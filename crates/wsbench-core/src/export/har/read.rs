@@ -193,140 +193,16 @@ pub(crate) fn har_connections(log: HarLog, path: &Path) -> Result<Vec<RecordedCo
 fn har_connection(mut e: HarEntry, path: &Path) -> Result<RecordedConnection> {
     let url = ws_url(&e.request.url);
     let request_headers = headers(&e.request.headers);
-    let started_at_us = e.started.as_deref().and_then(time::parse_iso);
     let mut notes = Vec::new();
-    let mut messages = e.messages.take();
-    if messages.is_none() {
-        // Playwright with `content: "attach"`: the messages are in a .jsonl file.
-        if let Some(file) = e
-            .response
-            .as_ref()
-            .and_then(|r| r.content.as_ref())
-            .and_then(|c| c.file.clone())
-        {
-            if file.ends_with(".jsonl") {
-                messages = Some(read_attached(path, &file, &mut notes)?);
-            }
-        }
-    }
-    let messages = messages.unwrap_or_default();
-    let started_at_us = started_at_us
+    let messages = entry_messages(&mut e, path, &mut notes)?;
+    let started_at_us = e
+        .started
+        .as_deref()
+        .and_then(time::parse_iso)
         .or_else(|| messages.iter().find_map(|m| message_time_us(m.time)))
         .unwrap_or(0);
-
-    let mut frames = Vec::with_capacity(messages.len());
-    let (mut skipped_types, mut skipped_opcodes, mut not_base64) = (0usize, 0usize, 0usize);
-    for m in &messages {
-        let direction = match m.kind.as_str() {
-            "send" => Direction::Out,
-            "receive" => Direction::In,
-            _ => {
-                skipped_types += 1;
-                continue;
-            }
-        };
-        let opcode = match m.opcode.map(|o| o as i64) {
-            Some(1) => Opcode::Text,
-            Some(2) => Opcode::Binary,
-            Some(8) => Opcode::Close,
-            Some(9) => Opcode::Ping,
-            Some(10) => Opcode::Pong,
-            _ => {
-                skipped_opcodes += 1;
-                continue;
-            }
-        };
-        let data = m.data.as_deref().unwrap_or("");
-        let payload = if opcode == Opcode::Text || data.is_empty() {
-            Bytes::from(data.as_bytes().to_vec())
-        } else {
-            match crate::payload::parse_base64(data) {
-                Ok(b) => b,
-                Err(_) => {
-                    not_base64 += 1;
-                    Bytes::from(data.as_bytes().to_vec())
-                }
-            }
-        };
-        let at_us = message_time_us(m.time).unwrap_or(started_at_us);
-        frames.push(Frame {
-            seq: frames.len() as u64 + 1,
-            at_us,
-            offset_us: (at_us - started_at_us).max(0) as u64,
-            payload,
-            rtt_us: 0,
-            direction,
-            opcode,
-        });
-    }
-    if skipped_types > 0 {
-        notes.push(format!(
-            "{skipped_types} messages that were neither sent nor received (errors) were skipped"
-        ));
-    }
-    if skipped_opcodes > 0 {
-        notes.push(format!(
-            "{skipped_opcodes} messages with an unknown opcode were skipped"
-        ));
-    }
-    if not_base64 > 0 {
-        notes.push(format!(
-            "{not_base64} binary or control messages were not base64 and were kept as their text"
-        ));
-    }
-
-    let handshake = e.response.as_ref().and_then(|r| {
-        let status = r.status.filter(|s| *s > 0.0 && *s < 1000.0)? as u16;
-        let response_headers = headers(&r.headers);
-        let version = r
-            .http_version
-            .as_deref()
-            .filter(|v| !v.is_empty())
-            .unwrap_or("HTTP/1.1")
-            .to_owned();
-        let target = {
-            let rest = url.split_once("://").map_or(url.as_str(), |(_, r)| r);
-            let rest = rest.split('#').next().unwrap_or("");
-            match rest.find('/') {
-                Some(i) => rest[i..].to_owned(),
-                None => match rest.find('?') {
-                    Some(i) => format!("/{}", &rest[i..]),
-                    None => "/".to_owned(),
-                },
-            }
-        };
-        let t = e.timings.unwrap_or_default();
-        let (dns_us, connect_us, tls_us) = (ms_to_us(t.dns), ms_to_us(t.connect), ms_to_us(t.ssl));
-        let upgrade_us = ms_to_us(t.send) + ms_to_us(t.wait) + ms_to_us(t.receive);
-        let tcp_us = connect_us.saturating_sub(tls_us);
-        Some(Handshake {
-            url: url.clone(),
-            remote_addr: e.server_ip.clone().unwrap_or_default(),
-            request_line: format!(
-                "{} {target} {}",
-                e.request.method.as_deref().unwrap_or("GET"),
-                e.request
-                    .http_version
-                    .as_deref()
-                    .filter(|v| !v.is_empty())
-                    .unwrap_or("HTTP/1.1")
-            ),
-            request_headers: request_headers.clone(),
-            status_line: format!("{version} {status} {}", r.status_text.as_deref().unwrap_or("")),
-            status,
-            subprotocol: header(&response_headers, "sec-websocket-protocol").map(str::to_owned),
-            extensions: header(&response_headers, "sec-websocket-extensions").map(str::to_owned),
-            response_headers,
-            tls: None,
-            timings: Timings {
-                dns_us,
-                tcp_us,
-                tls_us,
-                upgrade_us,
-                total_us: ms_to_us(e.time).max(dns_us + connect_us + upgrade_us),
-            },
-        })
-    });
+    let frames = har_frames(&messages, started_at_us, &mut notes);
+    let handshake = har_handshake(&e, &url, &request_headers);
     let name = e
         .comment
         .as_deref()
@@ -346,6 +222,166 @@ fn har_connection(mut e: HarEntry, path: &Path) -> Result<RecordedConnection> {
         source: ExportFormat::Har,
         notes,
     })
+}
+
+/// The entry's WebSocket messages: inline (Chrome, Firefox) or, from Playwright with
+/// `content: "attach"`, in a `.jsonl` file next to the HAR.
+fn entry_messages(e: &mut HarEntry, path: &Path, notes: &mut Vec<String>) -> Result<Vec<HarMessage>> {
+    if let Some(messages) = e.messages.take() {
+        return Ok(messages);
+    }
+    let attached = e
+        .response
+        .as_ref()
+        .and_then(|r| r.content.as_ref())
+        .and_then(|c| c.file.clone())
+        .filter(|file| file.ends_with(".jsonl"));
+    match attached {
+        Some(file) => read_attached(path, &file, notes),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// What a HAR message list holds that a log cannot, counted for the notes.
+#[derive(Default)]
+struct Skipped {
+    types: usize,
+    opcodes: usize,
+    not_base64: usize,
+}
+
+/// The messages as frames, numbered from 1; what could not be kept is said in `notes`.
+fn har_frames(messages: &[HarMessage], started_at_us: i64, notes: &mut Vec<String>) -> Vec<Frame> {
+    let mut frames = Vec::with_capacity(messages.len());
+    let mut skipped = Skipped::default();
+    for m in messages {
+        if let Some(mut frame) = har_frame(m, started_at_us, &mut skipped) {
+            frame.seq = frames.len() as u64 + 1;
+            frames.push(frame);
+        }
+    }
+    if skipped.types > 0 {
+        notes.push(format!(
+            "{} messages that were neither sent nor received (errors) were skipped",
+            skipped.types
+        ));
+    }
+    if skipped.opcodes > 0 {
+        notes.push(format!(
+            "{} messages with an unknown opcode were skipped",
+            skipped.opcodes
+        ));
+    }
+    if skipped.not_base64 > 0 {
+        notes.push(format!(
+            "{} binary or control messages were not base64 and were kept as their text",
+            skipped.not_base64
+        ));
+    }
+    frames
+}
+
+/// One message as a frame (its `seq` left 0), or `None` (counted) when it is not a
+/// sent or received frame with a known opcode.
+fn har_frame(m: &HarMessage, started_at_us: i64, skipped: &mut Skipped) -> Option<Frame> {
+    let direction = match m.kind.as_str() {
+        "send" => Direction::Out,
+        "receive" => Direction::In,
+        _ => {
+            skipped.types += 1;
+            return None;
+        }
+    };
+    let opcode = match m.opcode.map(|o| o as i64) {
+        Some(1) => Opcode::Text,
+        Some(2) => Opcode::Binary,
+        Some(8) => Opcode::Close,
+        Some(9) => Opcode::Ping,
+        Some(10) => Opcode::Pong,
+        _ => {
+            skipped.opcodes += 1;
+            return None;
+        }
+    };
+    let data = m.data.as_deref().unwrap_or("");
+    let payload = if opcode == Opcode::Text || data.is_empty() {
+        Bytes::from(data.as_bytes().to_vec())
+    } else {
+        crate::payload::parse_base64(data).unwrap_or_else(|_| {
+            skipped.not_base64 += 1;
+            Bytes::from(data.as_bytes().to_vec())
+        })
+    };
+    let at_us = message_time_us(m.time).unwrap_or(started_at_us);
+    Some(Frame {
+        seq: 0,
+        at_us,
+        offset_us: (at_us - started_at_us).max(0) as u64,
+        payload,
+        rtt_us: 0,
+        direction,
+        opcode,
+    })
+}
+
+/// The upgrade as a handshake, when the entry has a response with a status.
+fn har_handshake(e: &HarEntry, url: &str, request_headers: &[Header]) -> Option<Handshake> {
+    let r = e.response.as_ref()?;
+    let status = r.status.filter(|s| *s > 0.0 && *s < 1000.0)? as u16;
+    let response_headers = headers(&r.headers);
+    let version = r
+        .http_version
+        .as_deref()
+        .filter(|v| !v.is_empty())
+        .unwrap_or("HTTP/1.1");
+    let request_version = e
+        .request
+        .http_version
+        .as_deref()
+        .filter(|v| !v.is_empty())
+        .unwrap_or("HTTP/1.1");
+    let method = e.request.method.as_deref().unwrap_or("GET");
+    Some(Handshake {
+        url: url.to_owned(),
+        remote_addr: e.server_ip.clone().unwrap_or_default(),
+        request_line: format!("{method} {} {request_version}", request_target(url)),
+        request_headers: request_headers.to_vec(),
+        status_line: format!("{version} {status} {}", r.status_text.as_deref().unwrap_or("")),
+        status,
+        subprotocol: header(&response_headers, "sec-websocket-protocol").map(str::to_owned),
+        extensions: header(&response_headers, "sec-websocket-extensions").map(str::to_owned),
+        response_headers,
+        tls: None,
+        timings: har_timings(e),
+    })
+}
+
+/// The request line's target: the URL's path and query (`/` when it has neither).
+fn request_target(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let rest = rest.split('#').next().unwrap_or("");
+    match rest.find('/') {
+        Some(i) => rest[i..].to_owned(),
+        None => match rest.find('?') {
+            Some(i) => format!("/{}", &rest[i..]),
+            None => "/".to_owned(),
+        },
+    }
+}
+
+/// HAR timings (ms, `-1` for "not applicable") as the handshake's µs; HAR's
+/// `connect` includes `ssl`.
+fn har_timings(e: &HarEntry) -> Timings {
+    let t = e.timings.unwrap_or_default();
+    let (dns_us, connect_us, tls_us) = (ms_to_us(t.dns), ms_to_us(t.connect), ms_to_us(t.ssl));
+    let upgrade_us = ms_to_us(t.send) + ms_to_us(t.wait) + ms_to_us(t.receive);
+    Timings {
+        dns_us,
+        tcp_us: connect_us.saturating_sub(tls_us),
+        tls_us,
+        upgrade_us,
+        total_us: ms_to_us(e.time).max(dns_us + connect_us + upgrade_us),
+    }
 }
 
 /// Playwright's attached messages: `file` next to the HAR, one JSON message a line.

@@ -21,7 +21,7 @@
 use base64::Engine as _;
 use serde::Serialize;
 
-use crate::connection::Header;
+use crate::connection::{Handshake, Header};
 use crate::error::{Error, Result};
 use crate::export::{json_err, time, LogWriter, SessionMeta};
 use crate::frame::{Direction, Frame, Opcode};
@@ -189,129 +189,149 @@ fn ms(us: u64) -> f64 {
     us as f64 / 1000.0
 }
 
+/// Without a recorded handshake: the headers the config would send.
+fn config_headers(meta: &SessionMeta) -> Vec<Header> {
+    let c = &meta.config;
+    let mut v: Vec<Header> = c
+        .headers
+        .iter()
+        .filter(|h| h.enabled)
+        .map(|h| Header {
+            name: h.name.clone(),
+            value: h.value.clone(),
+        })
+        .collect();
+    if let Some(o) = &c.origin {
+        v.push(Header {
+            name: "Origin".into(),
+            value: o.clone(),
+        });
+    }
+    if !c.subprotocols.is_empty() {
+        v.push(Header {
+            name: "Sec-WebSocket-Protocol".into(),
+            value: c.subprotocols.join(", "),
+        });
+    }
+    v
+}
+
+/// The upgrade request: as recorded, else as the config would send it.
+fn request<'a>(hs: Option<&'a Handshake>, url: &'a str, config_headers: &'a [Header]) -> Request<'a> {
+    let headers = hs.map_or(config_headers, |h| h.request_headers.as_slice());
+    let (method, http_version) = match hs.map(|h| h.request_line.split(' ').collect::<Vec<_>>()) {
+        Some(p) if p.len() == 3 => (p[0], p[2]),
+        _ => ("GET", "HTTP/1.1"),
+    };
+    Request {
+        method,
+        url,
+        http_version,
+        headers: name_values(headers),
+        query_string: query_string(url),
+        cookies: cookies(headers, "cookie", false),
+        headers_size: hs.map_or(-1, |h| headers_size(&h.request_line, &h.request_headers)),
+        body_size: 0,
+    }
+}
+
+/// The upgrade response: as recorded; without a handshake, `101` when frames were
+/// exchanged (the upgrade succeeded, only its details are unknown), else `0`.
+fn response<'a>(hs: Option<&'a Handshake>, meta: &SessionMeta) -> Response<'a> {
+    let (status, status_text, http_version, headers, headers_size) = match hs {
+        Some(h) => {
+            let mut p = h.status_line.splitn(3, ' ');
+            let version = p.next().unwrap_or("HTTP/1.1");
+            let _code = p.next();
+            let text = p.next().unwrap_or("");
+            (
+                h.status,
+                text,
+                version,
+                h.response_headers.as_slice(),
+                headers_size(&h.status_line, &h.response_headers),
+            )
+        }
+        None if meta.selection.count > 0 => (101, "Switching Protocols", "HTTP/1.1", &[][..], -1),
+        None => (0, "", "HTTP/1.1", &[][..], -1),
+    };
+    Response {
+        status,
+        status_text,
+        http_version,
+        headers: name_values(headers),
+        cookies: cookies(headers, "set-cookie", true),
+        content: Content {
+            size: 0,
+            mime_type: "x-unknown",
+        },
+        redirect_url: "",
+        headers_size,
+        body_size: 0,
+    }
+}
+
+/// The handshake's phases in HAR's milliseconds (`-1`: did not happen; `connect`
+/// includes `ssl`).
+fn timings(hs: Option<&Handshake>) -> Timings {
+    match hs.map(|h| h.timings) {
+        Some(t) => Timings {
+            blocked: -1.0,
+            dns: ms(t.dns_us),
+            connect: ms(t.tcp_us + t.tls_us),
+            ssl: if t.tls_us > 0 { ms(t.tls_us) } else { -1.0 },
+            send: 0.0,
+            wait: ms(t.upgrade_us),
+            receive: 0.0,
+        },
+        None => Timings {
+            blocked: -1.0,
+            dns: -1.0,
+            connect: -1.0,
+            ssl: -1.0,
+            send: 0.0,
+            wait: 0.0,
+            receive: 0.0,
+        },
+    }
+}
+
+/// The entry's `time`: the sum of the phases that happened, to the microsecond.
+fn total_ms(t: &Timings) -> f64 {
+    let total = [t.dns, t.connect, t.send, t.wait, t.receive]
+        .iter()
+        .filter(|t| **t > 0.0)
+        .sum::<f64>();
+    (total * 1000.0).round() / 1000.0
+}
+
+/// The server's IP without the port: `127.0.0.1:9000` -> `127.0.0.1`, `[::1]:9000` -> `::1`.
+fn server_ip(hs: Option<&Handshake>) -> Option<String> {
+    hs.filter(|h| !h.remote_addr.is_empty()).map(|h| {
+        let a = &h.remote_addr;
+        let host = match a.rfind(':') {
+            Some(i) if !a.ends_with(']') => &a[..i],
+            _ => a.as_str(),
+        };
+        host.trim_start_matches('[').trim_end_matches(']').to_owned()
+    })
+}
+
 impl LogWriter for HarWriter {
     fn begin(&mut self, out: &mut Vec<u8>, meta: &SessionMeta) -> Result<()> {
         let hs = meta.handshake.as_ref();
         let started_us = meta.started_at_us.unwrap_or(meta.exported_at_us);
         let url = hs.map_or(meta.url.as_str(), |h| h.url.as_str());
-        // Without a recorded handshake: what the config would send.
-        let config_headers: Vec<Header> = {
-            let c = &meta.config;
-            let mut v: Vec<Header> = c
-                .headers
-                .iter()
-                .filter(|h| h.enabled)
-                .map(|h| Header {
-                    name: h.name.clone(),
-                    value: h.value.clone(),
-                })
-                .collect();
-            if let Some(o) = &c.origin {
-                v.push(Header {
-                    name: "Origin".into(),
-                    value: o.clone(),
-                });
-            }
-            if !c.subprotocols.is_empty() {
-                v.push(Header {
-                    name: "Sec-WebSocket-Protocol".into(),
-                    value: c.subprotocols.join(", "),
-                });
-            }
-            v
-        };
-        let req_headers = hs.map_or(config_headers.as_slice(), |h| h.request_headers.as_slice());
-        let (method, http_version) = match hs.map(|h| h.request_line.split(' ').collect::<Vec<_>>()) {
-            Some(p) if p.len() == 3 => (p[0], p[2]),
-            _ => ("GET", "HTTP/1.1"),
-        };
-        let (status, status_text, resp_version, resp_headers, resp_size) = match hs {
-            Some(h) => {
-                let mut p = h.status_line.splitn(3, ' ');
-                let version = p.next().unwrap_or("HTTP/1.1");
-                let _code = p.next();
-                let text = p.next().unwrap_or("");
-                (
-                    h.status,
-                    text,
-                    version,
-                    h.response_headers.as_slice(),
-                    headers_size(&h.status_line, &h.response_headers),
-                )
-            }
-            // Frames were exchanged, so the upgrade succeeded; only its details are unknown.
-            None if meta.selection.count > 0 => (101, "Switching Protocols", "HTTP/1.1", &[][..], -1),
-            None => (0, "", "HTTP/1.1", &[][..], -1),
-        };
-        let timings = match hs.map(|h| h.timings) {
-            Some(t) => Timings {
-                blocked: -1.0,
-                dns: ms(t.dns_us),
-                connect: ms(t.tcp_us + t.tls_us),
-                ssl: if t.tls_us > 0 { ms(t.tls_us) } else { -1.0 },
-                send: 0.0,
-                wait: ms(t.upgrade_us),
-                receive: 0.0,
-            },
-            None => Timings {
-                blocked: -1.0,
-                dns: -1.0,
-                connect: -1.0,
-                ssl: -1.0,
-                send: 0.0,
-                wait: 0.0,
-                receive: 0.0,
-            },
-        };
-        let total = [
-            timings.dns,
-            timings.connect,
-            timings.send,
-            timings.wait,
-            timings.receive,
-        ]
-        .iter()
-        .filter(|t| **t > 0.0)
-        .sum::<f64>();
-        let server_ip_address = hs.filter(|h| !h.remote_addr.is_empty()).map(|h| {
-            // 127.0.0.1:9000 -> 127.0.0.1, [::1]:9000 -> ::1
-            let a = &h.remote_addr;
-            let host = match a.rfind(':') {
-                Some(i) if !a.ends_with(']') => &a[..i],
-                _ => a.as_str(),
-            };
-            host.trim_start_matches('[').trim_end_matches(']').to_owned()
-        });
+        let config_headers = config_headers(meta);
+        let timings = timings(hs);
         let entry = Entry {
             started_date_time: time::iso_ms(started_us),
-            time: (total * 1000.0).round() / 1000.0,
-            request: Request {
-                method,
-                url,
-                http_version,
-                headers: name_values(req_headers),
-                query_string: query_string(url),
-                cookies: cookies(req_headers, "cookie", false),
-                headers_size: hs.map_or(-1, |h| headers_size(&h.request_line, &h.request_headers)),
-                body_size: 0,
-            },
-            response: Response {
-                status,
-                status_text,
-                http_version: resp_version,
-                headers: name_values(resp_headers),
-                cookies: cookies(resp_headers, "set-cookie", true),
-                content: Content {
-                    size: 0,
-                    mime_type: "x-unknown",
-                },
-                redirect_url: "",
-                headers_size: resp_size,
-                body_size: 0,
-            },
+            time: total_ms(&timings),
+            request: request(hs, url, &config_headers),
+            response: response(hs, meta),
             cache: Empty {},
             timings,
-            server_ip_address,
+            server_ip_address: server_ip(hs),
             comment: &meta.name,
             resource_type: "websocket",
         };
