@@ -74,12 +74,5 @@ export function connectionsUnder(ws, path) {
   return ids;
 }
 
-/**
- * A saved connection's ID after its collection `from` was renamed to `to`. The engine's
- * IDs are workspace paths (`<collection>/<file>.json`): a collection rename changes
- * their prefix and nothing else.
- */
-export const movedId = (id, from, to) => to + id.slice(from.length);
-
 /** The saved form of a tab: what Ctrl+S writes (the engine adds the format version). */
 export const asSaved = (tab, name = tab.name) => ({ name, config: tab.config, messages: tab.messages ?? [] });

@@ -3,7 +3,7 @@ import test from "node:test";
 import assert from "node:assert/strict";
 import { applyBatches, isLive } from "../js/lib/batch.js";
 import {
-  addTab, asSaved, collectionOf, collectionPaths, connectionsUnder, createModel, cycleTab, movedId, removeTab, savedMarks, tabsSavedAs,
+  addTab, asSaved, collectionOf, collectionPaths, connectionsUnder, createModel, cycleTab, removeTab, savedMarks, tabsSavedAs,
 } from "../js/state.js";
 import { SHORTCUTS, shortcutFor } from "../js/shortcuts.js";
 
@@ -99,7 +99,6 @@ test("the workspace tree answers collection questions (no id parsing)", () => {
   assert.deepEqual([...connectionsUnder(ws, "chat")].sort(), ["chat/echo.json", "chat/rooms/lobby.json"]);
   assert.deepEqual([...connectionsUnder(ws, "chat/rooms")], ["chat/rooms/lobby.json"]);
   assert.deepEqual([...connectionsUnder(ws, "nope")], []);
-  assert.equal(movedId("chat/rooms/lobby.json", "chat", "talk"), "talk/rooms/lobby.json");
 });
 
 test("asSaved leaves the format version to the engine", () => {

@@ -1,7 +1,7 @@
 // The workspace folder: collections (create, rename, delete), opening another folder,
 // the sidebar filter (the engine's rule), and picking up files changed outside the app.
 import { api } from "../api.js";
-import { connectionsUnder, movedId } from "../state.js";
+import { connectionsUnder } from "../state.js";
 import { formDialog, toast } from "../views/dialogs.js";
 import { attempt, reloadFromDisk } from "./saved.js";
 
@@ -10,21 +10,20 @@ export function workspaceActions(app) {
   const { model } = app;
   return {
     async newCollection(parent) {
-      // The UI joins parent and name into a path, so a `/` would make two levels.
+      // The engine joins parent and name and checks the name (a `/` is refused there).
       await formDialog(parent ? `New collection in ${parent}` : "New collection", [{ name: "name", label: "Name", value: "" }], "Create",
-        (v) => (v.name.includes("/") ? "A collection name cannot contain /" : attempt(async () => {
-          app.setWorkspace(await api.createCollection(parent ? `${parent}/${v.name.trim()}` : v.name.trim()));
-        })));
+        (v) => attempt(async () => app.setWorkspace(await api.createCollection(parent ?? "", v.name.trim()))));
     },
     async renameCollection(path, name) {
-      const inside = connectionsUnder(model.ws, path);
       let r = null;
       const v = await formDialog("Rename collection", [{ name: "name", label: "Name", value: name }], "Rename",
         (v) => attempt(async () => (r = await api.renameCollection(path, v.name.trim()))));
       if (!v || !r) return;
+      // The engine lists every connection whose id changed: no id is rebuilt here.
+      const moved = r.movedIds ?? {};
       for (const t of model.tabs.values()) {
-        if (!t.saved || !inside.has(t.saved.id)) continue;
-        t.saved = { ...t.saved, id: movedId(t.saved.id, path, r.path) };
+        if (!t.saved || !(t.saved.id in moved)) continue;
+        t.saved = { ...t.saved, id: moved[t.saved.id] };
         app.persistMeta(t);
       }
       app.setWorkspace(r.workspace);
