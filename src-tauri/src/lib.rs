@@ -256,20 +256,13 @@ impl AppState {
         values
     }
 
-    /// On exit: close every connection with 1001 and give history a moment to
-    /// write the sessions that just ended.
+    /// On exit: close every connection with 1001 and wait for the engine to say
+    /// every connection has ended, then give history the rest of `within` to write
+    /// the sessions that just ended.
     pub fn shutdown(&self, within: Duration) {
-        self.manager.disconnect_all();
         let deadline = Instant::now() + within;
-        while Instant::now() < deadline {
-            let live = self
-                .manager
-                .snapshot()
-                .iter()
-                .any(|s| !matches!(s.state.name(), "idle" | "closed" | "failed"));
-            if !live && self.history.pending() == 0 {
-                break;
-            }
+        tauri::async_runtime::block_on(self.manager.shutdown(within));
+        while self.history.pending() > 0 && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(20));
         }
         self.persist();

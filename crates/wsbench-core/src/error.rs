@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::connection::HttpFailure;
+use crate::handshake::HttpFailure;
 
 /// What went wrong, as a stable tag for front ends (`{ "kind": "refused", ... }`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -34,6 +34,25 @@ pub enum ErrorKind {
     UnknownVariable,
     /// The operation was cancelled by the user.
     Cancelled,
+    /// A query parameter that cannot be sent (an empty name).
+    InvalidParam,
+    /// An authentication setting that cannot be sent.
+    InvalidAuth,
+    /// An offered subprotocol that is not an HTTP token.
+    InvalidSubprotocol,
+    /// TLS settings that do not fit together (the files themselves are `File`).
+    InvalidTls,
+    /// A log search pattern that does not compile.
+    InvalidSearch,
+    /// A close code or reason a client may not send.
+    InvalidClose,
+    /// A timeout that is not a duration.
+    InvalidTimeout,
+    /// The tab is a recording (history, an imported log): it cannot connect.
+    ReadOnlySession,
+    /// The tab is already connecting or connected.
+    AlreadyConnected,
+    // --- workspace, import, export ---
 }
 
 /// Engine error. `Display` is a complete sentence a user can act on.
@@ -91,6 +110,30 @@ pub enum Error {
     UnknownVariable { name: String, place: String },
     #[error("{0} was cancelled")]
     Cancelled(String),
+    #[error("invalid query parameter {name:?}: {reason}")]
+    InvalidParam { name: String, reason: String },
+    #[error("invalid authentication: {reason}")]
+    InvalidAuth { reason: String },
+    #[error("invalid subprotocol {protocol:?}: {reason}")]
+    InvalidSubprotocol { protocol: String, reason: String },
+    #[error("invalid TLS settings: {reason}")]
+    InvalidTls { reason: String },
+    #[error("invalid search pattern {pattern:?}: {reason}")]
+    InvalidSearch { pattern: String, reason: String },
+    #[error("invalid close frame: {reason}")]
+    InvalidClose { code: u16, reason: String },
+    /// `setting` names it as the user typed it (`--timeout`, "connect timeout").
+    #[error("{setting} {value}: {reason}")]
+    InvalidTimeout {
+        setting: String,
+        value: String,
+        reason: String,
+    },
+    #[error("tab {id} is a recorded session and is read-only; open the saved connection to connect")]
+    ReadOnlySession { id: u64 },
+    #[error("session {id} is already {state}; disconnect first")]
+    AlreadyConnected { id: u64, state: &'static str },
+    // --- workspace, import, export ---
 }
 
 impl Error {
@@ -136,6 +179,16 @@ impl Error {
             Error::Conflict { .. } => ErrorKind::Conflict,
             Error::UnknownVariable { .. } => ErrorKind::UnknownVariable,
             Error::Cancelled(_) => ErrorKind::Cancelled,
+            Error::InvalidParam { .. } => ErrorKind::InvalidParam,
+            Error::InvalidAuth { .. } => ErrorKind::InvalidAuth,
+            Error::InvalidSubprotocol { .. } => ErrorKind::InvalidSubprotocol,
+            Error::InvalidTls { .. } => ErrorKind::InvalidTls,
+            Error::InvalidSearch { .. } => ErrorKind::InvalidSearch,
+            Error::InvalidClose { .. } => ErrorKind::InvalidClose,
+            Error::InvalidTimeout { .. } => ErrorKind::InvalidTimeout,
+            Error::ReadOnlySession { .. } => ErrorKind::ReadOnlySession,
+            Error::AlreadyConnected { .. } => ErrorKind::AlreadyConnected,
+            // --- workspace, import, export ---
         }
     }
 

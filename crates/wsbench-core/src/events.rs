@@ -18,6 +18,7 @@ use tokio::time::Instant;
 use crate::connection::ConnState;
 use crate::frame::{Frame, FrameMeta, Opcode};
 use crate::frame_log::{FrameLog, LogStats};
+use crate::sync::lock;
 
 pub type SessionId = u64;
 
@@ -221,10 +222,6 @@ impl EventBus {
     pub fn state(&self, session: SessionId, state: ConnState) {
         let _ = self.states.send(StateChange { session, state });
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 struct Batcher {

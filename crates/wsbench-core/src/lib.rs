@@ -11,23 +11,26 @@ pub mod export;
 pub mod frame;
 pub mod frame_log;
 pub mod fs;
+pub mod handshake;
 pub mod history;
 pub mod payload;
 pub mod restore;
 pub mod server;
 pub mod session;
+pub mod sync;
 
 pub use collections::{Environment, MessageFormat, SavedConnection, SavedMessage, Variable};
 pub use config::ConnectConfig;
-pub use connection::{ConnState, ConnectionHandle, Handshake, HttpFailure, Initiator, Outgoing};
+pub use connection::{CloseInfo, ConnState, ConnectionHandle, Finished, Initiator, Outgoing, Recorder};
 pub use error::{Error, ErrorInfo, ErrorKind, Result};
 pub use events::{BatchConfig, EventBatch, EventSink, NullSink, SessionId};
 pub use export::{
     default_file_name, export_to_path, export_to_writer, read_log_file, ExportFormat, ExportOptions, ExportSummary,
     FrameSelection, LogSource, RecordedConnection, Redaction, SessionMeta,
 };
-pub use frame::{Direction, Frame, FrameMeta, FrameRecord, Opcode};
+pub use frame::{now_us, Direction, Frame, FrameMeta, FrameRecord, Opcode};
 pub use frame_log::{FrameLog, LogStats, SearchQuery, SearchResult};
+pub use handshake::{Handshake, HttpFailure};
 pub use server::{LocalServer, ServerConfig, ServerMode};
 pub use session::{Session, SessionManager, SessionSnapshot};
 
