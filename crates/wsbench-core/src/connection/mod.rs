@@ -90,8 +90,16 @@ impl ConnectionHandle {
             .send(Command::Send { msg, reply })
             .await
             .map_err(|_| Error::NotConnected("the connection has ended".into()))?;
-        rx.await
-            .map_err(|_| Error::NotConnected("the connection ended before the message was sent".into()))?
+        let ended = || Error::NotConnected("the connection ended before the message was sent".into());
+        // A send racing the actor's end can land in the channel after the actor
+        // drained it (a bounded send takes its permit first and pushes later): the
+        // command, and the reply sender in it, then stay there as long as a handle
+        // does. So the actor's end answers too; a reply already sent wins.
+        tokio::select! {
+            biased;
+            r = rx => r.map_err(|_| ended())?,
+            () = self.finished.clone().wait() => Err(ended()),
+        }
     }
 
     /// Start a clean close (or abandon a connect in progress). Returns at once.
