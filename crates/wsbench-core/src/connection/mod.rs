@@ -150,3 +150,33 @@ impl Finished {
         while self.0.changed().await.is_ok() {}
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A command can outlive the actor in its channel (a send that raced the actor's
+    /// end): the send must still resolve, from the actor's completion signal.
+    #[tokio::test]
+    async fn a_send_left_in_the_channel_resolves_when_the_actor_ends() {
+        let (tx, rx) = mpsc::channel(4);
+        let (stop, _stop_rx) = watch::channel(None);
+        let (done, finished) = Finished::pair();
+        let handle = ConnectionHandle::new(tx, Arc::new(stop), finished);
+        // The "actor" never answers and ends; its channel (and the command) stays.
+        let keep = tokio::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            drop(done);
+            rx
+        });
+        let sent = tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            handle.send(Outgoing::Text("late".into())),
+        )
+        .await
+        .expect("the send resolves once the actor has ended");
+        assert_eq!(sent.unwrap_err().kind(), crate::error::ErrorKind::NotConnected);
+        let rx = keep.await.unwrap();
+        assert_eq!(rx.len(), 1, "the command is still in the channel, unanswered");
+    }
+}
