@@ -8,14 +8,14 @@ pub mod commands;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use wsbench_core::collections::vars::Vars;
 use wsbench_core::history::History;
 use wsbench_core::restore::{AppStateFile, DataDir, TabMeta};
 use wsbench_core::workspace::Workspace;
-use wsbench_core::{ErrorInfo, LocalServer, NullSink, ServerConfig, SessionId, SessionManager};
+use wsbench_core::{ErrorInfo, LocalServer, Notice, NullSink, ServerConfig, SessionId, SessionManager};
 
 /// Where the app keeps its state, its default workspace and the session history:
 /// `--data-dir DIR` on the command line or `$WSBENCH_DATA_DIR` when set (tests use
@@ -68,9 +68,7 @@ pub struct AppState {
     written: Arc<Mutex<u64>>,
 }
 
-pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
+pub(crate) use wsbench_core::sync::lock;
 
 impl AppState {
     /// Start the engine and the local echo server, restore last run's tabs (or open
@@ -105,6 +103,17 @@ impl AppState {
         manager.set_on_session_end(Arc::new(move |session, from_seq, end| {
             // Writing a long session takes a moment: never on the connection's task.
             recorder.record_in_background(session, from_seq, end);
+        }));
+        // The window hears when a session is in the history (a weak link: the
+        // manager owns the hook that owns the history).
+        let notify = Arc::downgrade(&manager);
+        history.set_on_written(Arc::new(move |session, entry| {
+            if let Some(manager) = notify.upgrade() {
+                manager.notify(Notice::HistoryWritten {
+                    session,
+                    entry: entry.id.clone(),
+                });
+            }
         }));
 
         let state = Self {
@@ -178,22 +187,14 @@ impl AppState {
         lock(&self.workspace).vars(name.as_deref())
     }
 
-    /// On exit: close every connection with 1001 and give history a moment to
-    /// write the sessions that just ended.
+    /// On exit: close every connection with 1001 and wait for the engine to say
+    /// every connection has ended, then give history the rest of `within` to write
+    /// the sessions that just ended.
     pub fn shutdown(&self, within: Duration) {
-        self.manager.disconnect_all();
         let deadline = Instant::now() + within;
-        while Instant::now() < deadline {
-            let live = self
-                .manager
-                .snapshot()
-                .iter()
-                .any(|s| !matches!(s.state.name(), "idle" | "closed" | "failed"));
-            if !live && self.history.pending() == 0 {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        tauri::async_runtime::block_on(self.manager.shutdown(within));
+        self.history
+            .wait_idle(deadline.saturating_duration_since(Instant::now()));
         self.persist();
     }
 }

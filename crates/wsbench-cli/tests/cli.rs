@@ -630,3 +630,27 @@ async fn convert_between_formats_and_pick_a_connection_from_a_har() {
     assert!(!d.join("y.json").exists());
     std::fs::remove_dir_all(d).unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn timeout_holds_when_the_peer_stops_reading_our_echoes() {
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("ws://{}/", l.local_addr().unwrap());
+    tokio::spawn(async move {
+        let (tcp, _) = l.accept().await.unwrap();
+        let mut ws = tokio_tungstenite::accept_async(tcp).await.unwrap();
+        // 32 MiB out, nothing read back: the client's echoes fill both socket buffers
+        // and its writer blocks with an echo in flight.
+        let big = vec![7u8; 1 << 20];
+        for _ in 0..32 {
+            if ws.send(Message::binary(big.clone())).await.is_err() {
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_secs(30)).await;
+    });
+    let t = std::time::Instant::now();
+    let o = run(s(&["connect", &url, "--echo", "--timeout", "1"]), None).await;
+    assert_eq!(o.status.code(), Some(3), "{}", err(&o));
+    assert!(t.elapsed() < Duration::from_secs(10), "{:?}", t.elapsed());
+    assert!(err(&o).contains("timed out after 1 s"), "{}", err(&o));
+}

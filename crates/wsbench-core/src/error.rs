@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::connection::HttpFailure;
+use crate::handshake::HttpFailure;
 
 /// What went wrong, as a stable tag for front ends (`{ "kind": "refused", ... }`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -34,6 +34,24 @@ pub enum ErrorKind {
     UnknownVariable,
     /// The operation was cancelled by the user.
     Cancelled,
+    /// A query parameter that cannot be sent (an empty name).
+    InvalidParam,
+    /// An authentication setting that cannot be sent.
+    InvalidAuth,
+    /// An offered subprotocol that is not an HTTP token.
+    InvalidSubprotocol,
+    /// TLS settings that do not fit together (the files themselves are `File`).
+    InvalidTls,
+    /// A log search pattern that does not compile.
+    InvalidSearch,
+    /// A close code or reason a client may not send.
+    InvalidClose,
+    /// A timeout that is not a duration.
+    InvalidTimeout,
+    /// The tab is a recording (history, an imported log): it cannot connect or be cleared.
+    ReadOnlySession,
+    /// The tab is already connecting or connected.
+    AlreadyConnected,
     /// A name or path wsbench cannot use (empty, reserved, unsafe characters).
     InvalidName,
     /// The name is already taken (an environment).
@@ -44,8 +62,6 @@ pub enum ErrorKind {
     VariableCycle,
     /// A file format wsbench does not read or write.
     UnknownFormat,
-    /// A recorded (read-only) session cannot be changed that way.
-    RecordedSession,
     /// A file holds fewer items than asked for.
     NotInFile,
     /// The secret values to hide from an export are too many or too long to search for.
@@ -107,6 +123,30 @@ pub enum Error {
     UnknownVariable { name: String, place: String },
     #[error("{0} was cancelled")]
     Cancelled(String),
+    #[error("invalid query parameter {name:?}: {reason}")]
+    InvalidParam { name: String, reason: String },
+    #[error("invalid authentication: {reason}")]
+    InvalidAuth { reason: String },
+    #[error("invalid subprotocol {protocol:?}: {reason}")]
+    InvalidSubprotocol { protocol: String, reason: String },
+    #[error("invalid TLS settings: {reason}")]
+    InvalidTls { reason: String },
+    #[error("invalid search pattern {pattern:?}: {reason}")]
+    InvalidSearch { pattern: String, reason: String },
+    #[error("invalid close frame: {reason}")]
+    InvalidClose { code: u16, reason: String },
+    /// `setting` names it as the user typed it (`--timeout`, "connect timeout").
+    #[error("{setting} {value}: {reason}")]
+    InvalidTimeout {
+        setting: String,
+        value: String,
+        reason: String,
+    },
+    /// `action` completes "cannot …": "connect", "be cleared".
+    #[error("tab {id} is a recorded session and is read-only: it cannot {action}")]
+    ReadOnlySession { id: u64, action: &'static str },
+    #[error("session {id} is already {state}; disconnect first")]
+    AlreadyConnected { id: u64, state: &'static str },
     #[error("{0}")]
     InvalidName(String),
     #[error("{0}")]
@@ -117,8 +157,6 @@ pub enum Error {
     VariableCycle { name: String, place: String, depth: usize },
     #[error("{0}")]
     UnknownFormat(String),
-    #[error("{0}")]
-    RecordedSession(String),
     #[error("{0}")]
     NotInFile(String),
     #[error("{0}")]
@@ -168,12 +206,20 @@ impl Error {
             Error::Conflict { .. } => ErrorKind::Conflict,
             Error::UnknownVariable { .. } => ErrorKind::UnknownVariable,
             Error::Cancelled(_) => ErrorKind::Cancelled,
+            Error::InvalidParam { .. } => ErrorKind::InvalidParam,
+            Error::InvalidAuth { .. } => ErrorKind::InvalidAuth,
+            Error::InvalidSubprotocol { .. } => ErrorKind::InvalidSubprotocol,
+            Error::InvalidTls { .. } => ErrorKind::InvalidTls,
+            Error::InvalidSearch { .. } => ErrorKind::InvalidSearch,
+            Error::InvalidClose { .. } => ErrorKind::InvalidClose,
+            Error::InvalidTimeout { .. } => ErrorKind::InvalidTimeout,
+            Error::ReadOnlySession { .. } => ErrorKind::ReadOnlySession,
+            Error::AlreadyConnected { .. } => ErrorKind::AlreadyConnected,
             Error::InvalidName(_) => ErrorKind::InvalidName,
             Error::AlreadyExists(_) => ErrorKind::AlreadyExists,
             Error::NothingToUndo(_) => ErrorKind::NothingToUndo,
             Error::VariableCycle { .. } => ErrorKind::VariableCycle,
             Error::UnknownFormat(_) => ErrorKind::UnknownFormat,
-            Error::RecordedSession(_) => ErrorKind::RecordedSession,
             Error::NotInFile(_) => ErrorKind::NotInFile,
             Error::TooManySecrets(_) => ErrorKind::TooManySecrets,
         }

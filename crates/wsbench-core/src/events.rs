@@ -18,6 +18,7 @@ use tokio::time::Instant;
 use crate::connection::ConnState;
 use crate::frame::{Frame, FrameMeta, Opcode};
 use crate::frame_log::{FrameLog, LogStats};
+use crate::sync::lock;
 
 pub type SessionId = u64;
 
@@ -148,6 +149,24 @@ pub struct EventBatch {
     /// Frame notifications lost because the consumer was slow, since the last batch.
     /// The log still has the frames: resync from it when this is non-zero.
     pub dropped: u64,
+    /// Things that happened outside any socket, in order (absent when none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notices: Vec<Notice>,
+}
+
+/// Something a front end should know that is not a frame or a state change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum Notice {
+    /// A session that ended has been written to history as `entry`.
+    #[serde(rename_all = "camelCase")]
+    HistoryWritten { session: SessionId, entry: String },
+}
+
+/// What the unbounded queue carries: rare, never dropped.
+enum Control {
+    State(StateChange),
+    Notice(Notice),
 }
 
 /// "`count` frames up to `last_seq` were logged": the queue carries no payloads, so
@@ -160,7 +179,7 @@ pub(crate) struct Logged {
 
 pub(crate) struct EventBus {
     frames: mpsc::Sender<Logged>,
-    states: mpsc::UnboundedSender<StateChange>,
+    states: mpsc::UnboundedSender<Control>,
     dropped: Arc<AtomicU64>,
     logs: Arc<Mutex<HashMap<SessionId, Arc<FrameLog>>>>,
     sink: Arc<Mutex<Arc<dyn EventSink>>>,
@@ -219,17 +238,17 @@ impl EventBus {
     }
 
     pub fn state(&self, session: SessionId, state: ConnState) {
-        let _ = self.states.send(StateChange { session, state });
+        let _ = self.states.send(Control::State(StateChange { session, state }));
     }
-}
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
+    pub fn notice(&self, notice: Notice) {
+        let _ = self.states.send(Control::Notice(notice));
+    }
 }
 
 struct Batcher {
     frames: mpsc::Receiver<Logged>,
-    states: mpsc::UnboundedReceiver<StateChange>,
+    states: mpsc::UnboundedReceiver<Control>,
     dropped: Arc<AtomicU64>,
     logs: Arc<Mutex<HashMap<SessionId, Arc<FrameLog>>>>,
     sink: Arc<Mutex<Arc<dyn EventSink>>>,
@@ -239,9 +258,19 @@ struct Batcher {
 #[derive(Default)]
 struct Pending {
     states: Vec<StateChange>,
+    notices: Vec<Notice>,
     /// Per session: frames notified in this batch and the last sequence number.
     frames: BTreeMap<SessionId, (u64, u64)>,
     count: usize,
+}
+
+impl Pending {
+    fn control(&mut self, c: Control) {
+        match c {
+            Control::State(s) => self.states.push(s),
+            Control::Notice(n) => self.notices.push(n),
+        }
+    }
 }
 
 impl Batcher {
@@ -251,14 +280,14 @@ impl Batcher {
             // Wait for the first event of a batch.
             tokio::select! {
                 biased;
-                s = self.states.recv() => match s { Some(s) => p.states.push(s), None => return },
+                s = self.states.recv() => match s { Some(s) => p.control(s), None => return },
                 f = self.frames.recv() => match f { Some(f) => self.add(&mut p, f), None => return },
             }
             let deadline = Instant::now() + self.cfg.interval;
             while p.count < self.cfg.max_frames {
                 tokio::select! {
                     biased;
-                    s = self.states.recv() => match s { Some(s) => p.states.push(s), None => break },
+                    s = self.states.recv() => match s { Some(s) => p.control(s), None => break },
                     f = self.frames.recv() => match f { Some(f) => self.add(&mut p, f), None => break },
                     _ = tokio::time::sleep_until(deadline) => break,
                 }
@@ -277,7 +306,7 @@ impl Batcher {
     fn deliver(&mut self, mut p: Pending) {
         // State changes never wait behind a backlog of frame notifications.
         while let Ok(s) = self.states.try_recv() {
-            p.states.push(s);
+            p.control(s);
         }
         let logs = lock(&self.logs).clone();
         let sessions = p
@@ -306,6 +335,7 @@ impl Batcher {
             states: p.states,
             sessions,
             dropped: self.dropped.swap(0, Ordering::Relaxed),
+            notices: p.notices,
         };
         let sink = lock(&self.sink).clone();
         sink.deliver(batch);

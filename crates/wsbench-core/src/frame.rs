@@ -210,14 +210,18 @@ pub struct Clock {
     wall_start_us: i64,
 }
 
+/// Wall-clock time now, microseconds since the Unix epoch (0 if the clock is before it).
+pub fn now_us() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as i64)
+}
+
 impl Clock {
     pub fn start() -> Self {
-        let wall = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_micros() as i64);
         Self {
             started: std::time::Instant::now(),
-            wall_start_us: wall,
+            wall_start_us: now_us(),
         }
     }
 

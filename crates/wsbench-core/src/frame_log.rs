@@ -181,7 +181,10 @@ impl FrameFilter {
                 .case_insensitive(!q.case_sensitive)
                 .size_limit(16 << 20)
                 .build()
-                .map_err(|e| Error::InvalidConfig(format!("search pattern {:?}: {e}", q.text)))?;
+                .map_err(|e| Error::InvalidSearch {
+                    pattern: q.text.clone(),
+                    reason: e.to_string(),
+                })?;
             Some(re)
         };
         Ok(Self {
@@ -264,7 +267,7 @@ impl FrameLog {
     fn lock(&self) -> MutexGuard<'_, Inner> {
         // A panic while holding the lock cannot leave the log half-updated in a way
         // that matters more than losing the whole tab, so keep going.
-        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+        crate::sync::lock(&self.inner)
     }
 
     /// Append a frame, assigning its sequence number; returns it. Evicts from the

@@ -6,16 +6,19 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
 use crate::connection::ConnState;
 use crate::error::{Error, Result};
+use crate::events::SessionId;
 use crate::export::{self, ExportFormat, ExportOptions, FrameSelection, LogSource, Redaction};
 use crate::frame_log::SearchQuery;
 use crate::session::Session;
+use crate::sync::lock;
 
 pub const HISTORY_INDEX_VERSION: u32 = 1;
 
@@ -47,18 +50,18 @@ struct Index {
 pub struct History {
     dir: PathBuf,
     max_bytes: AtomicU64,
-    /// Sessions being written in the background.
-    pending: Arc<AtomicUsize>,
+    /// Sessions being written in the background, and a signal when that falls to 0.
+    pending: Arc<(Mutex<usize>, Condvar)>,
     /// Serializes index updates.
     index: Mutex<()>,
+    on_written: Mutex<Option<WrittenHook>>,
 }
+
+/// Called on the writing thread once a session is in the history folder.
+pub type WrittenHook = Arc<dyn Fn(SessionId, &HistoryEntry) + Send + Sync>;
 
 /// The smallest size bound the history accepts: 1 MiB.
 pub const MIN_HISTORY_BYTES: u64 = 1 << 20;
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
 
 impl History {
     pub fn new(dir: PathBuf, max_bytes: u64) -> Self {
@@ -67,7 +70,13 @@ impl History {
             max_bytes: AtomicU64::new(max_bytes),
             pending: Arc::default(),
             index: Mutex::new(()),
+            on_written: Mutex::default(),
         }
+    }
+
+    /// Tell someone (the app's window) each time a session has been written.
+    pub fn set_on_written(&self, hook: WrittenHook) {
+        *lock(&self.on_written) = Some(hook);
     }
 
     pub fn dir(&self) -> &Path {
@@ -85,27 +94,57 @@ impl History {
         max.max(MIN_HISTORY_BYTES)
     }
 
-    /// Sessions still being written (the app waits for them on exit).
+    /// Sessions still being written.
     pub fn pending(&self) -> usize {
-        self.pending.load(Ordering::Acquire)
+        *lock(&self.pending.0)
+    }
+
+    /// Wait until every session handed to [`record_in_background`](Self::record_in_background)
+    /// is written, at most `within`. False when time ran out (the app waits on exit).
+    pub fn wait_idle(&self, within: Duration) -> bool {
+        let deadline = Instant::now() + within;
+        let (count, idle) = &*self.pending;
+        let mut n = lock(count);
+        while *n > 0 {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            n = idle.wait_timeout(n, left).unwrap_or_else(|p| p.into_inner()).0;
+        }
+        true
+    }
+
+    fn pending_add(pending: &(Mutex<usize>, Condvar), delta: isize) {
+        let mut n = lock(&pending.0);
+        *n = n.saturating_add_signed(delta);
+        if *n == 0 {
+            pending.1.notify_all();
+        }
     }
 
     /// [`History::record`] on a thread of its own: a long session takes a moment
     /// to write and the caller is a connection's task. Failures are logged.
     pub fn record_in_background(self: &Arc<Self>, session: Arc<Session>, from_seq: u64, end: &ConnState) {
-        self.pending.fetch_add(1, Ordering::AcqRel);
+        Self::pending_add(&self.pending, 1);
         let me = self.clone();
         let end = end.clone();
         let spawned = std::thread::Builder::new()
             .name("wsbench-history".into())
             .spawn(move || {
-                if let Err(e) = me.record(&session, from_seq, &end) {
-                    tracing::warn!(session = session.id, error = %e, "cannot write the session to history");
+                match me.record(&session, from_seq, &end) {
+                    Ok(entry) => {
+                        let hook = lock(&me.on_written).clone();
+                        if let Some(hook) = hook {
+                            hook(session.id, &entry);
+                        }
+                    }
+                    Err(e) => tracing::warn!(session = session.id, error = %e, "cannot write the session to history"),
                 }
-                me.pending.fetch_sub(1, Ordering::AcqRel);
+                Self::pending_add(&me.pending, -1);
             });
         if spawned.is_err() {
-            self.pending.fetch_sub(1, Ordering::AcqRel);
+            Self::pending_add(&self.pending, -1);
         }
     }
 
@@ -115,7 +154,7 @@ impl History {
         fs::create_dir_all(&self.dir).map_err(|e| Error::io(&self.dir, &e))?;
         let source = LogSource::from_session(session);
         let first = source.log.page(from_seq, 1).into_iter().next();
-        let now = crate::session::now_us();
+        let now = crate::frame::now_us();
         let started = first.as_ref().map_or(now, |f| f.at_us - f.offset_us as i64);
         // Unique within this process even for sessions that end together: the
         // tab's id and a counter go in the name.

@@ -11,6 +11,7 @@ pub mod export;
 pub mod frame;
 pub mod frame_log;
 pub mod fs;
+pub mod handshake;
 pub mod history;
 pub mod import;
 mod parse;
@@ -18,19 +19,21 @@ pub mod payload;
 pub mod restore;
 pub mod server;
 pub mod session;
+pub mod sync;
 pub mod workspace;
 
 pub use collections::{Environment, MessageFormat, SavedConnection, SavedMessage, Variable};
 pub use config::ConnectConfig;
-pub use connection::{ConnState, ConnectionHandle, Handshake, HttpFailure, Initiator, Outgoing};
+pub use connection::{CloseInfo, ConnState, ConnectionHandle, Finished, Initiator, Outgoing, Recorder};
 pub use error::{Error, ErrorInfo, ErrorKind, Result};
-pub use events::{BatchConfig, EventBatch, EventSink, NullSink, SessionId};
+pub use events::{BatchConfig, EventBatch, EventSink, Notice, NullSink, SessionId};
 pub use export::{
     default_file_name, export_to_path, export_to_writer, read_log_file, ExportFormat, ExportOptions, ExportSummary,
     FrameSelection, LogSource, RecordedConnection, Redaction, SessionMeta,
 };
-pub use frame::{Direction, Frame, FrameMeta, FrameRecord, Opcode};
+pub use frame::{now_us, Direction, Frame, FrameMeta, FrameRecord, Opcode};
 pub use frame_log::{FrameLog, LogStats, SearchQuery, SearchResult};
+pub use handshake::{Handshake, HttpFailure};
 pub use server::{LocalServer, ServerConfig, ServerMode};
 pub use session::{Session, SessionManager, SessionSnapshot};
 

@@ -87,16 +87,16 @@ pub fn parse_base64(input: &str) -> Result<Bytes> {
 pub fn validate_close(code: u16, reason: &str) -> Result<()> {
     let ok = matches!(code, 1000..=1003 | 1007..=1014 | 3000..=4999);
     if !ok {
-        return Err(Error::InvalidPayload {
-            format: "close",
+        return Err(Error::InvalidClose {
+            code,
             reason: format!(
                 "code {code} cannot be sent (use 1000-1003, 1007-1014 or 3000-4999; 1005, 1006 and 1015 are reserved)"
             ),
         });
     }
     if reason.len() > 123 {
-        return Err(Error::InvalidPayload {
-            format: "close",
+        return Err(Error::InvalidClose {
+            code,
             reason: format!(
                 "reason is {} bytes; a close reason holds at most 123 bytes of UTF-8",
                 reason.len()

@@ -17,11 +17,12 @@ use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::WebSocketStream;
 
-use crate::connection::Header;
 use crate::error::{Error, Result};
-use crate::frame::Opcode;
-use crate::session::now_us;
+use crate::frame::{now_us, Opcode};
+use crate::handshake::Header;
+use crate::sync::lock;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -123,7 +124,7 @@ impl Shared {
             kind,
         };
         {
-            let mut h = self.history.lock().unwrap_or_else(|p| p.into_inner());
+            let mut h = lock(&self.history);
             if h.len() == EVENT_HISTORY {
                 h.pop_front();
             }
@@ -180,18 +181,12 @@ impl LocalServer {
     }
 
     pub fn client_count(&self) -> usize {
-        self.shared.clients.lock().unwrap_or_else(|p| p.into_inner()).len()
+        lock(&self.shared.clients).len()
     }
 
     /// The most recent events (connects, messages, disconnects), oldest first.
     pub fn history(&self) -> Vec<ServerEvent> {
-        self.shared
-            .history
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .iter()
-            .cloned()
-            .collect()
+        lock(&self.shared.history).iter().cloned().collect()
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<ServerEvent> {
@@ -241,15 +236,14 @@ async fn accept_loop(listener: TcpListener, cfg: ServerConfig, shared: Arc<Share
     }
 }
 
+/// What a client asked for in its upgrade request: path, headers, subprotocol.
+type Asked = (String, Vec<Header>, Option<String>);
+
+/// The upgrade, within `CLIENT_TIMEOUT`; accepts the first subprotocol offered.
 // The handshake callback's error type is tungstenite's (a whole HTTP response).
 #[allow(clippy::result_large_err)]
-async fn serve_client<S>(
-    stream: S,
-    peer: SocketAddr,
-    shared: Arc<Shared>,
-    mut stop: watch::Receiver<bool>,
-    ws_config: WebSocketConfig,
-) where
+async fn accept<S>(stream: S, peer: SocketAddr, ws_config: WebSocketConfig) -> Option<(WebSocketStream<S>, Asked)>
+where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let mut seen: Option<(String, Vec<Header>, Option<String>)> = None;
@@ -281,15 +275,29 @@ async fn serve_client<S>(
         Ok(Ok(ws)) => ws,
         Ok(Err(e)) => {
             tracing::info!(%peer, error = %e, "handshake failed");
-            return;
+            return None;
         }
         Err(_) => {
             tracing::info!(%peer, "handshake timed out");
-            return;
+            return None;
         }
     };
+    Some((ws, seen.unwrap_or_default()))
+}
+
+async fn serve_client<S>(
+    stream: S,
+    peer: SocketAddr,
+    shared: Arc<Shared>,
+    mut stop: watch::Receiver<bool>,
+    ws_config: WebSocketConfig,
+) where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let Some((mut ws, (path, headers, subprotocol))) = accept(stream, peer, ws_config).await else {
+        return;
+    };
     let id = shared.next.fetch_add(1, Ordering::Relaxed);
-    let (path, headers, subprotocol) = seen.unwrap_or_default();
     shared.emit(
         id,
         &peer,
@@ -300,8 +308,7 @@ async fn serve_client<S>(
         },
     );
     let (tx, mut rx) = mpsc::channel::<Message>(1024);
-    shared.clients.lock().unwrap_or_else(|p| p.into_inner()).insert(id, tx);
-    let mut ws = ws;
+    lock(&shared.clients).insert(id, tx);
     let mut end: (Option<u16>, String) = (None, String::new());
     let mut stopping = false;
     let mut give_up: Option<tokio::time::Instant> = None;
@@ -339,13 +346,7 @@ async fn serve_client<S>(
                         }
                     }
                     ServerMode::Broadcast => {
-                        let all: Vec<_> = shared
-                            .clients
-                            .lock()
-                            .unwrap_or_else(|p| p.into_inner())
-                            .values()
-                            .cloned()
-                            .collect();
+                        let all: Vec<_> = lock(&shared.clients).values().cloned().collect();
                         for c in all {
                             // A slow client misses messages rather than stalling the others.
                             let _ = c.try_send(m.clone());
@@ -371,7 +372,7 @@ async fn serve_client<S>(
             None => break,
         }
     }
-    shared.clients.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
+    lock(&shared.clients).remove(&id);
     shared.emit(
         id,
         &peer,

@@ -3,21 +3,22 @@
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
 use crate::collections::vars::Vars;
 use crate::collections::SavedMessage;
 use crate::config::ConnectConfig;
-use crate::connection::{actor, dial, ConnState, ConnectionHandle, Handshake, Outgoing};
+use crate::connection::{self, ConnState, ConnectionHandle, Finished, Outgoing, Recorder};
 use crate::error::{Error, Result};
-use crate::events::{BatchConfig, EventBus, EventSink, SessionId};
-use crate::frame::{Clock, Direction, Frame, Opcode};
+use crate::events::{BatchConfig, EventBus, EventSink, Notice, SessionId};
+use crate::frame::Frame;
 use crate::frame_log::{FrameLog, LogStats};
+use crate::handshake::Handshake;
+use crate::sync::lock;
 
 pub struct Session {
     pub id: SessionId,
@@ -57,16 +58,6 @@ pub struct SessionSnapshot {
     /// A recorded session (history or an imported log) that cannot connect.
     #[serde(default)]
     pub read_only: bool,
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-pub(crate) fn now_us() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_micros() as i64)
 }
 
 impl Session {
@@ -109,28 +100,6 @@ impl Session {
         }
     }
 
-    /// Log a frame (stamped now) and notify the front end.
-    pub(crate) fn record(
-        &self,
-        clock: &Clock,
-        direction: Direction,
-        opcode: Opcode,
-        payload: Bytes,
-        rtt_us: u32,
-    ) -> Frame {
-        let f = self.log.push(clock.frame(direction, opcode, payload, rtt_us));
-        self.bus.frames(self.id, f.seq, 1);
-        f
-    }
-
-    /// Log frames received in one burst, in order, with one notification.
-    pub(crate) fn record_many(&self, frames: Vec<Frame>) {
-        let n = frames.len() as u64;
-        if let Some(last) = self.log.push_many(frames) {
-            self.bus.frames(self.id, last, n);
-        }
-    }
-
     pub(crate) fn set_state(self: &Arc<Self>, state: ConnState) {
         tracing::debug!(session = self.id, state = state.name(), "state");
         if let ConnState::Open { handshake } = &state {
@@ -154,8 +123,49 @@ impl Session {
         self.read_only
     }
 
+    /// Empty the log (counters restart at zero). A recording is what it recorded:
+    /// it cannot be cleared.
+    pub fn clear_log(&self) -> Result<LogStats> {
+        if self.read_only {
+            return Err(Error::ReadOnlySession {
+                id: self.id,
+                action: "be cleared",
+            });
+        }
+        self.log.clear();
+        Ok(self.log.stats())
+    }
+
     fn handle(&self) -> Option<ConnectionHandle> {
         lock(&self.handle).clone().filter(|h| h.is_alive())
+    }
+}
+
+/// What a session's connection reports to: every frame goes into the log (the
+/// source of truth) with a notification for the front end; every state change is
+/// kept and published.
+struct SessionRecorder(Arc<Session>);
+
+impl Recorder for SessionRecorder {
+    fn frame(&self, frame: Frame) -> u64 {
+        let seq = self.0.log.push(frame).seq;
+        self.0.bus.frames(self.0.id, seq, 1);
+        seq
+    }
+
+    fn frames(&self, frames: Vec<Frame>) {
+        let n = frames.len() as u64;
+        if let Some(last) = self.0.log.push_many(frames) {
+            self.0.bus.frames(self.0.id, last, n);
+        }
+    }
+
+    fn state(&self, state: ConnState) {
+        self.0.set_state(state);
+    }
+
+    fn id(&self) -> u64 {
+        self.0.id
     }
 }
 
@@ -169,6 +179,8 @@ pub struct SessionManager {
     /// The runtime connection actors run on, captured at construction, so every
     /// method works from any thread (a GUI thread included).
     runtime: tokio::runtime::Handle,
+    /// One per connection started and not yet seen finished (removed tabs included).
+    running: Mutex<Vec<Finished>>,
 }
 
 impl SessionManager {
@@ -185,12 +197,18 @@ impl SessionManager {
             bus: Arc::new(EventBus::new(sink, cfg)),
             on_end: Arc::default(),
             runtime: tokio::runtime::Handle::current(),
+            running: Mutex::default(),
         }
     }
 
     /// Replace the event consumer (e.g. a reloaded webview's new channel).
     pub fn set_sink(&self, sink: Arc<dyn EventSink>) {
         self.bus.set_sink(sink);
+    }
+
+    /// Send a notice to the event consumer with the next batch.
+    pub fn notify(&self, notice: Notice) {
+        self.bus.notice(notice);
     }
 
     /// Called when a connection that opened ends; see [`SessionEndHook`].
@@ -280,9 +298,7 @@ impl SessionManager {
     pub fn connect_with(&self, id: SessionId, vars: &Vars, on_open: &[SavedMessage]) -> Result<()> {
         let s = self.get(id)?;
         if s.read_only {
-            return Err(Error::InvalidConfig(
-                "this tab is a recorded session and is read-only; open the saved connection to connect".into(),
-            ));
+            return Err(Error::ReadOnlySession { id, action: "connect" });
         }
         let config = vars.resolve_config(&s.config())?;
         let max = config.limits.max_message_size;
@@ -299,13 +315,17 @@ impl SessionManager {
         // Check, spawn and store under one lock: two quick Connects start one actor.
         let mut slot = lock(&s.handle);
         if slot.as_ref().is_some_and(|h| h.is_alive()) {
-            return Err(Error::InvalidConfig(format!(
-                "session {id} is already {}; disconnect first",
-                s.state().name()
-            )));
+            return Err(Error::AlreadyConnected {
+                id,
+                state: s.state().name(),
+            });
         }
-        let target = dial::prepare(&config)?;
-        *slot = Some(actor::spawn(&self.runtime, s.clone(), config, target, on_open));
+        let recorder = Arc::new(SessionRecorder(s.clone()));
+        let handle = connection::start(&self.runtime, config, on_open, recorder)?;
+        let mut running = lock(&self.running);
+        running.retain(|f| !f.is_finished());
+        running.push(handle.finished());
+        *slot = Some(handle);
         Ok(())
     }
 
@@ -338,6 +358,18 @@ impl SessionManager {
         }
         self.bus.unregister(id);
         Ok(())
+    }
+
+    /// App exit: close every live connection with 1001 "going away" and wait until
+    /// every connection task has really ended (tabs closed before included), at most
+    /// `grace`. Returns false if some were still running when `grace` ran out.
+    /// Every last state (and the end-of-session hook) has been delivered when this
+    /// returns true.
+    pub async fn shutdown(&self, grace: Duration) -> bool {
+        self.disconnect_all();
+        let running: Vec<Finished> = lock(&self.running).clone();
+        let all = futures_util::future::join_all(running.into_iter().map(Finished::wait));
+        tokio::time::timeout(grace, all).await.is_ok()
     }
 
     /// Disconnect every session (app exit). Returns at once.

@@ -37,10 +37,5 @@ pub async fn log_search(state: State<'_, AppState>, id: u64, query: SearchQuery)
 
 #[tauri::command]
 pub fn log_clear(state: State<'_, AppState>, id: u64) -> CmdResult<LogStats> {
-    let s = state.manager.get(id)?;
-    if s.is_read_only() {
-        return Err(wsbench_core::Error::RecordedSession("a recorded session cannot be cleared".into()).into());
-    }
-    s.log().clear();
-    Ok(s.log().stats())
+    Ok(state.manager.get(id)?.clear_log()?)
 }

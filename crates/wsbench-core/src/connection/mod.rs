@@ -1,194 +1,62 @@
 //! Connections: one actor task per connection owns its socket; the rest of the engine
-//! talks to it through a clonable [`ConnectionHandle`].
+//! talks to it through a clonable [`ConnectionHandle`] and hears from it through a
+//! [`Recorder`]. This layer depends on nothing above it (no session, no events).
+//!
+//! ```text
+//! start(config, recorder) -> ConnectionHandle --commands--> actor (actor.rs, open.rs)
+//!   dial:    resolve -> TCP -> [proxy tunnel] -> [TLS] -> HTTP upgrade   (dial.rs, tls.rs)
+//!   socket:  Stream -> WireTap (wire.rs) -> [deflate] -> tungstenite
+//!   frames:  read.rs (bursts in) / writer.rs (out) -> Recorder           (recorder.rs)
+//! ```
+//!
+//! Where a protocol layer slots in, without touching the session:
+//! - a proxy tunnel (HTTP CONNECT, SOCKS5): a step of `dial::transport` between the
+//!   TCP connect and TLS (TLS still names the target host);
+//! - permessage-deflate: a stream layer beside the `WireTap` (wire.rs) under tungstenite,
+//!   negotiated by the upgrade request that `dial` builds;
+//! - a Socket.IO codec: a [`Recorder`] that wraps the session's, between frames and
+//!   the log.
 
 pub(crate) mod actor;
+mod close;
+mod closing;
 pub mod dial;
+mod open;
+mod outgoing;
+mod read;
+mod recorder;
+mod state;
+pub mod target;
+mod tls;
 pub(crate) mod wire;
+mod writer;
 
-use bytes::Bytes;
-use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
 use tokio::sync::{mpsc, oneshot, watch};
 
-use crate::error::{Error, ErrorInfo, Result};
-use crate::frame::Opcode;
+use crate::config::ConnectConfig;
+use crate::error::{Error, Result};
 
-/// A name/value pair as it went over the wire.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Header {
-    pub name: String,
-    pub value: String,
-}
+pub use close::CloseInfo;
+pub use outgoing::Outgoing;
+pub use recorder::Recorder;
+pub use state::{ConnState, Initiator};
+// The handshake types live in their own leaf module; these names stay for callers.
+pub use crate::handshake::{Handshake, Header, HttpFailure, Timings, TlsInfo};
 
-/// The handshake as it really went.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Handshake {
-    /// The URL actually dialed (query parameters and API key applied).
-    pub url: String,
-    pub remote_addr: String,
-    /// `GET /path?query HTTP/1.1`
-    pub request_line: String,
-    pub request_headers: Vec<Header>,
-    /// `HTTP/1.1 101 Switching Protocols`
-    pub status_line: String,
-    pub status: u16,
-    pub response_headers: Vec<Header>,
-    pub subprotocol: Option<String>,
-    pub extensions: Option<String>,
-    pub tls: Option<TlsInfo>,
-    pub timings: Timings,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct TlsInfo {
-    pub version: String,
-    pub cipher: String,
-    pub alpn: Option<String>,
-    /// The user opted in to accepting any certificate for this connection.
-    pub certificate_verification_disabled: bool,
-}
-
-/// Microseconds spent in each step of the connect.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Timings {
-    pub dns_us: u64,
-    pub tcp_us: u64,
-    pub tls_us: u64,
-    pub upgrade_us: u64,
-    pub total_us: u64,
-}
-
-/// A non-101 answer to the upgrade: what the server said and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct HttpFailure {
-    pub status: u16,
-    pub reason: String,
-    pub headers: Vec<Header>,
-    /// The first KiB of the body, decoded as UTF-8 (lossy).
-    pub body: String,
-    pub body_truncated: bool,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub enum Initiator {
-    Client,
-    Server,
-}
-
-/// Connection state. Connecting returns at once; everything after arrives as state.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "camelCase", rename_all_fields = "camelCase")]
-pub enum ConnState {
-    /// Never connected in this tab.
-    Idle,
-    /// Attempt 1 is the first connect; later attempts are reconnects.
-    Connecting {
-        attempt: u32,
-    },
-    Open {
-        handshake: Box<Handshake>,
-    },
-    Closing {
-        initiated_by: Initiator,
-    },
-    Closed {
-        code: u16,
-        reason: String,
-        clean: bool,
-        initiated_by: Initiator,
-    },
-    Failed {
-        error: ErrorInfo,
-    },
-    /// Waiting `delay_ms` before attempt `attempt` (of `max_attempts`, 0 = unlimited).
-    Reconnecting {
-        attempt: u32,
-        max_attempts: u32,
-        delay_ms: u64,
-        last_error: Option<ErrorInfo>,
-    },
-}
-
-impl ConnState {
-    pub fn is_open(&self) -> bool {
-        matches!(self, ConnState::Open { .. })
-    }
-
-    /// Closed or Failed: the actor has ended.
-    pub fn is_terminal(&self) -> bool {
-        matches!(
-            self,
-            ConnState::Closed { .. } | ConnState::Failed { .. } | ConnState::Idle
-        )
-    }
-
-    pub fn name(&self) -> &'static str {
-        match self {
-            ConnState::Idle => "idle",
-            ConnState::Connecting { .. } => "connecting",
-            ConnState::Open { .. } => "open",
-            ConnState::Closing { .. } => "closing",
-            ConnState::Closed { .. } => "closed",
-            ConnState::Failed { .. } => "failed",
-            ConnState::Reconnecting { .. } => "reconnecting",
-        }
-    }
-}
-
-/// What a user can send.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outgoing {
-    Text(String),
-    Binary(Bytes),
-    Ping(Bytes),
-    Pong(Bytes),
-    Close { code: u16, reason: String },
-}
-
-impl Outgoing {
-    pub fn opcode(&self) -> Opcode {
-        match self {
-            Outgoing::Text(_) => Opcode::Text,
-            Outgoing::Binary(_) => Opcode::Binary,
-            Outgoing::Ping(_) => Opcode::Ping,
-            Outgoing::Pong(_) => Opcode::Pong,
-            Outgoing::Close { .. } => Opcode::Close,
-        }
-    }
-
-    pub fn len(&self) -> usize {
-        match self {
-            Outgoing::Text(s) => s.len(),
-            Outgoing::Binary(b) | Outgoing::Ping(b) | Outgoing::Pong(b) => b.len(),
-            Outgoing::Close { reason, .. } => 2 + reason.len(),
-        }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Everything that can be checked before the message reaches the socket.
-    pub fn validate(&self, max_message_size: usize) -> Result<()> {
-        match self {
-            Outgoing::Ping(b) | Outgoing::Pong(b) if b.len() > 125 => Err(Error::MessageTooLarge {
-                what: "control frame payload",
-                size: b.len(),
-                limit: 125,
-            }),
-            Outgoing::Close { code, reason } => crate::payload::validate_close(*code, reason),
-            m if m.len() > max_message_size => Err(Error::MessageTooLarge {
-                what: "message",
-                size: m.len(),
-                limit: max_message_size,
-            }),
-            _ => Ok(()),
-        }
-    }
+/// The one way in: validate `config` (URL, headers, TLS files: an `Err` here, nothing
+/// dialed) and spawn its actor on `runtime`. The actor dials (and redials, as the
+/// config says), sends `on_open` in order each time the connection opens, and reports
+/// every frame and state change to `recorder` until it publishes Closed or Failed.
+pub fn start(
+    runtime: &tokio::runtime::Handle,
+    config: ConnectConfig,
+    on_open: Vec<Outgoing>,
+    recorder: Arc<dyn Recorder>,
+) -> Result<ConnectionHandle> {
+    let target = target::prepare(&config)?;
+    Ok(actor::spawn(runtime, recorder, config, target, on_open))
 }
 
 pub(crate) enum Command {
@@ -198,20 +66,21 @@ pub(crate) enum Command {
     },
 }
 
-/// A request to close: code and reason.
-pub(crate) type StopRequest = Option<(u16, String)>;
+/// A request to close, once made.
+pub(crate) type StopRequest = Option<CloseInfo>;
 
 /// A clonable way to talk to one connection's actor. Sends queue in order; a
 /// disconnect overtakes queued sends (it travels on its own channel).
 #[derive(Clone)]
 pub struct ConnectionHandle {
     tx: mpsc::Sender<Command>,
-    stop: std::sync::Arc<watch::Sender<StopRequest>>,
+    stop: Arc<watch::Sender<StopRequest>>,
+    finished: Finished,
 }
 
 impl ConnectionHandle {
-    pub(crate) fn new(tx: mpsc::Sender<Command>, stop: std::sync::Arc<watch::Sender<StopRequest>>) -> Self {
-        Self { tx, stop }
+    pub(crate) fn new(tx: mpsc::Sender<Command>, stop: Arc<watch::Sender<StopRequest>>, finished: Finished) -> Self {
+        Self { tx, stop, finished }
     }
 
     /// Send a message; resolves with the logged frame's sequence number once written.
@@ -221,8 +90,16 @@ impl ConnectionHandle {
             .send(Command::Send { msg, reply })
             .await
             .map_err(|_| Error::NotConnected("the connection has ended".into()))?;
-        rx.await
-            .map_err(|_| Error::NotConnected("the connection ended before the message was sent".into()))?
+        let ended = || Error::NotConnected("the connection ended before the message was sent".into());
+        // A send racing the actor's end can land in the channel after the actor
+        // drained it (a bounded send takes its permit first and pushes later): the
+        // command, and the reply sender in it, then stay there as long as a handle
+        // does. So the actor's end answers too; a reply already sent wins.
+        tokio::select! {
+            biased;
+            r = rx => r.map_err(|_| ended())?,
+            () = self.finished.clone().wait() => Err(ended()),
+        }
     }
 
     /// Start a clean close (or abandon a connect in progress). Returns at once.
@@ -232,7 +109,7 @@ impl ConnectionHandle {
         }
         self.stop.send_if_modified(|s| {
             if s.is_none() {
-                *s = Some((code, reason));
+                *s = Some(CloseInfo::new(code, reason));
                 true
             } else {
                 false
@@ -241,7 +118,65 @@ impl ConnectionHandle {
         Ok(())
     }
 
+    /// False once the actor has published its last state (Closed or Failed).
     pub fn is_alive(&self) -> bool {
         !self.tx.is_closed()
+    }
+
+    /// A signal that outlives the handle: resolves when the connection's tasks have
+    /// really ended (actor and writer gone, socket dropped). Holding it keeps nothing
+    /// alive.
+    pub fn finished(&self) -> Finished {
+        self.finished.clone()
+    }
+}
+
+/// Resolves once a connection's tasks have all ended (see [`ConnectionHandle::finished`]).
+#[derive(Clone)]
+pub struct Finished(watch::Receiver<()>);
+
+impl Finished {
+    /// The signal and the guard the actor task holds until its very end.
+    pub(crate) fn pair() -> (watch::Sender<()>, Finished) {
+        let (tx, rx) = watch::channel(());
+        (tx, Finished(rx))
+    }
+
+    pub fn is_finished(&self) -> bool {
+        self.0.has_changed().is_err()
+    }
+
+    pub async fn wait(mut self) {
+        while self.0.changed().await.is_ok() {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A command can outlive the actor in its channel (a send that raced the actor's
+    /// end): the send must still resolve, from the actor's completion signal.
+    #[tokio::test]
+    async fn a_send_left_in_the_channel_resolves_when_the_actor_ends() {
+        let (tx, rx) = mpsc::channel(4);
+        let (stop, _stop_rx) = watch::channel(None);
+        let (done, finished) = Finished::pair();
+        let handle = ConnectionHandle::new(tx, Arc::new(stop), finished);
+        // The "actor" never answers and ends; its channel (and the command) stays.
+        let keep = tokio::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            drop(done);
+            rx
+        });
+        let sent = tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            handle.send(Outgoing::Text("late".into())),
+        )
+        .await
+        .expect("the send resolves once the actor has ended");
+        assert_eq!(sent.unwrap_err().kind(), crate::error::ErrorKind::NotConnected);
+        let rx = keep.await.unwrap();
+        assert_eq!(rx.len(), 1, "the command is still in the channel, unanswered");
     }
 }

@@ -16,14 +16,15 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
+use super::Recorder;
 use crate::frame::{Clock, Direction, Opcode};
-use crate::session::Session;
+use crate::sync::lock;
 
 const OP_CLOSE: u8 = 0x8;
 const OP_PONG: u8 = 0xA;
 
 pub struct TapContext {
-    session: Arc<Session>,
+    recorder: Arc<dyn Recorder>,
     clock: Clock,
     auto_pong: bool,
     /// Set once the HTTP upgrade is done: from then on every byte written is a frame.
@@ -39,9 +40,9 @@ pub struct TapContext {
 const MAX_RECORDED_REQUEST: usize = 64 * 1024;
 
 impl TapContext {
-    pub(crate) fn new(session: Arc<Session>, clock: Clock, auto_pong: bool) -> Arc<Self> {
+    pub(crate) fn new(recorder: Arc<dyn Recorder>, clock: Clock, auto_pong: bool) -> Arc<Self> {
         Arc::new(Self {
-            session,
+            recorder,
             clock,
             auto_pong,
             armed: AtomicBool::new(false),
@@ -53,7 +54,7 @@ impl TapContext {
 
     /// The bytes of the upgrade request as they went out.
     pub(crate) fn sent_request(&self) -> Vec<u8> {
-        self.request.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        lock(&self.request).clone()
     }
 
     pub(crate) fn arm(&self) {
@@ -62,10 +63,7 @@ impl TapContext {
 
     /// Announce a user pong before handing it to tungstenite.
     pub(crate) fn expect_user_pong(&self, payload: Bytes) {
-        self.user_pongs
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push_back(payload);
+        lock(&self.user_pongs).push_back(payload);
     }
 
     /// The sequence number of the last close frame that went out (0 if none).
@@ -75,7 +73,7 @@ impl TapContext {
 
     /// Is this pong one the user sent? `take` consumes the match.
     fn is_user_pong(&self, payload: &[u8], take: bool) -> bool {
-        let mut q = self.user_pongs.lock().unwrap_or_else(|p| p.into_inner());
+        let mut q = lock(&self.user_pongs);
         match q.iter().position(|p| p.as_ref() == payload) {
             Some(i) => {
                 if take {
@@ -89,11 +87,11 @@ impl TapContext {
 
     fn log_written(&self, op: u8, payload: Vec<u8>) {
         let opcode = if op == OP_PONG { Opcode::Pong } else { Opcode::Close };
-        let f = self
-            .session
-            .record(&self.clock, Direction::Out, opcode, Bytes::from(payload), 0);
+        let seq = self
+            .recorder
+            .frame(self.clock.frame(Direction::Out, opcode, Bytes::from(payload), 0));
         if op == OP_CLOSE {
-            self.last_close_seq.store(f.seq, Ordering::Release);
+            self.last_close_seq.store(seq, Ordering::Release);
         }
     }
 }
@@ -221,7 +219,7 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for WireTap<S> {
         if !this.ctx.armed.load(Ordering::Acquire) {
             let r = Pin::new(&mut this.inner).poll_write(cx, buf);
             if let Poll::Ready(Ok(n)) = r {
-                let mut req = this.ctx.request.lock().unwrap_or_else(|p| p.into_inner());
+                let mut req = lock(&this.ctx.request);
                 let room = MAX_RECORDED_REQUEST.saturating_sub(req.len());
                 req.extend_from_slice(&buf[..n.min(room)]);
             }

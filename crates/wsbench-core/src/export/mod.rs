@@ -439,7 +439,7 @@ fn export_inner<W: Write>(
         filter: filter_query,
     } = plan(log, &options.frames, &stats)?;
     let redactor = redact::Redactor::new(&options.redaction, &source.config)?;
-    let exported_at_us = options.exported_at_us.unwrap_or_else(crate::session::now_us);
+    let exported_at_us = options.exported_at_us.unwrap_or_else(crate::frame::now_us);
     let mut pages = Pages::new(log, plan);
     let first_page = pages.next_page();
     let meta = SessionMeta {

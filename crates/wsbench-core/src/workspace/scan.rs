@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::Mutex;
 use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
@@ -13,6 +13,7 @@ use super::problems::FileProblem;
 use super::{abs_in, ItemKind, Stamp, Workspace, ENVIRONMENTS_DIR, SECRETS_SUFFIX};
 use crate::error::Error;
 use crate::fs::is_temp_file;
+use crate::sync::lock;
 
 /// Collections nested deeper than this are not scanned (guards against odd mounts).
 const MAX_DEPTH: usize = 32;
@@ -384,10 +385,6 @@ impl DiskSnapshot {
             found.read = Some(Read { bytes, revision });
         }
     }
-}
-
-fn lock(ws: &Mutex<Workspace>) -> MutexGuard<'_, Workspace> {
-    ws.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 fn role_of(rel: &str) -> Role {

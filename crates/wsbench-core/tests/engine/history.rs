@@ -60,3 +60,50 @@ async fn each_session_is_recorded_and_the_oldest_go_first_when_over_the_bound() 
     assert!(history.path_of("../index.json").is_err(), "ids cannot leave the folder");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// The app's sidebar learns that a session is in the history from a notice in the
+/// next event batch (not by guessing with a timer), and exit can wait for the write.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_background_write_is_announced_as_a_notice_and_exit_can_wait_for_it() {
+    let server = LocalServer::start(ServerConfig::echo()).await.unwrap();
+    let dir = temp_dir();
+    let history = Arc::new(History::new(dir.clone(), u64::MAX));
+    let (m, rec) = manager();
+    let weak = Arc::downgrade(&m);
+    history.set_on_written(Arc::new(move |session, entry| {
+        if let Some(m) = weak.upgrade() {
+            m.notify(wsbench_core::Notice::HistoryWritten {
+                session,
+                entry: entry.id.clone(),
+            });
+        }
+    }));
+    let (id, s) = open(&m, ConnectConfig::new(server.url()));
+    wait_for(&s, "open", |st| matches!(st, wsbench_core::ConnState::Open { .. })).await;
+    m.disconnect(id, 1000, "").unwrap();
+    wait_for(&s, "closed", |st| matches!(st, wsbench_core::ConnState::Closed { .. })).await;
+    history.record_in_background(s.clone(), 1, &s.state());
+    assert!(history.wait_idle(std::time::Duration::from_secs(10)), "the write ends");
+    assert_eq!(history.pending(), 0);
+    let listed = history.list().unwrap();
+    assert_eq!(listed.len(), 1);
+
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let notice = loop {
+        let found = rec.0.lock().unwrap().iter().flat_map(|b| b.notices.clone()).next();
+        if let Some(n) = found {
+            break n;
+        }
+        assert!(std::time::Instant::now() < deadline, "no historyWritten notice arrived");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    };
+    assert_eq!(
+        serde_json::to_value(&notice).unwrap(),
+        serde_json::json!({"type": "historyWritten", "session": id, "entry": listed[0].id}),
+        "the shape the UI reads"
+    );
+    // A batch with no notice carries no `notices` key at all.
+    let quiet = serde_json::to_value(wsbench_core::EventBatch::default()).unwrap();
+    assert!(quiet.get("notices").is_none() && quiet.get("states").is_some());
+    std::fs::remove_dir_all(dir).unwrap();
+}

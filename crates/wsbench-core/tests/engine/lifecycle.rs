@@ -343,3 +343,56 @@ async fn a_recorded_session_is_read_only() {
     let e = m.connect(id).unwrap_err();
     assert!(e.to_string().contains("read-only"), "{e}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_closes_every_connection_with_1001_and_waits_until_each_has_ended() {
+    let server = LocalServer::start(ServerConfig::echo()).await.unwrap();
+    let (m, _rec) = manager();
+    let (_, a) = open(&m, ConnectConfig::new(server.url()));
+    let (b, closed_tab) = open(&m, ConnectConfig::new(server.url()));
+    wait_open(&a).await;
+    wait_open(&closed_tab).await;
+    // A tab closed just before exit still has a connection finishing: it is waited for too.
+    m.remove(b).unwrap();
+    assert!(
+        m.shutdown(Duration::from_secs(5)).await,
+        "every connection ended in time"
+    );
+    match a.state() {
+        ConnState::Closed {
+            code,
+            reason,
+            clean,
+            initiated_by,
+        } => assert_eq!(
+            (code, reason.as_str(), clean, initiated_by),
+            (1001, "going away", true, Initiator::Client)
+        ),
+        other => panic!("not closed: {other:?}"),
+    }
+    assert!(closed_tab.state().is_terminal(), "{:?}", closed_tab.state());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_returns_within_its_grace_when_the_peer_never_answers_the_close() {
+    // The server completes the upgrade, then neither reads nor answers anything.
+    let (addr, _) = scripted(|ws| async move {
+        tokio::time::sleep(Duration::from_secs(30)).await;
+        drop(ws);
+    })
+    .await;
+    let (m, _rec) = manager();
+    let (_, s) = open(&m, ConnectConfig::new(format!("ws://{addr}/")));
+    wait_open(&s).await;
+    let t = Instant::now();
+    assert!(
+        !m.shutdown(Duration::from_millis(300)).await,
+        "the close is still waiting for the peer"
+    );
+    assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
+    // The engine's own bound still ends it: no reply within the close timeout.
+    match wait_end(&s).await {
+        ConnState::Closed { code, clean, .. } => assert_eq!((code, clean), (1001, false)),
+        other => panic!("{other:?}"),
+    }
+}

@@ -1,0 +1,119 @@
+//! Command-line arguments of every subcommand, and the connect arguments as an
+//! engine config.
+
+use std::time::Duration;
+
+use wsbench_core::config::KeyValue;
+use wsbench_core::{ConnectConfig, Error};
+
+#[derive(clap::Args)]
+pub struct ConnectArgs {
+    /// ws:// or wss:// URL
+    pub url: String,
+    /// Handshake header, `Name: value` (repeatable)
+    #[arg(short = 'H', long = "header", value_name = "NAME: VALUE")]
+    pub headers: Vec<String>,
+    /// Offer this subprotocol (repeatable, in order of preference)
+    #[arg(long = "subprotocol", value_name = "P")]
+    pub subprotocols: Vec<String>,
+    /// Send this text message once connected (repeatable, in order)
+    #[arg(long = "send", value_name = "TEXT")]
+    pub send: Vec<String>,
+    /// Send every received data message back with the same opcode until the server closes
+    #[arg(long)]
+    pub echo: bool,
+    /// Exit (closing cleanly) after N received data messages
+    #[arg(long, value_name = "N")]
+    pub count: Option<u64>,
+    /// Give up after SECS seconds: close and exit with status 3
+    #[arg(long, value_name = "SECS")]
+    pub timeout: Option<f64>,
+    /// Print one JSON object per frame (both directions, control frames included)
+    #[arg(long)]
+    pub ndjson: bool,
+    /// Send this Origin header
+    #[arg(long)]
+    pub origin: Option<String>,
+    /// Trust this extra CA certificate (PEM)
+    #[arg(long, value_name = "FILE")]
+    pub ca: Option<std::path::PathBuf>,
+    /// Accept any TLS certificate (insecure)
+    #[arg(long, short = 'k')]
+    pub insecure: bool,
+    /// Largest message accepted, in bytes
+    #[arg(long, value_name = "BYTES")]
+    pub max_message_size: Option<usize>,
+    /// When the session ends (also after a failure or timeout), write its whole log
+    /// to FILE; the format follows the extension: .ndjson, .json, .har, .csv, .txt
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<std::path::PathBuf>,
+    /// Write Authorization, Cookie and other credentials into --out as they are
+    /// (they are replaced with [redacted] by default)
+    #[arg(long, requires = "out")]
+    pub include_secrets: bool,
+}
+
+#[derive(clap::Args)]
+pub struct ConvertArgs {
+    /// The log to read
+    pub input: std::path::PathBuf,
+    /// The file to write; its extension picks the format
+    pub output: std::path::PathBuf,
+    /// Which WebSocket connection of a HAR holding several (1 is the first)
+    #[arg(long, value_name = "N")]
+    pub connection: Option<usize>,
+    /// Keep Authorization, Cookie and other credentials (redacted by default)
+    #[arg(long)]
+    pub include_secrets: bool,
+}
+
+#[derive(clap::Args)]
+pub struct ServeArgs {
+    /// Port on 127.0.0.1 (0 picks a free one)
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// Echo every message back to its sender (default)
+    #[arg(long, conflicts_with = "broadcast")]
+    pub echo: bool,
+    /// Send every message to every connected client
+    #[arg(long)]
+    pub broadcast: bool,
+}
+
+/// The engine config the connect arguments describe; a bad argument is a usage error.
+pub fn build_config(a: &ConnectArgs) -> Result<ConnectConfig, Error> {
+    let mut c = ConnectConfig::new(a.url.clone());
+    for h in &a.headers {
+        let (n, v) = h.split_once(':').ok_or_else(|| Error::InvalidHeader {
+            name: h.clone(),
+            reason: "not in the form 'Name: value'".into(),
+        })?;
+        c.headers.push(KeyValue::new(n.trim(), v.trim()));
+    }
+    c.subprotocols = a.subprotocols.clone();
+    c.origin = a.origin.clone();
+    c.tls.ca_file = a.ca.clone();
+    c.tls.accept_invalid_certs = a.insecure;
+    if let Some(m) = a.max_message_size {
+        c.limits.max_message_size = m;
+        c.limits.max_frame_size = c.limits.max_frame_size.min(m);
+    }
+    if let Some(t) = a.timeout {
+        if Duration::try_from_secs_f64(t).is_err() {
+            return Err(Error::InvalidTimeout {
+                setting: "--timeout".into(),
+                value: t.to_string(),
+                reason: "not a number of seconds (e.g. 5 or 0.5)".into(),
+            });
+        }
+        let ms = (t * 1000.0).min(u64::MAX as f64) as u64;
+        c.timeouts.connect_ms = c.timeouts.connect_ms.min(ms.max(1));
+        c.timeouts.handshake_ms = c.timeouts.handshake_ms.min(ms.max(1));
+    }
+    // The CLI prints as it goes; the log only needs to hold what is not printed yet,
+    // unless the whole log is written to --out at the end (then the default caps).
+    if a.out.is_none() {
+        c.log.max_frames = 1_000_000;
+    }
+    Ok(c)
+}

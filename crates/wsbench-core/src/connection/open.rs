@@ -1,0 +1,239 @@
+//! The open phase of a connection: a `select!` over incoming frames, user commands,
+//! a stop request, the keepalive tick and the close deadline. Writes go to the
+//! writer sub-task; the close handshake is tracked by [`CloseHandshake`].
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::stream::SplitStream;
+use futures_util::StreamExt;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+
+use super::actor::Actor;
+use super::closing::{CloseHandshake, Ending, Outbound, FAIL_LINGER};
+use super::dial::Socket;
+use super::read::{classify, poll_burst, BurstEnd, PendingPings, ReadError};
+use super::wire::TapContext;
+use super::writer::{WriteReq, Writer};
+use super::{CloseInfo, Command, ConnState, Initiator, Outgoing, Recorder};
+use crate::error::{Error, Result};
+use crate::frame::{Clock, Direction, Frame, Opcode};
+
+/// Once aborted, how long we wait for the writer task to be really gone.
+const WRITER_GONE: Duration = Duration::from_millis(500);
+
+/// One open connection, as the actor sees it while the socket is up.
+struct Open {
+    recorder: Arc<dyn Recorder>,
+    clock: Clock,
+    wtx: mpsc::UnboundedSender<WriteReq>,
+    writer: JoinHandle<()>,
+    pings: PendingPings,
+    /// Keepalive pings queued for the writer and not yet taken by it.
+    ping_queued: Arc<AtomicUsize>,
+    ping_no: u64,
+    close: CloseHandshake,
+}
+
+/// Keep reading, or the connection is over.
+enum Flow {
+    Go,
+    Over,
+}
+
+impl Actor {
+    pub(super) async fn run_open(&mut self, ws: Socket, tap: Arc<TapContext>, clock: Clock) -> Ending {
+        let (sink, mut stream) = ws.split();
+        let mut open = Open::start(self.recorder.clone(), sink, tap, clock);
+        match self.stop_request() {
+            Some(close) => open.stop(close),
+            None => open.send_all(&self.on_open),
+        }
+        let ping_every = self.config.keepalive.ping_interval_ms;
+        let mut keepalive = tokio::time::interval(Duration::from_millis(ping_every.max(1)));
+        keepalive.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        keepalive.reset();
+        let pings = open.pings.clone();
+        loop {
+            tokio::select! {
+                (burst, end) = std::future::poll_fn(|cx| poll_burst(&mut stream, cx, &clock, &pings)) => {
+                    if let Flow::Over = open.on_read(burst, end) {
+                        break;
+                    }
+                },
+                Some(cmd) = self.rx.recv() => open.on_command(cmd),
+                Ok(()) = self.stop.changed() => {
+                    if let Some(close) = self.stop_request() {
+                        open.stop(close);
+                    }
+                }
+                _ = keepalive.tick(), if ping_every > 0 && !open.close.is_closing() => open.keepalive(),
+                _ = sleep_until(open.close.deadline()) => {
+                    open.close.time_out();
+                    break;
+                }
+            }
+        }
+        open.end(stream).await
+    }
+}
+
+impl Open {
+    fn start(
+        recorder: Arc<dyn Recorder>,
+        sink: futures_util::stream::SplitSink<Socket, Message>,
+        tap: Arc<TapContext>,
+        clock: Clock,
+    ) -> Self {
+        let pings = PendingPings::default();
+        let ping_queued = Arc::new(AtomicUsize::new(0));
+        let (wtx, rx) = mpsc::unbounded_channel();
+        let writer = tokio::spawn(
+            Writer {
+                sink,
+                rx,
+                recorder: recorder.clone(),
+                tap,
+                clock,
+                pings: pings.clone(),
+                ping_queued: ping_queued.clone(),
+            }
+            .run(),
+        );
+        Self {
+            recorder,
+            clock,
+            wtx,
+            writer,
+            pings,
+            ping_queued,
+            ping_no: 0,
+            close: CloseHandshake::default(),
+        }
+    }
+
+    fn queue(&self, msg: Outgoing, reply: Option<oneshot::Sender<Result<u64>>>) {
+        let _ = self.wtx.send(WriteReq { msg, reply });
+    }
+
+    /// The saved "send on connect" messages, in order.
+    fn send_all(&self, msgs: &[Outgoing]) {
+        for msg in msgs {
+            self.queue(msg.clone(), None);
+        }
+    }
+
+    fn send_close(&self, out: Outbound) {
+        if out.announce {
+            self.recorder.state(ConnState::Closing {
+                initiated_by: Initiator::Client,
+            });
+        }
+        self.queue(Outgoing::close(out.close), None);
+    }
+
+    fn stop(&mut self, close: CloseInfo) {
+        if let Some(out) = self.close.stop(close) {
+            self.send_close(out);
+        }
+    }
+
+    fn on_read(&mut self, burst: Vec<Frame>, end: BurstEnd) -> Flow {
+        if !burst.is_empty() {
+            self.recorder.frames(burst);
+        }
+        match end {
+            Some(Some(Ok(Message::Close(cf)))) => {
+                let close = CloseInfo::received(cf.as_ref());
+                let frame = self.clock.frame(Direction::In, Opcode::Close, close.payload(), 0);
+                self.recorder.frame(frame);
+                if self.close.peer_closed(close) {
+                    // tungstenite replies with the close frame; the tap logs it.
+                    self.recorder.state(ConnState::Closing {
+                        initiated_by: Initiator::Server,
+                    });
+                }
+                Flow::Go
+            }
+            None | Some(Some(Ok(_))) => Flow::Go,
+            Some(None) => Flow::Over,
+            Some(Some(Err(e))) => self.on_read_error(&e),
+        }
+    }
+
+    fn on_read_error(&mut self, e: &WsError) -> Flow {
+        if self.close.over_on_error() {
+            return Flow::Over;
+        }
+        match classify(e) {
+            ReadError::Fail(close) => {
+                tracing::info!(session = self.recorder.id(), code = close.code, reason = %close.reason, "failing the connection");
+                if let Some(out) = self.close.fail(close) {
+                    self.send_close(out);
+                }
+                Flow::Go
+            }
+            ReadError::Lost(why) => {
+                self.close.lost(why);
+                Flow::Over
+            }
+        }
+    }
+
+    fn on_command(&mut self, cmd: Command) {
+        match cmd {
+            Command::Send { msg, reply } if !self.close.is_closing() => {
+                if let Outgoing::Close { code, reason } = &msg {
+                    self.close.user_close_frame(CloseInfo::new(*code, reason.clone()));
+                    self.recorder.state(ConnState::Closing {
+                        initiated_by: Initiator::Client,
+                    });
+                }
+                self.queue(msg, Some(reply));
+            }
+            Command::Send { reply, .. } => {
+                let _ = reply.send(Err(Error::NotConnected("the connection is closing".into())));
+            }
+        }
+    }
+
+    fn keepalive(&mut self) {
+        // A peer that stopped reading gets no pile of pings in our queue.
+        if self.ping_queued.load(Ordering::Acquire) == 0 {
+            self.ping_no += 1;
+            self.ping_queued.fetch_add(1, Ordering::AcqRel);
+            self.queue(Outgoing::Ping(Bytes::from(self.ping_no.to_be_bytes().to_vec())), None);
+        }
+    }
+
+    /// Let the writer flush what is queued (our close frame above all), briefly: a
+    /// peer that stopped reading must not keep the tab in Closing. Then make sure the
+    /// writer is really gone (an aborted task only stops at its next poll) before the
+    /// socket's read half goes and the last state is published.
+    async fn end(self, stream: SplitStream<Socket>) -> Ending {
+        let Open {
+            wtx, mut writer, close, ..
+        } = self;
+        drop(wtx);
+        if tokio::time::timeout(FAIL_LINGER, &mut writer).await.is_err() {
+            writer.abort();
+            if tokio::time::timeout(WRITER_GONE, writer).await.is_err() {
+                tracing::warn!("the writer task did not stop within {WRITER_GONE:?} of its abort");
+            }
+        }
+        drop(stream);
+        close.ending()
+    }
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d).await,
+        None => std::future::pending().await,
+    }
+}

@@ -1,0 +1,29 @@
+//! The narrow interface through which a connection reports what happens on it.
+//!
+//! The connection layer never reaches up into the session: the actor, its writer and
+//! the wire tap hand every frame and every state change to a [`Recorder`]. The
+//! session implements it (frame log + event batches). A protocol layer that turns
+//! frames into something richer (a Socket.IO codec, say) wraps the session's recorder
+//! in its own, passes raw frames through unchanged and attaches its decoded view.
+
+use crate::frame::Frame;
+
+use super::ConnState;
+
+pub trait Recorder: Send + Sync + 'static {
+    /// Log one frame (its sequence number is assigned here) and return that number.
+    /// Called from the actor, the writer and the wire tap, in wire order.
+    fn frame(&self, frame: Frame) -> u64;
+
+    /// Log frames received together, in order, with one notification for the lot.
+    fn frames(&self, frames: Vec<Frame>);
+
+    /// Publish a new connection state. The terminal one (Closed or Failed) comes
+    /// last, once the connection's command channel is closed.
+    fn state(&self, state: ConnState);
+
+    /// A number naming the connection in tracing output (the session's id).
+    fn id(&self) -> u64 {
+        0
+    }
+}

@@ -1,0 +1,106 @@
+//! The writer sub-task of an open connection: it holds the sink half, so a peer that
+//! stops reading never keeps the actor from reading (and logging) what it sends,
+//! nor from honoring a disconnect. Every frame is logged as it is committed.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures_util::stream::SplitSink;
+use futures_util::SinkExt;
+use tokio::sync::{mpsc, oneshot};
+use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
+
+use super::dial::Socket;
+use super::read::{note_ping, PendingPings};
+use super::wire::TapContext;
+use super::{CloseInfo, Outgoing, Recorder};
+use crate::error::{Error, Result};
+use crate::frame::{Clock, Direction, Opcode};
+
+pub(super) struct WriteReq {
+    pub msg: Outgoing,
+    pub reply: Option<oneshot::Sender<Result<u64>>>,
+}
+
+pub(super) struct Writer {
+    pub sink: SplitSink<Socket, Message>,
+    pub rx: mpsc::UnboundedReceiver<WriteReq>,
+    pub recorder: Arc<dyn Recorder>,
+    pub tap: Arc<TapContext>,
+    pub clock: Clock,
+    pub pings: PendingPings,
+    /// Keepalive pings queued and not yet taken by the writer.
+    pub ping_queued: Arc<AtomicUsize>,
+}
+
+impl Writer {
+    /// Write requests in order until every sender is gone.
+    pub async fn run(mut self) {
+        while let Some(WriteReq { msg, reply }) = self.rx.recv().await {
+            let result = match msg {
+                Outgoing::Close { code, reason } => self.close(CloseInfo::new(code, reason)).await,
+                msg => {
+                    let keepalive = reply.is_none() && msg.opcode() == Opcode::Ping;
+                    if keepalive {
+                        self.ping_queued.fetch_sub(1, Ordering::AcqRel);
+                    }
+                    self.write(msg).await
+                }
+            };
+            if let Some(reply) = reply {
+                let _ = reply.send(result);
+            }
+        }
+    }
+
+    async fn write(&mut self, msg: Outgoing) -> Result<u64> {
+        let opcode = msg.opcode();
+        let (message, payload) = match msg {
+            Outgoing::Text(s) => {
+                let u = Utf8Bytes::from(s);
+                let b = Bytes::from(u.clone());
+                (Message::Text(u), b)
+            }
+            Outgoing::Binary(b) => (Message::Binary(b.clone()), b),
+            Outgoing::Ping(b) => {
+                note_ping(&self.pings, b.clone());
+                (Message::Ping(b.clone()), b)
+            }
+            Outgoing::Pong(b) => {
+                self.tap.expect_user_pong(b.clone());
+                (Message::Pong(b.clone()), b)
+            }
+            Outgoing::Close { code, reason } => return self.close(CloseInfo::new(code, reason)).await,
+        };
+        // Log once the frame is committed to tungstenite's buffer and before the
+        // flush, so a fast reply is never logged ahead of what it answers.
+        match self.sink.feed(message).await {
+            Ok(()) => {
+                let seq = self
+                    .recorder
+                    .frame(self.clock.frame(Direction::Out, opcode, payload, 0));
+                match self.sink.flush().await {
+                    Ok(()) => Ok(seq),
+                    Err(e) => Err(Error::Io(format!(
+                        "frame {seq} was queued but the connection failed: {e}"
+                    ))),
+                }
+            }
+            Err(e) => Err(Error::Io(format!("send failed: {e}"))),
+        }
+    }
+
+    /// The tap logs the close frame if (and when) it really goes out: tungstenite
+    /// skips it silently once the close handshake has begun.
+    async fn close(&mut self, close: CloseInfo) -> Result<u64> {
+        let before = self.tap.last_close_seq();
+        match self.sink.send(Message::Close(Some(close.to_frame()))).await {
+            Ok(()) if self.tap.last_close_seq() != before => Ok(self.tap.last_close_seq()),
+            Ok(()) => Err(Error::NotConnected(
+                "the connection was already closing; no close frame was sent".into(),
+            )),
+            Err(e) => Err(Error::Io(format!("send failed: {e}"))),
+        }
+    }
+}

@@ -1,0 +1,65 @@
+//! What went over the wire during the HTTP upgrade: the request and response as they
+//! really went, TLS details, timings, and a refused upgrade. A leaf: it imports
+//! nothing from the crate, so the error module can name [`HttpFailure`] without a cycle.
+
+use serde::{Deserialize, Serialize};
+
+/// A name/value pair as it went over the wire.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Header {
+    pub name: String,
+    pub value: String,
+}
+
+/// The handshake as it really went.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Handshake {
+    /// The URL actually dialed (query parameters and API key applied).
+    pub url: String,
+    pub remote_addr: String,
+    /// `GET /path?query HTTP/1.1`
+    pub request_line: String,
+    pub request_headers: Vec<Header>,
+    /// `HTTP/1.1 101 Switching Protocols`
+    pub status_line: String,
+    pub status: u16,
+    pub response_headers: Vec<Header>,
+    pub subprotocol: Option<String>,
+    pub extensions: Option<String>,
+    pub tls: Option<TlsInfo>,
+    pub timings: Timings,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TlsInfo {
+    pub version: String,
+    pub cipher: String,
+    pub alpn: Option<String>,
+    /// The user opted in to accepting any certificate for this connection.
+    pub certificate_verification_disabled: bool,
+}
+
+/// Microseconds spent in each step of the connect.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Timings {
+    pub dns_us: u64,
+    pub tcp_us: u64,
+    pub tls_us: u64,
+    pub upgrade_us: u64,
+    pub total_us: u64,
+}
+
+/// A non-101 answer to the upgrade: what the server said and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HttpFailure {
+    pub status: u16,
+    pub reason: String,
+    pub headers: Vec<Header>,
+    /// The first KiB of the body, decoded as UTF-8 (lossy).
+    pub body: String,
+    pub body_truncated: bool,
+}
