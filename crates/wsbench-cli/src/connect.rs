@@ -10,7 +10,7 @@ use wsbench_core::export::{ExportOptions, LogSource};
 use wsbench_core::{ConnState, Direction, Error, Initiator, NullSink, Opcode, Outgoing, Session, SessionManager};
 
 use crate::args::{build_config, ConnectArgs};
-use crate::output::{code_reason, describe, is_usage, output_format, print_frame, redaction, write_log};
+use crate::output::{code_reason, is_usage, output_format, print_frame, redaction, write_log};
 use crate::{EXIT_FAILED, EXIT_TIMEOUT, EXIT_USAGE};
 
 /// How long the connection gets to finish its close once the CLI is done with it.
@@ -30,7 +30,7 @@ pub async fn connect(args: ConnectArgs) -> u8 {
     let session = match manager.get(id) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("wsbench-cli: {}", describe(&e));
+            eprintln!("wsbench-cli: {e}");
             return EXIT_FAILED;
         }
     };
@@ -49,7 +49,7 @@ pub async fn connect(args: ConnectArgs) -> u8 {
     match write_log(LogSource::from_session(&session), path, options).await {
         Ok(()) => code,
         Err(e) => {
-            eprintln!("wsbench-cli: {}", describe(&e));
+            eprintln!("wsbench-cli: {e}");
             if code == 0 {
                 EXIT_FAILED
             } else {
@@ -60,7 +60,7 @@ pub async fn connect(args: ConnectArgs) -> u8 {
 }
 
 fn usage(e: &Error) -> u8 {
-    eprintln!("wsbench-cli: {}", describe(e));
+    eprintln!("wsbench-cli: {e}");
     EXIT_USAGE
 }
 
@@ -77,7 +77,7 @@ async fn run(args: &ConnectArgs, manager: &SessionManager, id: u64, session: &Se
     let mut follow = session.log().follow();
     let mut state = session.watch_state();
     if let Err(e) = manager.connect(id) {
-        eprintln!("wsbench-cli: {}", describe(&e));
+        eprintln!("wsbench-cli: {e}");
         return if is_usage(&e) { EXIT_USAGE } else { EXIT_FAILED };
     }
     let deadline = args
@@ -207,7 +207,7 @@ async fn follow_session(
 ) -> Result<u8, Stop> {
     for text in &args.send {
         if let Err(e) = link.send(Outgoing::Text(text.clone())).await? {
-            eprintln!("wsbench-cli: {}", describe(&e));
+            eprintln!("wsbench-cli: {e}");
             return Ok(EXIT_FAILED);
         }
     }
@@ -228,7 +228,7 @@ async fn follow_session(
             l = lines.recv(), if stdin_open => match l.flatten() {
                 Some(line) => {
                     if let Err(e) = link.send(Outgoing::Text(line)).await? {
-                        eprintln!("wsbench-cli: {}", describe(&e));
+                        eprintln!("wsbench-cli: {e}");
                     }
                 }
                 None => {

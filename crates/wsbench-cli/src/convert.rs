@@ -3,14 +3,14 @@
 use wsbench_core::export::{read_log_file, ExportOptions};
 
 use crate::args::ConvertArgs;
-use crate::output::{describe, output_format, redaction, write_log};
+use crate::output::{output_format, redaction, write_log};
 use crate::{EXIT_FAILED, EXIT_USAGE};
 
 pub async fn convert(args: ConvertArgs) -> u8 {
     let format = match output_format(&args.output) {
         Ok(f) => f,
         Err(e) => {
-            eprintln!("wsbench-cli: {}", describe(&e));
+            eprintln!("wsbench-cli: {e}");
             return EXIT_USAGE;
         }
     };
@@ -18,7 +18,7 @@ pub async fn convert(args: ConvertArgs) -> u8 {
     let conns = match tokio::task::spawn_blocking(move || read_log_file(&input)).await {
         Ok(Ok(c)) => c,
         Ok(Err(e)) => {
-            eprintln!("wsbench-cli: {}", describe(&e));
+            eprintln!("wsbench-cli: {e}");
             return EXIT_FAILED;
         }
         Err(e) => {
@@ -76,7 +76,7 @@ pub async fn convert(args: ConvertArgs) -> u8 {
     match write_log(rc.into_log_source(), args.output, options).await {
         Ok(()) => 0,
         Err(e) => {
-            eprintln!("wsbench-cli: {}", describe(&e));
+            eprintln!("wsbench-cli: {e}");
             EXIT_FAILED
         }
     }

@@ -6,15 +6,6 @@ use base64::Engine as _;
 use wsbench_core::export::{export_to_path, ExportFormat, ExportOptions, LogSource, Redaction};
 use wsbench_core::{Direction, Error, ErrorKind, Frame, Opcode};
 
-/// An engine error as the CLI words it (after "wsbench-cli: ").
-pub fn describe(e: &Error) -> String {
-    match e {
-        // The detail is the whole sentence; "invalid configuration" adds nothing here.
-        Error::InvalidConfig(detail) => detail.clone(),
-        other => other.to_string(),
-    }
-}
-
 /// Errors in what the user typed (exit status 2) rather than in what happened.
 pub fn is_usage(e: &Error) -> bool {
     matches!(

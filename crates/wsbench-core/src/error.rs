@@ -11,7 +11,6 @@ use crate::handshake::HttpFailure;
 pub enum ErrorKind {
     InvalidUrl,
     InvalidHeader,
-    InvalidConfig,
     InvalidPayload,
     MessageTooLarge,
     Dns,
@@ -75,8 +74,6 @@ pub enum Error {
     InvalidUrl { url: String, reason: String },
     #[error("invalid header {name:?}: {reason}")]
     InvalidHeader { name: String, reason: String },
-    #[error("invalid configuration: {0}")]
-    InvalidConfig(String),
     #[error("invalid {format} payload: {reason}")]
     InvalidPayload { format: &'static str, reason: String },
     #[error("{what} of {size} bytes exceeds the limit of {limit} bytes")]
@@ -187,7 +184,6 @@ impl Error {
         match self {
             Error::InvalidUrl { .. } => ErrorKind::InvalidUrl,
             Error::InvalidHeader { .. } => ErrorKind::InvalidHeader,
-            Error::InvalidConfig(_) => ErrorKind::InvalidConfig,
             Error::InvalidPayload { .. } => ErrorKind::InvalidPayload,
             Error::MessageTooLarge { .. } => ErrorKind::MessageTooLarge,
             Error::Dns { .. } => ErrorKind::Dns,
