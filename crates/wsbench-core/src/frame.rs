@@ -4,6 +4,7 @@ use base64::Engine as _;
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
+use crate::close::{close_payload, CloseInfo};
 use crate::error::{Error, Result};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -73,13 +74,12 @@ impl Frame {
         self.payload.is_empty()
     }
 
-    /// `(code, reason)` for a close frame that carries a code.
-    pub fn close_info(&self) -> Option<(u16, String)> {
-        if self.opcode != Opcode::Close || self.payload.len() < 2 {
+    /// The code and reason of a close frame that carries a code.
+    pub fn close_info(&self) -> Option<CloseInfo> {
+        if self.opcode != Opcode::Close {
             return None;
         }
-        let code = u16::from_be_bytes([self.payload[0], self.payload[1]]);
-        Some((code, String::from_utf8_lossy(&self.payload[2..]).into_owned()))
+        CloseInfo::from_payload(&self.payload)
     }
 
     /// Payload as UTF-8 text when it is valid UTF-8.
@@ -97,8 +97,8 @@ impl Frame {
             direction: self.direction,
             opcode: self.opcode,
             len: self.payload.len(),
-            close_code: close.as_ref().map(|c| c.0),
-            close_reason: close.map(|c| c.1),
+            close_code: close.as_ref().map(|c| c.code),
+            close_reason: close.map(|c| c.reason),
             rtt_us: (self.rtt_us > 0).then_some(self.rtt_us),
         }
     }
@@ -242,14 +242,6 @@ impl Clock {
             opcode,
         }
     }
-}
-
-/// Encode a close frame's payload as it goes on the wire.
-pub fn close_payload(code: u16, reason: &str) -> Bytes {
-    let mut v = Vec::with_capacity(2 + reason.len());
-    v.extend_from_slice(&code.to_be_bytes());
-    v.extend_from_slice(reason.as_bytes());
-    Bytes::from(v)
 }
 
 #[cfg(test)]

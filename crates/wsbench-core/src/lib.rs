@@ -2,6 +2,7 @@
 //! `wsbench-cli`. It owns every socket (one actor task per connection), keeps a bounded
 //! log of every frame in and out, and notifies a front end in coalesced batches.
 
+pub mod close;
 pub mod collections;
 pub mod config;
 pub mod connection;

@@ -40,12 +40,16 @@ pub struct ExportDone {
 /// Where an export goes by default: the Downloads folder (else home) and a name
 /// from the tab and the time.
 #[tauri::command]
-pub fn export_default_path(state: State<'_, AppState>, id: u64, format: String) -> CmdResult<String> {
-    let s = state.manager.get(id)?;
-    let dir = dirs::download_dir()
-        .or_else(dirs::home_dir)
-        .unwrap_or_else(std::env::temp_dir);
-    Ok(export::default_path(&dir, &s.name(), &format).display().to_string())
+pub async fn export_default_path(state: State<'_, AppState>, id: u64, format: String) -> CmdResult<String> {
+    let name = state.manager.get(id)?.name();
+    // Finding Downloads reads the user's folder settings from disk.
+    blocking("finding the Downloads folder", move || {
+        let dir = dirs::download_dir()
+            .or_else(dirs::home_dir)
+            .unwrap_or_else(std::env::temp_dir);
+        Ok(export::default_path(&dir, &name, &format).display().to_string())
+    })
+    .await
 }
 
 /// Export in the background with progress; the file appears only when complete.

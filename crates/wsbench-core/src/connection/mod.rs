@@ -18,7 +18,6 @@
 //!   the log.
 
 pub(crate) mod actor;
-mod close;
 mod closing;
 pub mod dial;
 mod open;
@@ -38,7 +37,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use crate::config::ConnectConfig;
 use crate::error::{Error, Result};
 
-pub use close::CloseInfo;
+pub use crate::close::CloseInfo;
 pub use outgoing::Outgoing;
 pub use recorder::Recorder;
 pub use state::{ConnState, Initiator};

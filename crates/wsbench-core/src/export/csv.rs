@@ -10,6 +10,7 @@
 use base64::Engine as _;
 
 use super::{time, LogWriter, SessionMeta};
+use crate::close::CloseInfo;
 use crate::error::Result;
 use crate::frame::{Frame, Opcode};
 
@@ -80,11 +81,11 @@ impl LogWriter for CsvWriter {
             num(out, f.rtt_us);
         }
         out.push(b',');
-        if let Some((code, _)) = &close {
+        if let Some(CloseInfo { code, .. }) = &close {
             num(out, code);
         }
         out.push(b',');
-        if let Some((_, reason)) = &close {
+        if let Some(CloseInfo { reason, .. }) = &close {
             cell(out, reason);
         }
         out.push(b',');

@@ -7,11 +7,12 @@ use std::borrow::Cow;
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
+use crate::close::{close_payload, CloseInfo};
 use crate::collections::Environment;
 use crate::config::{ApiKeyPlacement, Auth, ConnectConfig, KeyValue};
 use crate::connection::{Handshake, Header};
 use crate::error::{Error, Result};
-use crate::frame::{close_payload, Frame, Opcode};
+use crate::frame::{Frame, Opcode};
 
 /// What replaces a secret.
 pub const REDACTED: &str = "[redacted]";
@@ -298,7 +299,7 @@ impl Redactor {
                 _ => Cow::Borrowed(f),
             },
             Opcode::Close => match f.close_info() {
-                Some((code, reason)) if re.is_match(&reason) => Cow::Owned(Frame {
+                Some(CloseInfo { code, reason }) if re.is_match(&reason) => Cow::Owned(Frame {
                     payload: close_payload(code, &re.replace_all(&reason, REDACTED)),
                     ..f.clone()
                 }),

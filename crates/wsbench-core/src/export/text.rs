@@ -15,6 +15,7 @@ use base64::Engine as _;
 use std::io::Write as _;
 
 use super::{csv::opcode_name, time, LogWriter, SelectionKind, SessionMeta};
+use crate::close::CloseInfo;
 use crate::error::Result;
 use crate::frame::{Direction, Frame, Opcode};
 
@@ -86,10 +87,10 @@ impl LogWriter for TextWriter {
         let b64 = |p: &[u8]| base64::engine::general_purpose::STANDARD.encode(p);
         match (f.opcode, f.text()) {
             (Opcode::Close, _) => match f.close_info() {
-                Some((code, reason)) if reason.is_empty() => {
+                Some(CloseInfo { code, reason }) if reason.is_empty() => {
                     let _ = write!(out, "  {code}");
                 }
-                Some((code, reason)) => {
+                Some(CloseInfo { code, reason }) => {
                     let _ = write!(out, "  {code} \"{}\"", escape(&reason).replace('"', "\\\""));
                 }
                 None => out.extend_from_slice("  (no code)".as_bytes()),

@@ -65,7 +65,7 @@ async fn text_and_binary_round_trip_through_the_local_echo_server() {
         .filter(|f| f.opcode == Opcode::Close)
         .collect();
     assert_eq!(closes.len(), 2, "our close and the server's reply are both logged");
-    assert_eq!(closes[0].close_info(), Some((1000, "bye".into())));
+    assert_eq!(closes[0].close_info(), Some(wsbench_core::CloseInfo::new(1000, "bye")));
     assert_eq!(closes[0].direction, Direction::Out);
     assert_eq!(closes[1].direction, Direction::In);
 }
@@ -293,7 +293,10 @@ async fn server_close_code_and_reason_are_reported() {
         ],
         "the automatic close reply is logged too"
     );
-    assert_eq!(log[2].close_info(), Some((4001, "kicked: idle".into())));
+    assert_eq!(
+        log[2].close_info(),
+        Some(wsbench_core::CloseInfo::new(4001, "kicked: idle"))
+    );
 }
 
 #[tokio::test]
@@ -366,7 +369,7 @@ async fn oversized_incoming_message_fails_with_1009() {
         .page(0, 10)
         .into_iter()
         .find(|f| f.opcode == Opcode::Close && f.direction == Direction::Out);
-    assert_eq!(sent_close.and_then(|f| f.close_info()).map(|c| c.0), Some(1009));
+    assert_eq!(sent_close.and_then(|f| f.close_info()).map(|c| c.code), Some(1009));
     let seen = tokio::time::timeout(Duration::from_secs(5), rx).await.unwrap().unwrap();
     assert_eq!(seen, Some(1009), "the server received our 1009 close frame");
 }

@@ -7,13 +7,13 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use serde_json::Value;
+use wsbench_core::close::close_payload;
 use wsbench_core::config::{Auth, KeyValue, LogLimits};
 use wsbench_core::connection::{Handshake, Header, Timings, TlsInfo};
 use wsbench_core::export::{
     default_file_name, export_to_path, export_to_writer, read_log, read_log_file, ExportFormat, ExportOptions,
     FrameSelection, LogSource, RecordedConnection, Redaction, SelectionKind,
 };
-use wsbench_core::frame::close_payload;
 use wsbench_core::{
     ConnectConfig, Direction, ErrorKind, Frame, FrameLog, LocalServer, MessageFormat, Opcode, Outgoing, SearchQuery,
     ServerConfig,
@@ -584,8 +584,8 @@ print(json.dumps(rows))
             } else {
                 String::new()
             },
-            close.as_ref().map(|c| c.0.to_string()).unwrap_or_default(),
-            close.as_ref().map(|c| neutral(&c.1)).unwrap_or_default(),
+            close.as_ref().map(|c| c.code.to_string()).unwrap_or_default(),
+            close.as_ref().map(|c| neutral(&c.reason)).unwrap_or_default(),
             encoding.to_string(),
             payload,
         ];
