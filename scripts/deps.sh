@@ -8,7 +8,7 @@ install_system_deps() {
   command -v cargo >/dev/null || { echo "cargo not found: install a Rust toolchain (rustup) first" >&2; exit 1; }
   local pkgs=(build-essential pkg-config libwebkit2gtk-4.1-dev
               xvfb xauth webkit2gtk-driver imagemagick fonts-dejavu-core libgl1-mesa-dri
-              python3 python3-venv python3-pip)
+              python3 python3-venv python3-pip python3-yaml rpm x11-utils)
   command -v node >/dev/null || pkgs+=(nodejs)
   local need=()
   for p in "${pkgs[@]}"; do
