@@ -4,6 +4,8 @@
 //! crate only translates, and runs file work off the main thread.
 
 pub mod commands;
+pub mod menu;
+pub mod window_state;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -263,7 +265,19 @@ pub fn run() {
             std::process::exit(1);
         }
     };
-    let builder = tauri::Builder::default().plugin(tauri_plugin_dialog::init());
+    let tracker = window_state::Tracker::new(&state.data_dir);
+    let builder = tauri::Builder::default()
+        .plugin(tauri_plugin_dialog::init())
+        .menu(menu::build)
+        .on_menu_event(|app, event| menu::on_event(app, event.id().as_ref()))
+        .on_window_event(move |window, event| tracker.on_event(window, event))
+        .setup(|app| {
+            use tauri::Manager;
+            if let Some(window) = app.get_webview_window("main") {
+                window_state::restore(&window, &app.state::<AppState>().data_dir, (1024, 700));
+            }
+            Ok(())
+        });
     let app = with_commands(builder, state).build(tauri::generate_context!());
     match app {
         Ok(app) => app.run(move |handle, event| {
