@@ -9,6 +9,7 @@ pub mod connection;
 pub mod error;
 pub mod events;
 pub mod export;
+pub mod file_name;
 pub mod frame;
 pub mod frame_log;
 pub mod fs;
