@@ -218,6 +218,11 @@ def test_installed_deb_launches_and_connects_to_the_echo_server(deb, rpm):
             d.keys(CTRL, ENTER)
             wait("the echo", lambda: any("in text" in r["cls"] and "hello from the installed app" in r["text"]
                                          for r in rows(d)))
+            # File > New Tab: the native menu hands its command to the page exactly like
+            # this (menu.rs evals the same event); WebDriver cannot click native menus.
+            n = d.js("return document.querySelectorAll('.tab').length")
+            d.js("window.dispatchEvent(new CustomEvent('wsbench:menu', { detail: { name: 'newTab' } }))")
+            wait("a tab opened from the menu", lambda: d.js("return document.querySelectorAll('.tab').length") == n + 1)
         finally:
             d.quit()
         assert os.path.isfile(os.path.join(data, "state.json")), "the app wrote nothing in its --data-dir"
