@@ -6,6 +6,7 @@
 mod args;
 mod connect;
 mod convert;
+mod docs;
 mod output;
 mod serve;
 
@@ -43,6 +44,12 @@ enum Command {
     /// (Chrome DevTools, Playwright, mitmproxy). OUT ends in .ndjson, .json, .har,
     /// .csv or .txt. Credentials are redacted unless --include-secrets is given.
     Convert(ConvertArgs),
+    /// Print the shell completion script (bash, zsh, fish, powershell, elvish).
+    #[command(hide = true)]
+    Completions { shell: clap_complete::Shell },
+    /// Print the man page (roff).
+    #[command(hide = true)]
+    Man,
 }
 
 /// Exit statuses: 0 done, 1 connection failed or lost, 2 usage, 3 timed out.
@@ -56,6 +63,11 @@ const RUNTIME_GRACE: Duration = Duration::from_millis(100);
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    match cli.command {
+        Command::Completions { shell } => return docs::completions::<Cli>(shell, &mut std::io::stdout()),
+        Command::Man => return docs::man::<Cli>(&mut std::io::stdout()),
+        _ => {}
+    }
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -68,6 +80,7 @@ fn main() -> ExitCode {
             Command::Connect(args) => connect::connect(args).await,
             Command::Serve(args) => serve::serve(args).await,
             Command::Convert(args) => convert::convert(args).await,
+            Command::Completions { .. } | Command::Man => 0,
         }
     });
     rt.shutdown_timeout(RUNTIME_GRACE);

@@ -654,3 +654,36 @@ async fn timeout_holds_when_the_peer_stops_reading_our_echoes() {
     assert!(t.elapsed() < Duration::from_secs(10), "{:?}", t.elapsed());
     assert!(err(&o).contains("timed out after 1 s"), "{}", err(&o));
 }
+
+#[test]
+fn completions_and_man_page_come_from_the_real_options() {
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let o = cli().args(["completions", shell]).output().unwrap();
+        assert!(o.status.success(), "{shell}: {}", err(&o));
+        let script = out(&o);
+        for word in [
+            "wsbench-cli",
+            "connect",
+            "serve",
+            "convert",
+            "header",
+            "subprotocol",
+            "ndjson",
+        ] {
+            assert!(script.contains(word), "{shell} completion lacks {word}");
+        }
+    }
+    let o = cli().args(["completions", "tcsh"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(2), "an unknown shell is a usage error");
+
+    let o = cli().arg("man").output().unwrap();
+    assert!(o.status.success(), "{}", err(&o));
+    let page = out(&o);
+    assert!(page.contains(".TH wsbench-cli 1"), "not a section-1 man page");
+    for word in ["connect", "serve", "convert", env!("CARGO_PKG_VERSION")] {
+        assert!(page.contains(word), "the man page lacks {word}");
+    }
+    // The packaging subcommands stay out of the user's help.
+    let help = out(&cli().arg("--help").output().unwrap());
+    assert!(!help.contains("completions") && !help.contains("man "), "{help}");
+}
