@@ -265,7 +265,7 @@ pub fn run() {
             std::process::exit(1);
         }
     };
-    let tracker = window_state::Tracker::new(&state.data_dir);
+    let tracker = window_state::Tracker::new(&state.data.root);
     let builder = tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
         .menu(menu::build)
@@ -274,7 +274,7 @@ pub fn run() {
         .setup(|app| {
             use tauri::Manager;
             if let Some(window) = app.get_webview_window("main") {
-                window_state::restore(&window, &app.state::<AppState>().data_dir, (1024, 700));
+                window_state::restore(&window, &app.state::<AppState>().data.root, (1024, 700));
             }
             Ok(())
         });
