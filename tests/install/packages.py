@@ -55,6 +55,7 @@ EXPECTED_FILES = {
     "/usr/bin/wsbench-cli",
     "/usr/share/applications/wsbench.desktop",
     "/usr/share/icons/hicolor/512x512/apps/wsbench.png",
+    "/usr/share/icons/hicolor/256x256/apps/wsbench.png",
     "/usr/share/icons/hicolor/128x128/apps/wsbench.png",
     "/usr/share/icons/hicolor/32x32/apps/wsbench.png",
     "/usr/share/man/man1/wsbench-cli.1.gz",
@@ -110,7 +111,7 @@ def deb_files(deb):
 
 def deb_file_text(deb, path):
     tar = sh("dpkg-deb", "--fsys-tarfile", deb).stdout
-    return subprocess.run(["tar", "-xO", "." + path], input=tar, capture_output=True, check=True).stdout.decode()
+    return subprocess.run(["tar", "-xO", path.lstrip("/")], input=tar, capture_output=True, check=True).stdout.decode()
 
 
 def rpm_query(rpm, fmt):
@@ -166,7 +167,7 @@ def test_rpm_holds_the_same_files_and_metadata(deb, rpm):
     assert license_ == "MIT OR Apache-2.0", license_
     assert url == deb_fields(deb)["Homepage"], url
     requires = rpm_query(rpm, "[%{REQUIRENAME}\n]")
-    assert "webkit2gtk4.1" in requires, f"the rpm does not require WebKitGTK 4.1: {requires}"
+    assert "libwebkit2gtk-4.1.so.0" in requires, f"the rpm does not require WebKitGTK 4.1: {requires}"
     d, r = deb_files(deb), rpm_files(rpm)
     assert set(r) == set(d), f"only in rpm: {sorted(set(r) - set(d))}; only in deb: {sorted(set(d) - set(r))}"
     for exe in ("/usr/bin/wsbench", "/usr/bin/wsbench-cli"):

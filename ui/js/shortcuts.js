@@ -59,13 +59,36 @@ function commands(app) {
   };
 }
 
+/**
+ * A command reached by a key and by the native menu at once (macOS key equivalents
+ * can deliver both) runs once: the second arrival within `windowMs` is dropped.
+ */
+export function onceGuard(now = () => Date.now(), windowMs = 250) {
+  const last = new Map();
+  return (name) => {
+    const t = now();
+    const prev = last.get(name);
+    last.set(name, t);
+    return prev === undefined || t - prev >= windowMs;
+  };
+}
+
 export function installShortcuts(app) {
   const run = commands(app);
+  const fresh = onceGuard();
+  const dialogOpen = () => !!document.querySelector("dialog[open]");
   document.addEventListener("keydown", (e) => {
-    const hit = shortcutFor(e, !!document.querySelector("dialog[open]"));
+    const hit = shortcutFor(e, dialogOpen());
     // Ctrl+<n> with no n-th tab is left to the page.
     if (!hit || (hit.name === "selectTab" && app.model.order[hit.index] === undefined)) return;
     e.preventDefault();
-    run[hit.name](hit);
+    if (fresh(hit.name)) run[hit.name](hit);
+  });
+  // The native menu (src-tauri/src/menu.rs) names the same commands.
+  window.addEventListener("wsbench:menu", (e) => {
+    const name = e.detail?.name;
+    if (!Object.hasOwn(run, name) || name === "selectTab") return;
+    if (dialogOpen() && name !== "reload") return;
+    if (fresh(name)) run[name]({ name });
   });
 }

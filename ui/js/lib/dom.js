@@ -1,4 +1,5 @@
 // A tiny element builder. Text always goes in as textContent: nothing here parses HTML.
+import { shortcutText } from "./keys.js";
 
 /**
  * h("button", { class: "x", "aria-label": "Send", onclick: fn }, "Send", child, ...)
@@ -11,6 +12,8 @@ export function h(tag, attrs = {}, ...children) {
     if (k.startsWith("on") && typeof v === "function") el.addEventListener(k.slice(2), v);
     else if (k === "value") el.value = v;
     else if (k === "checked") el.checked = !!v;
+    // Tooltips and placeholders name shortcuts as Ctrl+X; macOS reads them as ⌘X.
+    else if (k === "title" || k === "placeholder") el.setAttribute(k, shortcutText(String(v)));
     else el.setAttribute(k, v === true ? "" : String(v));
   }
   for (const c of children.flat()) {
