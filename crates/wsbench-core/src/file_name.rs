@@ -165,3 +165,20 @@ mod tests {
         assert!(problem(&"x".repeat(256)).unwrap().contains("255"));
     }
 }
+
+#[cfg(test)]
+mod export_names {
+    use crate::export::{default_file_name, ExportFormat};
+
+    #[test]
+    fn default_export_names_are_valid_on_windows() {
+        // 2026-11-22T10:31:05Z: the time goes in with `-`, never `:`.
+        let at_us = 1_795_343_465_000_000;
+        for tab in ["Local echo", "CON", "wss://feed.example:443/v2?x=1", "", "  "] {
+            let name = default_file_name(tab, ExportFormat::Csv, at_us);
+            assert_eq!(super::problem(&name), None, "{tab:?} -> {name}");
+            assert!(name.ends_with(".csv") && !name.contains(':'), "{name}");
+        }
+        assert!(default_file_name("CON", ExportFormat::Ndjson, at_us).starts_with("con-wsbench-"));
+    }
+}

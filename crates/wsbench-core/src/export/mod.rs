@@ -138,19 +138,7 @@ impl ExportFormat {
 /// `at_us` is rendered as UTC; pass a time shifted by the local UTC offset to get
 /// local time in the name.
 pub fn default_file_name(session_name: &str, format: ExportFormat, at_us: i64) -> String {
-    let mut slug = String::new();
-    for c in session_name.chars() {
-        if c.is_alphanumeric() {
-            slug.extend(c.to_lowercase());
-        } else if !slug.is_empty() && !slug.ends_with('-') {
-            slug.push('-');
-        }
-        if slug.chars().count() >= 60 {
-            break;
-        }
-    }
-    let slug = slug.trim_end_matches('-');
-    let slug = if slug.is_empty() { "wsbench" } else { slug };
+    let slug = crate::file_name::slug(session_name, "wsbench", 60);
     format!("{slug}-{}.{}", time::file_stamp(at_us), format.extension())
 }
 

@@ -30,48 +30,19 @@ pub(super) fn file_bytes<T: Serialize>(value: &T) -> Result<Vec<u8>> {
 }
 
 /// A file-name-safe form of a display name: lower case, letters and digits kept
-/// (any script), everything else collapsed to single `-`, at most 64 characters.
+/// (any script), everything else collapsed to single `-`, at most 64 characters,
+/// never a Windows device name (see [`crate::file_name`]).
 pub fn slug(name: &str, fallback: &str) -> String {
-    let mut s = String::new();
-    for c in name.chars().flat_map(char::to_lowercase) {
-        if c.is_alphanumeric() {
-            s.push(c);
-        } else if !s.is_empty() && !s.ends_with('-') {
-            s.push('-');
-        }
-    }
-    let s: String = s.chars().take(64).collect();
-    let s = s.trim_end_matches('-');
-    if s.is_empty() {
-        return fallback.to_owned();
-    }
-    const WINDOWS_RESERVED: [&str; 22] = [
-        "con", "prn", "aux", "nul", "com1", "com2", "com3", "com4", "com5", "com6", "com7", "com8", "com9", "lpt1",
-        "lpt2", "lpt3", "lpt4", "lpt5", "lpt6", "lpt7", "lpt8", "lpt9",
-    ];
-    if WINDOWS_RESERVED.contains(&s) {
-        format!("{s}-{fallback}")
-    } else {
-        s.to_owned()
-    }
+    crate::file_name::slug(name, fallback, 64)
 }
 
 /// Why `name` cannot be a folder or file name in a workspace, if it cannot.
 pub(super) fn bad_component(name: &str) -> Option<&'static str> {
-    if name.is_empty() {
-        Some("a name is empty")
-    } else if name == "." || name == ".." {
-        Some("`.` and `..` are not names")
-    } else if name.starts_with('.') {
+    if name.starts_with('.') && name != "." && name != ".." {
         Some("names starting with `.` are hidden and skipped")
-    } else if name.chars().any(|c| c.is_control() || "\\<>:\"|?*".contains(c)) {
-        Some("names cannot contain control characters or any of \\ < > : \" | ? *")
-    } else if name.ends_with(' ') || name.ends_with('.') {
-        Some("names cannot end with a space or a dot")
-    } else if name.len() > 255 {
-        Some("a name is longer than 255 bytes")
     } else {
-        None
+        // Valid on Windows, macOS and Linux alike: a workspace travels in git.
+        crate::file_name::problem(name)
     }
 }
 
@@ -165,6 +136,40 @@ pub(super) fn join(dir: &str, name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn files_are_written_with_lf_on_every_os() {
+        // A collection saved on Windows must diff cleanly on Linux: LF only, one final newline.
+        let value = serde_json::json!({ "name": "a\r\nb", "messages": [{ "text": "x\ny" }] });
+        let bytes = file_bytes(&value).unwrap();
+        assert!(!bytes.contains(&b'\r'), "{:?}", String::from_utf8_lossy(&bytes));
+        assert!(bytes.ends_with(b"}\n") && !bytes.ends_with(b"\n\n"));
+        assert_eq!(
+            file_bytes(&value).unwrap(),
+            bytes,
+            "the same value writes the same bytes"
+        );
+    }
+
+    #[test]
+    fn names_windows_refuses_are_refused_everywhere() {
+        for bad in [
+            "CON",
+            "con.json",
+            "COM1",
+            "lpt0",
+            "a:b",
+            "what?",
+            "trailing.",
+            "trailing ",
+            "x|y",
+        ] {
+            assert!(bad_component(bad).is_some(), "{bad}");
+        }
+        for good in ["chat", "Über rooms", "v2.1", "echo-server.json"] {
+            assert_eq!(bad_component(good), None, "{good}");
+        }
+    }
 
     #[test]
     fn slugs_are_safe_file_names() {
