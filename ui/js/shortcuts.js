@@ -61,15 +61,18 @@ function commands(app) {
 
 /**
  * A command reached by a key and by the native menu at once (macOS key equivalents
- * can deliver both) runs once: the second arrival within `windowMs` is dropped.
+ * can deliver both) runs once: an arrival from the OTHER source within `windowMs` is
+ * dropped. Presses from one source always run, so Ctrl+Tab held down and tapped
+ * cycles through every tab.
  */
 export function onceGuard(now = () => Date.now(), windowMs = 250) {
   const last = new Map();
-  return (name) => {
+  return (name, source = "key") => {
     const t = now();
     const prev = last.get(name);
-    last.set(name, t);
-    return prev === undefined || t - prev >= windowMs;
+    if (prev && prev.source !== source && t - prev.t < windowMs) return false;
+    last.set(name, { t, source });
+    return true;
   };
 }
 
@@ -82,13 +85,13 @@ export function installShortcuts(app) {
     // Ctrl+<n> with no n-th tab is left to the page.
     if (!hit || (hit.name === "selectTab" && app.model.order[hit.index] === undefined)) return;
     e.preventDefault();
-    if (fresh(hit.name)) run[hit.name](hit);
+    if (fresh(hit.name, "key")) run[hit.name](hit);
   });
   // The native menu (src-tauri/src/menu.rs) names the same commands.
   window.addEventListener("wsbench:menu", (e) => {
     const name = e.detail?.name;
     if (!Object.hasOwn(run, name) || name === "selectTab") return;
     if (dialogOpen() && name !== "reload") return;
-    if (fresh(name)) run[name]({ name });
+    if (fresh(name, "menu")) run[name]({ name });
   });
 }

@@ -16,10 +16,17 @@ test("a command arriving by key and by menu together runs once", async () => {
   const { onceGuard } = await import("../js/shortcuts.js");
   let t = 1000;
   const fresh = onceGuard(() => t, 250);
-  assert.equal(fresh("newTab"), true);
+  assert.equal(fresh("newTab", "key"), true);
   t += 10;
-  assert.equal(fresh("newTab"), false, "the menu's copy of the same key press");
-  assert.equal(fresh("save"), true, "another command is not held back");
+  assert.equal(fresh("newTab", "menu"), false, "the menu's copy of the same key press");
+  assert.equal(fresh("save", "menu"), true, "another command is not held back");
   t += 300;
-  assert.equal(fresh("newTab"), true, "a second press later runs again");
+  assert.equal(fresh("newTab", "menu"), true, "a menu click later runs again");
+  // Quick presses of one key all run: Ctrl+Tab tapped three times moves three tabs.
+  t += 300;
+  assert.equal(fresh("nextTab", "key"), true);
+  t += 20;
+  assert.equal(fresh("nextTab", "key"), true, "a second quick press is not lost");
+  t += 20;
+  assert.equal(fresh("nextTab", "key"), true, "nor a third");
 });
