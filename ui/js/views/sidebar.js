@@ -29,21 +29,49 @@ export class Sidebar {
     });
   }
 
+  /**
+   * Draw the workspace. The header (name, environment picker, filter, buttons) is
+   * built once and updated in place, so a refresh (a rescan, a history notice) never
+   * replaces a control under the user's pointer; the tree, problems and history are
+   * redrawn in their own boxes.
+   */
   render(ws = this.ws, history = this.history) {
     this.ws = ws;
     this.history = history;
-    const root = clear(this.root);
-    if (!ws) return;
-    const envSelect = h("select", { id: "env-select", "aria-label": "Environment", title: "Active environment: {{variables}} come from here",
-      onchange: (e) => this.actions.selectEnvironment(e.target.value || null) },
+    if (!ws) {
+      clear(this.root);
+      this.parts = null;
+      return;
+    }
+    if (!this.parts) this.parts = this.skeleton();
+    const { name, envSelect, problems, historyBox } = this.parts;
+    name.textContent = ws.name;
+    name.title = ws.root;
+    clear(envSelect).append(
       h("option", { value: "" }, "No environment"),
-      ws.environments.map((n) => h("option", { value: n, selected: n === ws.activeEnvironment }, n)));
+      ...ws.environments.map((n) => h("option", { value: n, selected: n === ws.activeEnvironment }, n)));
+    envSelect.value = ws.activeEnvironment ?? "";
+    clear(problems).append(...[this.problemsEl(ws.problems)].filter(Boolean));
+    clear(historyBox).append(this.historyEl(history));
+    this.drawTree();
+    // The tree changed: the engine is asked again what matches the filter.
+    if (this.filter.trim()) this.setFilter(this.filter, 0);
+  }
+
+  /** The parts of the sidebar that stay: built on the first render. */
+  skeleton() {
+    const root = clear(this.root);
+    const name = h("span", { class: "ws-name" });
+    const envSelect = h("select", { id: "env-select", "aria-label": "Environment", title: "Active environment: {{variables}} come from here",
+      onchange: (e) => this.actions.selectEnvironment(e.target.value || null) });
     const filter = h("input", { id: "tree-filter", type: "search", placeholder: "Filter by name (Ctrl+Shift+F)", "aria-label": "Filter connections", value: this.filter, spellcheck: "false" });
     filter.addEventListener("input", () => this.setFilter(filter.value));
     this.treeEl = h("div", { id: "tree", class: "tree", role: "tree", "aria-label": "Collections" });
+    const problems = h("div", { class: "problems-box" });
+    const historyBox = h("div", { class: "history-holder" });
     root.append(
       h("div", { class: "ws-head" },
-        h("span", { class: "ws-name", title: ws.root }, ws.name),
+        name,
         h("button", { id: "open-folder", class: "small", "aria-label": "Open folder", title: "Open a workspace folder (Ctrl+O)", onclick: () => this.actions.openFolder() }, "Open…")),
       h("div", { class: "env-row" }, envSelect,
         h("button", { id: "edit-environments", class: "small", "aria-label": "Edit environments", title: "Edit environments and variables", onclick: () => this.actions.editEnvironments() }, "Edit")),
@@ -52,12 +80,10 @@ export class Sidebar {
         h("button", { id: "new-collection", class: "small", "aria-label": "New collection", title: "New collection (a folder)", onclick: () => this.actions.newCollection("") }, "+ Collection"),
         h("button", { id: "import", class: "small", "aria-label": "Import", title: "Import Insomnia, Bruno, HAR or wsbench logs (Ctrl+I)", onclick: () => this.actions.importFile() }, "Import…")),
       this.treeEl,
-      ...[this.problemsEl(ws.problems)].filter(Boolean),
-      this.historyEl(history),
+      problems,
+      historyBox,
     );
-    this.drawTree();
-    // The tree changed: the engine is asked again what matches the filter.
-    if (this.filter.trim()) this.setFilter(this.filter, 0);
+    return { name, envSelect, problems, historyBox };
   }
 
   /** Show what the engine says matches `filter` (asked after a short pause in typing). */
