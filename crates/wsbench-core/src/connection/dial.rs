@@ -93,7 +93,7 @@ pub async fn dial(target: &Target, tap: Arc<TapContext>) -> Result<(Socket, Hand
             stage: "WebSocket handshake",
             ms: target.handshake_timeout.as_millis() as u64,
         })?
-        .map_err(handshake_error)?;
+        .map_err(|e| handshake_error(e, target, &tap))?;
     timings.upgrade_us = us(t3.elapsed());
     timings.total_us = us(t0.elapsed());
     // Record what really went out (tungstenite orders and spells some headers its
@@ -253,6 +253,46 @@ fn recorded(
     }
 }
 
+/// A non-101 answer; a redirect's `Location` is kept, and offered as a WebSocket URL.
+fn http_failure(resp: &tokio_tungstenite::tungstenite::http::Response<Option<Vec<u8>>>, target: &Target) -> Error {
+    const MAX: usize = 1024;
+    let body = resp.body().as_deref().unwrap_or_default();
+    let cut = &body[..body.len().min(MAX)];
+    let location = resp
+        .status()
+        .is_redirection()
+        .then(|| resp.headers().get("location"))
+        .flatten()
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    let redirect = location.as_deref().and_then(|l| {
+        let mut u = target.url.join(l).ok()?;
+        let scheme = match u.scheme() {
+            "http" | "ws" => "ws",
+            "https" | "wss" => "wss",
+            _ => return None,
+        };
+        u.set_scheme(scheme).ok()?;
+        Some(u.to_string())
+    });
+    Error::HttpStatus(Box::new(HttpFailure {
+        status: resp.status().as_u16(),
+        reason: resp.status().canonical_reason().unwrap_or("").to_owned(),
+        headers: header_list(resp.headers()),
+        body: String::from_utf8_lossy(cut).into_owned(),
+        body_truncated: body.len() > MAX,
+        location,
+        redirect,
+    }))
+}
+
+fn swap_scheme(url: &url::Url, scheme: &str) -> String {
+    let s = url.as_str();
+    match s.split_once("://") {
+        Some((_, rest)) => format!("{scheme}://{rest}"),
+        None => s.to_owned(),
+    }
+}
+
 /// Split a written HTTP request into its request line and headers.
 fn parse_request(bytes: &[u8]) -> Option<(String, Vec<Header>)> {
     let end = bytes.windows(4).position(|w| w == b"\r\n\r\n")?;
@@ -280,22 +320,38 @@ fn header_list(h: &tokio_tungstenite::tungstenite::http::HeaderMap) -> Vec<Heade
         .collect()
 }
 
-fn handshake_error(e: tokio_tungstenite::tungstenite::Error) -> Error {
+fn handshake_error(e: tokio_tungstenite::tungstenite::Error, target: &Target, tap: &TapContext) -> Error {
     use tokio_tungstenite::tungstenite::Error as WsError;
+    let ws_at_tls =
+        || {
+            let first = tap.first_read();
+            if target.tls.is_some() {
+                return None;
+            }
+            Some(match first.as_slice() {
+            [0x15 | 0x16, 0x03, ..] => format!(
+                "the server answered with TLS: this port expects wss://; use \"{}\"",
+                swap_scheme(&target.url, "wss")
+            ),
+            [] => "the server closed the connection without answering the upgrade (if this port serves TLS, use wss://)"
+                .to_string(),
+            _ => return None,
+        })
+        };
     match e {
-        WsError::Http(resp) => {
-            const MAX: usize = 1024;
-            let body = resp.body().as_deref().unwrap_or_default();
-            let cut = &body[..body.len().min(MAX)];
-            Error::HttpStatus(Box::new(HttpFailure {
-                status: resp.status().as_u16(),
-                reason: resp.status().canonical_reason().unwrap_or("").to_owned(),
-                headers: header_list(resp.headers()),
-                body: String::from_utf8_lossy(cut).into_owned(),
-                body_truncated: body.len() > MAX,
-            }))
-        }
-        WsError::Io(e) => Error::Io(format!("during the WebSocket handshake: {e}")),
+        WsError::Http(resp) => http_failure(&resp, target),
+        WsError::Io(e) => match (&target.tls, e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>())) {
+            (Some(client), Some(_)) => tls::failure(target, client, &e),
+            _ => match ws_at_tls() {
+                Some(hint) => Error::Handshake(hint),
+                None => Error::Io(format!("during the WebSocket handshake: {e}")),
+            },
+        },
+        WsError::Protocol(ProtocolError::HandshakeIncomplete | ProtocolError::HttparseError(_))
+        | WsError::HttpFormat(_) => match ws_at_tls() {
+            Some(hint) => Error::Handshake(hint),
+            None => Error::Handshake(e.to_string()),
+        },
         WsError::Protocol(ProtocolError::SecWebSocketSubProtocolError(e)) => Error::Handshake(match e {
             SubProtocolError::NoSubProtocol => {
                 "the server accepted none of the offered subprotocols (its answer has no Sec-WebSocket-Protocol header)"

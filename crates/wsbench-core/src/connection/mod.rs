@@ -18,6 +18,7 @@
 //!   the log.
 
 pub(crate) mod actor;
+mod certs;
 mod close;
 mod closing;
 pub mod dial;
@@ -28,6 +29,7 @@ mod recorder;
 mod state;
 pub mod target;
 mod tls;
+mod tls_words;
 pub(crate) mod wire;
 mod writer;
 
@@ -43,7 +45,7 @@ pub use outgoing::Outgoing;
 pub use recorder::Recorder;
 pub use state::{ConnState, Initiator};
 // The handshake types live in their own leaf module; these names stay for callers.
-pub use crate::handshake::{Handshake, Header, HttpFailure, Timings, TlsInfo};
+pub use crate::handshake::{CertInfo, Handshake, Header, HttpFailure, Timings, TlsInfo};
 
 /// The one way in: validate `config` (URL, headers, TLS files: an `Err` here, nothing
 /// dialed) and spawn its actor on `runtime`. The actor dials (and redials, as the

@@ -1,7 +1,6 @@
 //! From a [`ConnectConfig`] to a validated, ready-to-dial [`Target`]: synchronously,
 //! so bad input (URL, headers, parameters, TLS files) is an immediate error.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -9,7 +8,7 @@ use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use url::Url;
 
-use super::tls::tls_config;
+use super::tls::{tls_config, TlsClient};
 use crate::config::{ApiKeyPlacement, Auth, ConnectConfig};
 use crate::error::{Error, Result};
 
@@ -35,7 +34,7 @@ pub struct Target {
     pub url: Url,
     pub host: String,
     pub port: u16,
-    pub tls: Option<Arc<rustls::ClientConfig>>,
+    pub tls: Option<TlsClient>,
     pub insecure: bool,
     /// Headers in the order they are written (after the five the protocol requires).
     pub extra_headers: Vec<(HeaderName, HeaderValue)>,

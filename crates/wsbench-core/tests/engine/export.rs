@@ -122,6 +122,8 @@ fn golden_handshake() -> Handshake {
             cipher: "TLS13_AES_128_GCM_SHA256".into(),
             alpn: Some("http/1.1".into()),
             certificate_verification_disabled: false,
+            certificates: Vec::new(),
+            pinned: false,
         }),
         timings: Timings {
             dns_us: 1_200,

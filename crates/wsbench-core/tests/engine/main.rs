@@ -12,4 +12,5 @@ mod history;
 mod import;
 mod lifecycle;
 mod tls;
+mod tls_words;
 mod vars;
