@@ -654,3 +654,48 @@ async fn timeout_holds_when_the_peer_stops_reading_our_echoes() {
     assert!(t.elapsed() < Duration::from_secs(10), "{:?}", t.elapsed());
     assert!(err(&o).contains("timed out after 1 s"), "{}", err(&o));
 }
+
+/// Run the CLI with these extra environment variables.
+async fn run_env(args: Vec<String>, env: Vec<(&'static str, String)>) -> Output {
+    tokio::task::spawn_blocking(move || {
+        cli()
+            .args(&args)
+            .envs(env)
+            .env_remove("NO_PROXY")
+            .env_remove("no_proxy")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn proxy_and_no_proxy_flags() {
+    let dead = format!(
+        "http://u:hunter2@127.0.0.1:{}",
+        TcpListener::bind("127.0.0.1:0")
+            .await
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    );
+    let server = LocalServer::start(ServerConfig::echo()).await.unwrap();
+    let o = run(s(&["connect", &server.url(), "--proxy", &dead, "--send", "x"]), None).await;
+    assert_eq!(o.status.code(), Some(1));
+    assert!(err(&o).contains("could not reach the proxy"), "{}", err(&o));
+    assert!(!err(&o).contains("hunter2"), "{}", err(&o));
+
+    // A name that never resolves: through the proxy it is a proxy error, directly a DNS one.
+    let nowhere = "ws://wsbench-test.invalid/";
+    let o = run_env(s(&["connect", nowhere]), vec![("HTTP_PROXY", dead.clone())]).await;
+    assert!(err(&o).contains("(from HTTP_PROXY)"), "{}", err(&o));
+    let o = run_env(
+        s(&["connect", nowhere, "--no-proxy"]),
+        vec![("HTTP_PROXY", dead.clone())],
+    )
+    .await;
+    assert!(err(&o).contains("could not resolve host"), "{}", err(&o));
+}

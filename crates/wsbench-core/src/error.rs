@@ -65,6 +65,9 @@ pub enum ErrorKind {
     NotInFile,
     /// The secret values to hide from an export are too many or too long to search for.
     TooManySecrets,
+    /// A proxy that cannot be used, refused, asked for credentials (407) or could not
+    /// reach the target.
+    Proxy,
 }
 
 /// Engine error. `Display` is a complete sentence a user can act on.
@@ -163,6 +166,14 @@ pub enum Error {
     NotInFile(String),
     #[error("{0}")]
     TooManySecrets(String),
+    /// `proxy` is `http://host:port (from HTTPS_PROXY)`, without credentials.
+    #[error("proxy {proxy}: {reason}")]
+    Proxy {
+        proxy: String,
+        reason: String,
+        /// The proxy's own HTTP answer (a 407, a 502), when it gave one.
+        http: Option<Box<HttpFailure>>,
+    },
 }
 
 impl Error {
@@ -223,6 +234,7 @@ impl Error {
             Error::UnknownFormat(_) => ErrorKind::UnknownFormat,
             Error::NotInFile(_) => ErrorKind::NotInFile,
             Error::TooManySecrets(_) => ErrorKind::TooManySecrets,
+            Error::Proxy { .. } => ErrorKind::Proxy,
         }
     }
 
@@ -232,7 +244,7 @@ impl Error {
             kind: self.kind(),
             message: self.to_string(),
             http: match self {
-                Error::HttpStatus(h) => Some((**h).clone()),
+                Error::HttpStatus(h) | Error::Proxy { http: Some(h), .. } => Some((**h).clone()),
                 _ => None,
             },
             certificates: match self {

@@ -29,6 +29,27 @@ pub struct Handshake {
     pub extensions: Option<String>,
     pub tls: Option<TlsInfo>,
     pub timings: Timings,
+    /// The proxy the connection went through, and its exchange.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proxy: Option<ProxyInfo>,
+}
+
+/// The proxy a connection went through: which, why, and what was said.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProxyInfo {
+    /// `http://host:port`, `socks5h://host:port`: never with credentials.
+    pub url: String,
+    /// "HTTP CONNECT", "SOCKS5" or "SOCKS5h".
+    pub kind: String,
+    /// Where the setting came from: "connection", "global" or the environment
+    /// variable's name.
+    pub source: String,
+    /// The CONNECT request and answer, or the SOCKS steps, one line each (`> ` sent,
+    /// `< ` received); credentials are never written here.
+    pub exchange: Vec<String>,
+    /// Microseconds from the proxy's TCP connection to an open tunnel.
+    pub tunnel_us: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -20,9 +20,10 @@ use tokio_tungstenite::tungstenite::http::Uri;
 use tokio_tungstenite::WebSocketStream;
 
 use super::tls;
+use super::tunnel;
 use super::wire::{TapContext, WireTap};
 use crate::error::{Error, Result};
-use crate::handshake::{Handshake, Header, HttpFailure, Timings, TlsInfo};
+use crate::handshake::{Handshake, Header, HttpFailure, ProxyInfo, Timings, TlsInfo};
 
 pub use super::target::{parse_url, percent_encode, prepare, Target};
 
@@ -73,10 +74,19 @@ fn us(d: Duration) -> u64 {
 pub async fn dial(target: &Target, tap: Arc<TapContext>) -> Result<(Socket, Handshake)> {
     let t0 = Instant::now();
     let mut timings = Timings::default();
-    let (stream, tls, addr) = tokio::time::timeout(target.connect_timeout, transport(target, t0, &mut timings))
+    let Transport {
+        stream,
+        tls,
+        proxy,
+        addr,
+    } = tokio::time::timeout(target.connect_timeout, transport(target, t0, &mut timings))
         .await
         .map_err(|_| Error::Timeout {
-            stage: "connect",
+            stage: if target.proxy.is_some() {
+                "connect (through the proxy)"
+            } else {
+                "connect"
+            },
             ms: target.connect_timeout.as_millis() as u64,
         })??;
 
@@ -99,36 +109,69 @@ pub async fn dial(target: &Target, tap: Arc<TapContext>) -> Result<(Socket, Hand
     // Record what really went out (tungstenite orders and spells some headers its
     // own way); what we built is the fallback.
     let sent = parse_request(&tap.sent_request()).unwrap_or((upgrade.line, upgrade.headers));
-    Ok((ws, recorded(target, addr, sent, &response, tls, timings)))
+    let mut handshake = recorded(target, addr, sent, &response, tls, timings);
+    handshake.proxy = proxy;
+    Ok((ws, handshake))
 }
 
-/// Resolve, connect TCP (each address in turn) and, for wss://, TLS.
-async fn transport(
-    target: &Target,
-    t0: Instant,
-    timings: &mut Timings,
-) -> Result<(Stream, Option<TlsInfo>, SocketAddr)> {
-    let addrs = resolve(target).await?;
+/// What the transport step hands on: the stream, TLS and proxy details, the address.
+struct Transport {
+    stream: Stream,
+    tls: Option<TlsInfo>,
+    proxy: Option<ProxyInfo>,
+    addr: SocketAddr,
+}
+
+/// Resolve, connect TCP (each address in turn; the proxy's, if there is one), open
+/// the proxy tunnel and, for wss://, TLS (inside the tunnel, for the target host).
+async fn transport(target: &Target, t0: Instant, timings: &mut Timings) -> Result<Transport> {
+    let (host, port) = match &target.proxy {
+        Some(p) => (p.host.as_str(), p.port),
+        None => (target.host.as_str(), target.port),
+    };
+    let on_proxy = |e: Error| match &target.proxy {
+        Some(p) => Error::Proxy {
+            proxy: p.describe(),
+            reason: format!("could not reach the proxy: {e}"),
+            http: None,
+        },
+        None => e,
+    };
+    let addrs = resolve(host, port).await.map_err(on_proxy)?;
     timings.dns_us = us(t0.elapsed());
     let t1 = Instant::now();
-    let (tcp, addr) = connect_tcp(target, &addrs).await?;
+    let (mut tcp, addr) = connect_tcp(target, &addrs).await.map_err(on_proxy)?;
     let _ = tcp.set_nodelay(true);
     timings.tcp_us = us(t1.elapsed());
+    let proxy = match &target.proxy {
+        Some(p) => Some(tunnel::open(&mut tcp, p, &target.host, target.port).await?),
+        None => None,
+    };
     let Some(cfg) = &target.tls else {
-        return Ok((Stream::Plain(tcp), None, addr));
+        return Ok(Transport {
+            stream: Stream::Plain(tcp),
+            tls: None,
+            proxy,
+            addr,
+        });
     };
     let t2 = Instant::now();
     let (tls, info) = tls::handshake(target, cfg, tcp).await?;
     timings.tls_us = us(t2.elapsed());
-    Ok((Stream::Tls(Box::new(tls)), Some(info), addr))
+    Ok(Transport {
+        stream: Stream::Tls(Box::new(tls)),
+        tls: Some(info),
+        proxy,
+        addr,
+    })
 }
 
-async fn resolve(target: &Target) -> Result<Vec<SocketAddr>> {
+async fn resolve(host: &str, port: u16) -> Result<Vec<SocketAddr>> {
     let dns = |reason: String| Error::Dns {
-        host: target.host.clone(),
+        host: host.to_owned(),
         reason,
     };
-    let addrs: Vec<SocketAddr> = tokio::net::lookup_host((target.host.as_str(), target.port))
+    let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host, port))
         .await
         .map_err(|e| dns(e.to_string()))?
         .collect();
@@ -250,6 +293,7 @@ fn recorded(
         extensions: find("sec-websocket-extensions"),
         tls,
         timings,
+        proxy: None,
     }
 }
 

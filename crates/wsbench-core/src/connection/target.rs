@@ -8,6 +8,7 @@ use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use url::Url;
 
+use super::proxy::{self, Proxy};
 use super::tls::{tls_config, TlsClient};
 use crate::config::{ApiKeyPlacement, Auth, ConnectConfig};
 use crate::error::{Error, Result};
@@ -42,6 +43,8 @@ pub struct Target {
     pub ws_config: WebSocketConfig,
     pub connect_timeout: Duration,
     pub handshake_timeout: Duration,
+    /// The proxy to tunnel through, if any (connection, global, environment).
+    pub proxy: Option<Proxy>,
 }
 
 pub fn percent_encode(s: &str) -> String {
@@ -149,8 +152,11 @@ pub fn prepare(config: &ConnectConfig) -> Result<Target> {
     let ws_config = WebSocketConfig::default()
         .max_message_size(Some(config.limits.max_message_size))
         .max_frame_size(Some(config.limits.max_frame_size));
+    let host = host.trim_start_matches('[').trim_end_matches(']').to_owned();
+    let proxy = proxy::choose(&config.proxy, &url, &host, port)?;
     Ok(Target {
-        host: host.trim_start_matches('[').trim_end_matches(']').to_owned(),
+        proxy,
+        host,
         port,
         url,
         tls,

@@ -132,6 +132,7 @@ fn golden_handshake() -> Handshake {
             upgrade_us: 4_500,
             total_us: 17_300,
         },
+        proxy: None,
     }
 }
 
