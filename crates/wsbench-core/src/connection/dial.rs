@@ -364,30 +364,34 @@ fn header_list(h: &tokio_tungstenite::tungstenite::http::HeaderMap) -> Vec<Heade
         .collect()
 }
 
+/// For ws://: a hint when the server's first bytes were a TLS record, or when it
+/// closed without a word (what a TLS port does with a plain HTTP request).
+fn plain_at_tls_hint(target: &Target, tap: &TapContext) -> Option<String> {
+    if target.tls.is_some() {
+        return None;
+    }
+    match tap.first_read().as_slice() {
+        [0x15 | 0x16, 0x03, ..] => Some(format!(
+            "the server answered with TLS: this port expects wss://; use \"{}\"",
+            swap_scheme(&target.url, "wss")
+        )),
+        [] => Some(
+            "the server closed the connection without answering the upgrade (if this port serves TLS, use wss://)"
+                .into(),
+        ),
+        _ => None,
+    }
+}
+
 fn handshake_error(e: tokio_tungstenite::tungstenite::Error, target: &Target, tap: &TapContext) -> Error {
     use tokio_tungstenite::tungstenite::Error as WsError;
-    let ws_at_tls =
-        || {
-            let first = tap.first_read();
-            if target.tls.is_some() {
-                return None;
-            }
-            Some(match first.as_slice() {
-            [0x15 | 0x16, 0x03, ..] => format!(
-                "the server answered with TLS: this port expects wss://; use \"{}\"",
-                swap_scheme(&target.url, "wss")
-            ),
-            [] => "the server closed the connection without answering the upgrade (if this port serves TLS, use wss://)"
-                .to_string(),
-            _ => return None,
-        })
-        };
+    let ws_at_tls = || plain_at_tls_hint(target, tap);
     match e {
         WsError::Http(resp) => http_failure(&resp, target),
         WsError::Io(e) => match (&target.tls, e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>())) {
             (Some(client), Some(_)) => tls::failure(target, client, &e),
             _ => match ws_at_tls() {
-                Some(hint) => Error::Handshake(hint),
+                Some(hint) => Error::Io(format!("during the WebSocket handshake: {e}; {hint}")),
                 None => Error::Io(format!("during the WebSocket handshake: {e}")),
             },
         },

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::collections::Environment;
 use crate::config::{ApiKeyPlacement, Auth, ConnectConfig, KeyValue, ProxySetting};
-use crate::connection::{Handshake, Header};
+use crate::connection::{Handshake, Header, ProxyInfo};
 use crate::error::{Error, Result};
 use crate::frame::{close_payload, Frame, Opcode};
 
@@ -295,6 +295,10 @@ impl Redactor {
             request_line,
             request_headers: self.headers(&h.request_headers),
             response_headers: self.headers(&h.response_headers),
+            proxy: h.proxy.as_ref().map(|p| ProxyInfo {
+                exchange: p.exchange.iter().map(|l| self.text(l).into_owned()).collect(),
+                ..p.clone()
+            }),
             ..h.clone()
         }
     }
