@@ -699,6 +699,86 @@ def measure_during_rescan(d, root, attempt):
             "new_tab_ms": new_tab_ms, "typing_ms": typing_ms, "overlap": tab_done_at < r["end"]}
 
 
+class ConnectProxy:
+    """A tiny HTTP CONNECT proxy on 127.0.0.1:0 that records the targets asked for."""
+
+    def __init__(self):
+        self.asked = []
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        threading.Thread(target=self.accept, daemon=True).start()
+
+    def accept(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self.serve, args=(conn,), daemon=True).start()
+
+    def serve(self, conn):
+        head = b""
+        while not head.endswith(b"\r\n\r\n"):
+            b = conn.recv(1)
+            if not b:
+                return conn.close()
+            head += b
+        target = head.split(b" ")[1].decode()
+        self.asked.append(target)
+        host, port = target.rsplit(":", 1)
+        try:
+            up = socket.create_connection((host.strip("[]"), int(port)), timeout=5)
+        except OSError:
+            conn.sendall(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n")
+            return conn.close()
+        up.settimeout(None)
+        conn.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+
+        def pump(a, b):
+            try:
+                while (data := a.recv(65536)):
+                    b.sendall(data)
+            except OSError:
+                pass
+            for s in (a, b):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+        threading.Thread(target=pump, args=(up, conn), daemon=True).start()
+        pump(conn, up)
+
+
+def test_a_proxy_in_the_connection_settings_carries_the_echo(d, out):
+    proxy = ConnectProxy()
+    n = d.js("return document.querySelectorAll('.tab').length")
+    d.keys(CTRL, "t")  # the tab bar may be too full to click its + button
+    wait("the new tab", lambda: d.js("return document.querySelectorAll('.tab').length") == n + 1)
+    d.js("document.querySelector('details.settings').open = true")
+    d.set_value("select[aria-label='Proxy']", "url")
+    wait("the proxy URL field", lambda: d.js("return !document.querySelector('input[aria-label=\"Proxy URL\"]').closest('label').hidden"))
+    d.set_value("input[aria-label='Proxy URL']", proxy.url)
+    time.sleep(0.3)
+    d.click("button[aria-label='Connect']")
+    wait("Open", lambda: (d.text("#state-line") or "").startswith("Open"))
+    d.type("#message", "through the proxy")
+    d.keys(CTRL, ENTER)
+    wait("the echo", lambda: any("through the proxy" in t for t in in_texts(d)))
+    assert len(proxy.asked) == 1, proxy.asked
+    d.js("document.querySelector('details.handshake').open = true")
+    shown = d.text(".hs-proxy") or ""
+    assert f"Proxy: HTTP CONNECT {proxy.url} (this connection's setting)" in shown, shown
+    exchange = d.text(".hs-proxy-exchange") or ""
+    assert f"> CONNECT {proxy.asked[0]} HTTP/1.1" in exchange and "< HTTP/1.1 200" in exchange, exchange
+    d.screenshot(f"{out}/proxy.png")
+    d.click("button[aria-label='Disconnect']")
+    wait("closed", lambda: (d.text("#state-line") or "").startswith("Closed"))
+
+
 TESTS = [
     test_connect_send_filter_search_detail_close_reload,
     test_hostile_payloads_render_inert,
@@ -709,6 +789,7 @@ TESTS = [
     test_environment_variable_in_a_header,
     test_history_reopens_a_past_session_read_only,
     test_export_from_the_app_writes_the_file,
+    test_a_proxy_in_the_connection_settings_carries_the_echo,
     test_window_stays_responsive_during_a_big_rescan,
 ]
 

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use wsbench_core::config::KeyValue;
+use wsbench_core::config::{KeyValue, ProxySetting};
 use wsbench_core::{ConnectConfig, Error};
 
 #[derive(clap::Args)]
@@ -40,6 +40,14 @@ pub struct ConnectArgs {
     /// Accept any TLS certificate (insecure)
     #[arg(long, short = 'k')]
     pub insecure: bool,
+    /// Go through this proxy: http://, socks5:// or socks5h:// (DNS at the proxy),
+    /// user:password@ allowed. Without it, HTTPS_PROXY / HTTP_PROXY / ALL_PROXY and
+    /// NO_PROXY apply as in curl
+    #[arg(long, value_name = "URL", conflicts_with = "no_proxy")]
+    pub proxy: Option<String>,
+    /// Connect directly, ignoring the proxy environment variables
+    #[arg(long)]
+    pub no_proxy: bool,
     /// Largest message accepted, in bytes
     #[arg(long, value_name = "BYTES")]
     pub max_message_size: Option<usize>,
@@ -94,6 +102,11 @@ pub fn build_config(a: &ConnectArgs) -> Result<ConnectConfig, Error> {
     c.origin = a.origin.clone();
     c.tls.ca_file = a.ca.clone();
     c.tls.accept_invalid_certs = a.insecure;
+    if let Some(p) = &a.proxy {
+        c.proxy = ProxySetting::Url { url: p.clone() };
+    } else if a.no_proxy {
+        c.proxy = ProxySetting::None;
+    }
     if let Some(m) = a.max_message_size {
         c.limits.max_message_size = m;
         c.limits.max_frame_size = c.limits.max_frame_size.min(m);

@@ -687,3 +687,48 @@ fn completions_and_man_page_come_from_the_real_options() {
     let help = out(&cli().arg("--help").output().unwrap());
     assert!(!help.contains("completions") && !help.contains("man "), "{help}");
 }
+
+/// Run the CLI with these extra environment variables.
+async fn run_env(args: Vec<String>, env: Vec<(&'static str, String)>) -> Output {
+    tokio::task::spawn_blocking(move || {
+        cli()
+            .args(&args)
+            .envs(env)
+            .env_remove("NO_PROXY")
+            .env_remove("no_proxy")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn proxy_and_no_proxy_flags() {
+    let dead = format!(
+        "http://u:hunter2@127.0.0.1:{}",
+        TcpListener::bind("127.0.0.1:0")
+            .await
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    );
+    let server = LocalServer::start(ServerConfig::echo()).await.unwrap();
+    let o = run(s(&["connect", &server.url(), "--proxy", &dead, "--send", "x"]), None).await;
+    assert_eq!(o.status.code(), Some(1));
+    assert!(err(&o).contains("could not reach the proxy"), "{}", err(&o));
+    assert!(!err(&o).contains("hunter2"), "{}", err(&o));
+
+    // A name that never resolves: through the proxy it is a proxy error, directly a DNS one.
+    let nowhere = "ws://wsbench-test.invalid/";
+    let o = run_env(s(&["connect", nowhere]), vec![("HTTP_PROXY", dead.clone())]).await;
+    assert!(err(&o).contains("(from HTTP_PROXY)"), "{}", err(&o));
+    let o = run_env(
+        s(&["connect", nowhere, "--no-proxy"]),
+        vec![("HTTP_PROXY", dead.clone())],
+    )
+    .await;
+    assert!(err(&o).contains("could not resolve host"), "{}", err(&o));
+}

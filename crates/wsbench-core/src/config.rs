@@ -37,6 +37,9 @@ pub struct ConnectConfig {
     pub log: LogLimits,
     pub keepalive: Keepalive,
     pub reconnect: Reconnect,
+    /// Where this connection's proxy comes from (see [`ProxySetting`]).
+    #[serde(skip_serializing_if = "ProxySetting::is_system")]
+    pub proxy: ProxySetting,
 }
 
 impl Default for ConnectConfig {
@@ -55,6 +58,7 @@ impl Default for ConnectConfig {
             log: LogLimits::default(),
             keepalive: Keepalive::default(),
             reconnect: Reconnect::default(),
+            proxy: ProxySetting::System,
         }
     }
 }
@@ -156,6 +160,28 @@ impl Default for TlsConfig {
             client_key_file: None,
             accept_invalid_certs: false,
         }
+    }
+}
+
+/// A connection's proxy. In order: the connection's own setting, then the app's
+/// global setting (`set_global_proxy`), then the environment (`HTTPS_PROXY` for
+/// wss://, `HTTP_PROXY` for ws://, `ALL_PROXY`, `NO_PROXY`; lower case first, as curl).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "mode", rename_all = "camelCase")]
+pub enum ProxySetting {
+    /// Defer: the global setting, then the environment.
+    #[default]
+    System,
+    /// Connect directly, whatever the global setting and the environment say.
+    None,
+    /// This proxy: `http://`, `socks5://` or `socks5h://` (DNS at the proxy), with
+    /// `user:password@` if it needs them.
+    Url { url: String },
+}
+
+impl ProxySetting {
+    pub fn is_system(&self) -> bool {
+        matches!(self, ProxySetting::System)
     }
 }
 

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::handshake::HttpFailure;
+use crate::handshake::{CertInfo, HttpFailure};
 
 /// What went wrong, as a stable tag for front ends (`{ "kind": "refused", ... }`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -65,6 +65,9 @@ pub enum ErrorKind {
     NotInFile,
     /// The secret values to hide from an export are too many or too long to search for.
     TooManySecrets,
+    /// A proxy that cannot be used, refused, asked for credentials (407) or could not
+    /// reach the target.
+    Proxy,
 }
 
 /// Engine error. `Display` is a complete sentence a user can act on.
@@ -91,10 +94,15 @@ pub enum Error {
     #[error("{stage} timed out after {ms} ms")]
     Timeout { stage: &'static str, ms: u64 },
     #[error("TLS handshake with {host:?} failed: {reason}")]
-    Tls { host: String, reason: String },
+    Tls {
+        host: String,
+        reason: String,
+        /// The chain the server presented, when it got that far.
+        certificates: Vec<CertInfo>,
+    },
     #[error("cannot use {path:?}: {reason}")]
     File { path: String, reason: String },
-    #[error("server rejected the WebSocket upgrade with HTTP {} {}", .0.status, .0.reason)]
+    #[error("server rejected the WebSocket upgrade with HTTP {} {}{}", .0.status, .0.reason, redirect_note(.0))]
     HttpStatus(Box<HttpFailure>),
     #[error("WebSocket handshake failed: {0}")]
     Handshake(String),
@@ -158,6 +166,14 @@ pub enum Error {
     NotInFile(String),
     #[error("{0}")]
     TooManySecrets(String),
+    /// `proxy` is `http://host:port (from HTTPS_PROXY)`, without credentials.
+    #[error("proxy {proxy}: {reason}")]
+    Proxy {
+        proxy: String,
+        reason: String,
+        /// The proxy's own HTTP answer (a 407, a 502), when it gave one.
+        http: Option<Box<HttpFailure>>,
+    },
 }
 
 impl Error {
@@ -218,6 +234,7 @@ impl Error {
             Error::UnknownFormat(_) => ErrorKind::UnknownFormat,
             Error::NotInFile(_) => ErrorKind::NotInFile,
             Error::TooManySecrets(_) => ErrorKind::TooManySecrets,
+            Error::Proxy { .. } => ErrorKind::Proxy,
         }
     }
 
@@ -227,7 +244,11 @@ impl Error {
             kind: self.kind(),
             message: self.to_string(),
             http: match self {
-                Error::HttpStatus(h) => Some((**h).clone()),
+                Error::HttpStatus(h) | Error::Proxy { http: Some(h), .. } => Some((**h).clone()),
+                _ => None,
+            },
+            certificates: match self {
+                Error::Tls { certificates, .. } if !certificates.is_empty() => Some(certificates.clone()),
                 _ => None,
             },
         }
@@ -243,6 +264,18 @@ pub struct ErrorInfo {
     /// For a rejected upgrade: the status, headers and the start of the body.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub http: Option<HttpFailure>,
+    /// For a TLS failure: the certificate chain the server presented.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificates: Option<Vec<CertInfo>>,
+}
+
+/// "; it redirects to … (not followed: connect to … instead)" for a 3xx answer.
+fn redirect_note(h: &HttpFailure) -> String {
+    match (&h.location, &h.redirect) {
+        (Some(_), Some(to)) => format!("; it redirects to {to} (not followed: connect to that URL instead)"),
+        (Some(loc), None) => format!("; it redirects to {loc:?} (not followed)"),
+        _ => String::new(),
+    }
 }
 
 impl From<Error> for ErrorInfo {

@@ -29,6 +29,27 @@ pub struct Handshake {
     pub extensions: Option<String>,
     pub tls: Option<TlsInfo>,
     pub timings: Timings,
+    /// The proxy the connection went through, and its exchange.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proxy: Option<ProxyInfo>,
+}
+
+/// The proxy a connection went through: which, why, and what was said.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProxyInfo {
+    /// `http://host:port`, `socks5h://host:port`: never with credentials.
+    pub url: String,
+    /// "HTTP CONNECT", "SOCKS5" or "SOCKS5h".
+    pub kind: String,
+    /// Where the setting came from: "connection", "global" or the environment
+    /// variable's name.
+    pub source: String,
+    /// The CONNECT request and answer, or the SOCKS steps, one line each (`> ` sent,
+    /// `< ` received); credentials are never written here.
+    pub exchange: Vec<String>,
+    /// Microseconds from the proxy's TCP connection to an open tunnel.
+    pub tunnel_us: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -39,6 +60,12 @@ pub struct TlsInfo {
     pub alpn: Option<String>,
     /// The user opted in to accepting any certificate for this connection.
     pub certificate_verification_disabled: bool,
+    /// The chain the server presented, its own certificate first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub certificates: Vec<CertInfo>,
+    /// The server's certificate is exactly the one given as the CA file (pinned).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub pinned: bool,
 }
 
 /// Microseconds spent in each step of the connect.
@@ -62,4 +89,29 @@ pub struct HttpFailure {
     /// The first KiB of the body, decoded as UTF-8 (lossy).
     pub body: String,
     pub body_truncated: bool,
+    /// A redirect's `Location` header, as sent (3xx only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    /// The `Location` as a WebSocket URL to try instead (resolved, http→ws, https→wss).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redirect: Option<String>,
+}
+
+/// One certificate of the chain the server sent, as a person reads it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CertInfo {
+    pub subject: String,
+    pub issuer: String,
+    /// RFC 3339, UTC.
+    pub not_before: String,
+    pub not_after: String,
+    /// Subject alternative names: `DNS:example.com`, `IP:127.0.0.1`.
+    pub sans: Vec<String>,
+    /// SHA-256 of the DER, upper-case hex pairs joined by `:` (as browsers show it).
+    pub sha256: String,
+    /// Basic constraints say CA.
+    pub is_ca: bool,
+    /// Subject and issuer are the same name.
+    pub self_signed: bool,
 }

@@ -35,7 +35,7 @@ pub use export::{
 };
 pub use frame::{now_us, Direction, Frame, FrameMeta, FrameRecord, Opcode};
 pub use frame_log::{FrameLog, LogStats, SearchQuery, SearchResult};
-pub use handshake::{Handshake, HttpFailure};
+pub use handshake::{CertInfo, Handshake, HttpFailure};
 pub use server::{LocalServer, ServerConfig, ServerMode};
 pub use session::{Session, SessionManager, SessionSnapshot};
 

@@ -99,6 +99,9 @@ export class ConnectionView {
     }
     this.stateLine.className = `state ${s.type}`;
     this.stateLine.textContent = text;
+    if (s.type === "failed" && s.error.certificates) {
+      this.stateLine.append(h("pre", { class: "http-failure", "aria-label": "Server certificates" }, certificateText(s.error.certificates)));
+    }
     if (s.type === "failed" && s.error.http) {
       const http = s.error.http;
       this.stateLine.append(
@@ -149,8 +152,22 @@ export class ConnectionView {
     drawAuth();
 
     const insecureWarn = h("div", { class: "warning", hidden: !c.tls?.acceptInvalidCerts }, "⚠ Certificates are not verified for this connection.");
+    const proxy = c.proxy ?? { mode: "system" };
+    const proxyUrl = text("Proxy URL", proxy.url, (v) => edit((c) => (c.proxy = { mode: "url", url: v })), {
+      placeholder: "http://user:pass@proxy:3128, socks5h://proxy:1080",
+    });
+    proxyUrl.hidden = proxy.mode !== "url";
+    const proxySelect = h("select", {
+      "aria-label": "Proxy",
+      onchange: (e) => {
+        const mode = e.target.value;
+        proxyUrl.hidden = mode !== "url";
+        const url = proxyUrl.querySelector("input").value;
+        edit((c) => (c.proxy = mode === "url" ? { mode, url } : { mode }));
+      },
+    }, ["system", "none", "url"].map((m) => h("option", { value: m, selected: proxy.mode === m }, { system: "App setting, then environment", none: "No proxy", url: "This proxy" }[m])));
     return h("details", { class: "settings" },
-      h("summary", {}, "Settings: params, headers, subprotocols, auth, TLS, keepalive"),
+      h("summary", {}, "Settings: params, headers, subprotocols, auth, TLS, proxy, keepalive"),
       h("div", { class: "settings-grid" },
         h("div", {}, h("h3", {}, "Query parameters"), rowsEditor(c.params, "parameter", (rows) => edit((c) => (c.params = rows)))),
         h("div", {}, h("h3", {}, "Headers"), rowsEditor(c.headers, "header", (rows) => edit((c) => (c.headers = rows)))),
@@ -169,6 +186,9 @@ export class ConnectionView {
             edit((c) => (c.tls.acceptInvalidCerts = v));
           }),
           insecureWarn),
+        h("div", {},
+          h("h3", {}, "Proxy"),
+          field("Proxy", proxySelect), proxyUrl),
         h("div", {},
           h("h3", {}, "Keepalive & limits"),
           number("Ping every (ms, 0 = off)", c.keepalive?.pingIntervalMs ?? 0, (v) => edit((c) => (c.keepalive.pingIntervalMs = v))),
@@ -196,9 +216,29 @@ export class ConnectionView {
         h("div", { class: "hs-meta" },
           h("div", {}, `Subprotocol: ${hs.subprotocol ?? "none"} · Extensions: ${hs.extensions ?? "none"}`),
           h("div", {}, `DNS ${formatDuration(t.dnsUs)} · TCP ${formatDuration(t.tcpUs)} · TLS ${formatDuration(t.tlsUs)} · Upgrade ${formatDuration(t.upgradeUs)}`),
-          hs.tls ? h("div", { class: hs.tls.certificateVerificationDisabled ? "warning" : "" }, `${hs.tls.version} · ${hs.tls.cipher}${hs.tls.certificateVerificationDisabled ? " · certificate NOT verified" : ""}`) : null)),
+          hs.tls ? h("div", { class: hs.tls.certificateVerificationDisabled ? "warning" : "" }, `${hs.tls.version} · ${hs.tls.cipher}${hs.tls.certificateVerificationDisabled ? " · certificate NOT verified" : ""}${hs.tls.pinned ? " · certificate pinned by the CA file" : ""}`) : null,
+          hs.proxy ? h("div", { class: "hs-proxy" }, `Proxy: ${hs.proxy.kind} ${hs.proxy.url} (${proxySource(hs.proxy.source)}) · tunnel ${formatDuration(hs.proxy.tunnelUs)}`) : null),
+        hs.proxy ? h("pre", { class: "hs-proxy-exchange", "aria-label": "Proxy exchange" }, hs.proxy.exchange.join("\n")) : null,
+        hs.tls?.certificates?.length ? h("pre", { class: "hs-certs", "aria-label": "Certificates" }, certificateText(hs.tls.certificates)) : null),
     );
   }
+}
+
+function proxySource(source) {
+  return source === "connection" ? "this connection's setting" : source === "global" ? "the app's setting" : `from ${source}`;
+}
+
+/** The server's certificate chain, one block per certificate. */
+export function certificateText(certs) {
+  return certs
+    .map((c, i) => [
+      `#${i + 1} ${c.subject}${c.selfSigned ? " (self-signed)" : ""}${c.isCa ? " (CA)" : ""}`,
+      `   issuer:  ${c.issuer}`,
+      `   valid:   ${c.notBefore} → ${c.notAfter}`,
+      `   names:   ${c.sans.length ? c.sans.join(", ") : "none"}`,
+      `   SHA-256: ${c.sha256}`,
+    ].join("\n"))
+    .join("\n");
 }
 
 function rowsEditor(rows, what, onChange) {

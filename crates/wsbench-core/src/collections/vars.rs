@@ -9,7 +9,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use crate::config::{Auth, ConnectConfig};
+use crate::config::{Auth, ConnectConfig, ProxySetting};
 use crate::error::{Error, Result};
 
 use super::Variable;
@@ -132,6 +132,9 @@ impl Vars {
         }
         if let Some(o) = c.origin.as_mut() {
             *o = self.resolve(o, "the Origin")?;
+        }
+        if let ProxySetting::Url { url } = &mut c.proxy {
+            *url = self.resolve(url, "the proxy URL")?;
         }
         match &mut c.auth {
             Auth::None => {}

@@ -20,9 +20,10 @@ use tokio_tungstenite::tungstenite::http::Uri;
 use tokio_tungstenite::WebSocketStream;
 
 use super::tls;
+use super::tunnel;
 use super::wire::{TapContext, WireTap};
 use crate::error::{Error, Result};
-use crate::handshake::{Handshake, Header, HttpFailure, Timings, TlsInfo};
+use crate::handshake::{Handshake, Header, HttpFailure, ProxyInfo, Timings, TlsInfo};
 
 pub use super::target::{parse_url, percent_encode, prepare, Target};
 
@@ -73,10 +74,19 @@ fn us(d: Duration) -> u64 {
 pub async fn dial(target: &Target, tap: Arc<TapContext>) -> Result<(Socket, Handshake)> {
     let t0 = Instant::now();
     let mut timings = Timings::default();
-    let (stream, tls, addr) = tokio::time::timeout(target.connect_timeout, transport(target, t0, &mut timings))
+    let Transport {
+        stream,
+        tls,
+        proxy,
+        addr,
+    } = tokio::time::timeout(target.connect_timeout, transport(target, t0, &mut timings))
         .await
         .map_err(|_| Error::Timeout {
-            stage: "connect",
+            stage: if target.proxy.is_some() {
+                "connect (through the proxy)"
+            } else {
+                "connect"
+            },
             ms: target.connect_timeout.as_millis() as u64,
         })??;
 
@@ -93,42 +103,75 @@ pub async fn dial(target: &Target, tap: Arc<TapContext>) -> Result<(Socket, Hand
             stage: "WebSocket handshake",
             ms: target.handshake_timeout.as_millis() as u64,
         })?
-        .map_err(handshake_error)?;
+        .map_err(|e| handshake_error(e, target, &tap))?;
     timings.upgrade_us = us(t3.elapsed());
     timings.total_us = us(t0.elapsed());
     // Record what really went out (tungstenite orders and spells some headers its
     // own way); what we built is the fallback.
     let sent = parse_request(&tap.sent_request()).unwrap_or((upgrade.line, upgrade.headers));
-    Ok((ws, recorded(target, addr, sent, &response, tls, timings)))
+    let mut handshake = recorded(target, addr, sent, &response, tls, timings);
+    handshake.proxy = proxy;
+    Ok((ws, handshake))
 }
 
-/// Resolve, connect TCP (each address in turn) and, for wss://, TLS.
-async fn transport(
-    target: &Target,
-    t0: Instant,
-    timings: &mut Timings,
-) -> Result<(Stream, Option<TlsInfo>, SocketAddr)> {
-    let addrs = resolve(target).await?;
+/// What the transport step hands on: the stream, TLS and proxy details, the address.
+struct Transport {
+    stream: Stream,
+    tls: Option<TlsInfo>,
+    proxy: Option<ProxyInfo>,
+    addr: SocketAddr,
+}
+
+/// Resolve, connect TCP (each address in turn; the proxy's, if there is one), open
+/// the proxy tunnel and, for wss://, TLS (inside the tunnel, for the target host).
+async fn transport(target: &Target, t0: Instant, timings: &mut Timings) -> Result<Transport> {
+    let (host, port) = match &target.proxy {
+        Some(p) => (p.host.as_str(), p.port),
+        None => (target.host.as_str(), target.port),
+    };
+    let on_proxy = |e: Error| match &target.proxy {
+        Some(p) => Error::Proxy {
+            proxy: p.describe(),
+            reason: format!("could not reach the proxy: {e}"),
+            http: None,
+        },
+        None => e,
+    };
+    let addrs = resolve(host, port).await.map_err(on_proxy)?;
     timings.dns_us = us(t0.elapsed());
     let t1 = Instant::now();
-    let (tcp, addr) = connect_tcp(target, &addrs).await?;
+    let (mut tcp, addr) = connect_tcp(target, &addrs).await.map_err(on_proxy)?;
     let _ = tcp.set_nodelay(true);
     timings.tcp_us = us(t1.elapsed());
+    let proxy = match &target.proxy {
+        Some(p) => Some(tunnel::open(&mut tcp, p, &target.host, target.port).await?),
+        None => None,
+    };
     let Some(cfg) = &target.tls else {
-        return Ok((Stream::Plain(tcp), None, addr));
+        return Ok(Transport {
+            stream: Stream::Plain(tcp),
+            tls: None,
+            proxy,
+            addr,
+        });
     };
     let t2 = Instant::now();
     let (tls, info) = tls::handshake(target, cfg, tcp).await?;
     timings.tls_us = us(t2.elapsed());
-    Ok((Stream::Tls(Box::new(tls)), Some(info), addr))
+    Ok(Transport {
+        stream: Stream::Tls(Box::new(tls)),
+        tls: Some(info),
+        proxy,
+        addr,
+    })
 }
 
-async fn resolve(target: &Target) -> Result<Vec<SocketAddr>> {
+async fn resolve(host: &str, port: u16) -> Result<Vec<SocketAddr>> {
     let dns = |reason: String| Error::Dns {
-        host: target.host.clone(),
+        host: host.to_owned(),
         reason,
     };
-    let addrs: Vec<SocketAddr> = tokio::net::lookup_host((target.host.as_str(), target.port))
+    let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host, port))
         .await
         .map_err(|e| dns(e.to_string()))?
         .collect();
@@ -250,6 +293,47 @@ fn recorded(
         extensions: find("sec-websocket-extensions"),
         tls,
         timings,
+        proxy: None,
+    }
+}
+
+/// A non-101 answer; a redirect's `Location` is kept, and offered as a WebSocket URL.
+fn http_failure(resp: &tokio_tungstenite::tungstenite::http::Response<Option<Vec<u8>>>, target: &Target) -> Error {
+    const MAX: usize = 1024;
+    let body = resp.body().as_deref().unwrap_or_default();
+    let cut = &body[..body.len().min(MAX)];
+    let location = resp
+        .status()
+        .is_redirection()
+        .then(|| resp.headers().get("location"))
+        .flatten()
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    let redirect = location.as_deref().and_then(|l| {
+        let mut u = target.url.join(l).ok()?;
+        let scheme = match u.scheme() {
+            "http" | "ws" => "ws",
+            "https" | "wss" => "wss",
+            _ => return None,
+        };
+        u.set_scheme(scheme).ok()?;
+        Some(u.to_string())
+    });
+    Error::HttpStatus(Box::new(HttpFailure {
+        status: resp.status().as_u16(),
+        reason: resp.status().canonical_reason().unwrap_or("").to_owned(),
+        headers: header_list(resp.headers()),
+        body: String::from_utf8_lossy(cut).into_owned(),
+        body_truncated: body.len() > MAX,
+        location,
+        redirect,
+    }))
+}
+
+fn swap_scheme(url: &url::Url, scheme: &str) -> String {
+    let s = url.as_str();
+    match s.split_once("://") {
+        Some((_, rest)) => format!("{scheme}://{rest}"),
+        None => s.to_owned(),
     }
 }
 
@@ -280,22 +364,42 @@ fn header_list(h: &tokio_tungstenite::tungstenite::http::HeaderMap) -> Vec<Heade
         .collect()
 }
 
-fn handshake_error(e: tokio_tungstenite::tungstenite::Error) -> Error {
+/// For ws://: a hint when the server's first bytes were a TLS record, or when it
+/// closed without a word (what a TLS port does with a plain HTTP request).
+fn plain_at_tls_hint(target: &Target, tap: &TapContext) -> Option<String> {
+    if target.tls.is_some() {
+        return None;
+    }
+    match tap.first_read().as_slice() {
+        [0x15 | 0x16, 0x03, ..] => Some(format!(
+            "the server answered with TLS: this port expects wss://; use \"{}\"",
+            swap_scheme(&target.url, "wss")
+        )),
+        [] => Some(
+            "the server closed the connection without answering the upgrade (if this port serves TLS, use wss://)"
+                .into(),
+        ),
+        _ => None,
+    }
+}
+
+fn handshake_error(e: tokio_tungstenite::tungstenite::Error, target: &Target, tap: &TapContext) -> Error {
     use tokio_tungstenite::tungstenite::Error as WsError;
+    let ws_at_tls = || plain_at_tls_hint(target, tap);
     match e {
-        WsError::Http(resp) => {
-            const MAX: usize = 1024;
-            let body = resp.body().as_deref().unwrap_or_default();
-            let cut = &body[..body.len().min(MAX)];
-            Error::HttpStatus(Box::new(HttpFailure {
-                status: resp.status().as_u16(),
-                reason: resp.status().canonical_reason().unwrap_or("").to_owned(),
-                headers: header_list(resp.headers()),
-                body: String::from_utf8_lossy(cut).into_owned(),
-                body_truncated: body.len() > MAX,
-            }))
-        }
-        WsError::Io(e) => Error::Io(format!("during the WebSocket handshake: {e}")),
+        WsError::Http(resp) => http_failure(&resp, target),
+        WsError::Io(e) => match (&target.tls, e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>())) {
+            (Some(client), Some(_)) => tls::failure(target, client, &e),
+            _ => match ws_at_tls() {
+                Some(hint) => Error::Io(format!("during the WebSocket handshake: {e}; {hint}")),
+                None => Error::Io(format!("during the WebSocket handshake: {e}")),
+            },
+        },
+        WsError::Protocol(ProtocolError::HandshakeIncomplete | ProtocolError::HttparseError(_))
+        | WsError::HttpFormat(_) => match ws_at_tls() {
+            Some(hint) => Error::Handshake(hint),
+            None => Error::Handshake(e.to_string()),
+        },
         WsError::Protocol(ProtocolError::SecWebSocketSubProtocolError(e)) => Error::Handshake(match e {
             SubProtocolError::NoSubProtocol => {
                 "the server accepted none of the offered subprotocols (its answer has no Sec-WebSocket-Protocol header)"

@@ -18,15 +18,19 @@
 //!   the log.
 
 pub(crate) mod actor;
+mod certs;
 mod closing;
 pub mod dial;
 mod open;
 mod outgoing;
+pub mod proxy;
 mod read;
 mod recorder;
 mod state;
 pub mod target;
 mod tls;
+mod tls_words;
+mod tunnel;
 pub(crate) mod wire;
 mod writer;
 
@@ -42,7 +46,8 @@ pub use outgoing::Outgoing;
 pub use recorder::Recorder;
 pub use state::{ConnState, Initiator};
 // The handshake types live in their own leaf module; these names stay for callers.
-pub use crate::handshake::{Handshake, Header, HttpFailure, Timings, TlsInfo};
+pub use crate::handshake::{CertInfo, Handshake, Header, HttpFailure, ProxyInfo, Timings, TlsInfo};
+pub use proxy::{global_proxy, set_global_proxy};
 
 /// The one way in: validate `config` (URL, headers, TLS files: an `Err` here, nothing
 /// dialed) and spawn its actor on `runtime`. The actor dials (and redials, as the

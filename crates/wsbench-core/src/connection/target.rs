@@ -1,7 +1,6 @@
 //! From a [`ConnectConfig`] to a validated, ready-to-dial [`Target`]: synchronously,
 //! so bad input (URL, headers, parameters, TLS files) is an immediate error.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -9,7 +8,8 @@ use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use url::Url;
 
-use super::tls::tls_config;
+use super::proxy::{self, Proxy};
+use super::tls::{tls_config, TlsClient};
 use crate::config::{ApiKeyPlacement, Auth, ConnectConfig};
 use crate::error::{Error, Result};
 
@@ -35,7 +35,7 @@ pub struct Target {
     pub url: Url,
     pub host: String,
     pub port: u16,
-    pub tls: Option<Arc<rustls::ClientConfig>>,
+    pub tls: Option<TlsClient>,
     pub insecure: bool,
     /// Headers in the order they are written (after the five the protocol requires).
     pub extra_headers: Vec<(HeaderName, HeaderValue)>,
@@ -43,6 +43,8 @@ pub struct Target {
     pub ws_config: WebSocketConfig,
     pub connect_timeout: Duration,
     pub handshake_timeout: Duration,
+    /// The proxy to tunnel through, if any (connection, global, environment).
+    pub proxy: Option<Proxy>,
 }
 
 pub fn percent_encode(s: &str) -> String {
@@ -150,8 +152,11 @@ pub fn prepare(config: &ConnectConfig) -> Result<Target> {
     let ws_config = WebSocketConfig::default()
         .max_message_size(Some(config.limits.max_message_size))
         .max_frame_size(Some(config.limits.max_frame_size));
+    let host = host.trim_start_matches('[').trim_end_matches(']').to_owned();
+    let proxy = proxy::choose(&config.proxy, &url, &host, port)?;
     Ok(Target {
-        host: host.trim_start_matches('[').trim_end_matches(']').to_owned(),
+        proxy,
+        host,
         port,
         url,
         tls,

@@ -35,9 +35,13 @@ pub struct TapContext {
     last_close_seq: std::sync::atomic::AtomicU64,
     /// The HTTP upgrade request exactly as written (before `arm`), capped.
     request: Mutex<Vec<u8>>,
+    /// The first bytes the server sent before the upgrade finished (a TLS record
+    /// there means `ws://` was pointed at a TLS port).
+    first_read: Mutex<Vec<u8>>,
 }
 
 const MAX_RECORDED_REQUEST: usize = 64 * 1024;
+const FIRST_READ_BYTES: usize = 8;
 
 impl TapContext {
     pub(crate) fn new(recorder: Arc<dyn Recorder>, clock: Clock, auto_pong: bool) -> Arc<Self> {
@@ -49,12 +53,18 @@ impl TapContext {
             user_pongs: Mutex::default(),
             last_close_seq: Default::default(),
             request: Mutex::default(),
+            first_read: Mutex::default(),
         })
     }
 
     /// The bytes of the upgrade request as they went out.
     pub(crate) fn sent_request(&self) -> Vec<u8> {
         lock(&self.request).clone()
+    }
+
+    /// The first few bytes read before the upgrade finished.
+    pub(crate) fn first_read(&self) -> Vec<u8> {
+        lock(&self.first_read).clone()
     }
 
     pub(crate) fn arm(&self) {
@@ -209,7 +219,17 @@ impl<S> WireTap<S> {
 
 impl<S: AsyncRead + Unpin> AsyncRead for WireTap<S> {
     fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().inner).poll_read(cx, buf)
+        let this = self.get_mut();
+        if this.ctx.armed.load(Ordering::Acquire) {
+            return Pin::new(&mut this.inner).poll_read(cx, buf);
+        }
+        let before = buf.filled().len();
+        let r = Pin::new(&mut this.inner).poll_read(cx, buf);
+        let mut first = lock(&this.ctx.first_read);
+        let room = FIRST_READ_BYTES.saturating_sub(first.len());
+        let got = &buf.filled()[before..];
+        first.extend_from_slice(&got[..got.len().min(room)]);
+        r
     }
 }
 

@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::close::{close_payload, CloseInfo};
 use crate::collections::Environment;
-use crate::config::{ApiKeyPlacement, Auth, ConnectConfig, KeyValue};
-use crate::connection::{Handshake, Header};
+use crate::config::{ApiKeyPlacement, Auth, ConnectConfig, KeyValue, ProxySetting};
+use crate::connection::{Handshake, Header, ProxyInfo};
 use crate::error::{Error, Result};
 use crate::frame::{Frame, Opcode};
 
@@ -94,6 +94,18 @@ impl Redactor {
                     ApiKeyPlacement::Header => headers.push(name.to_ascii_lowercase()),
                     ApiKeyPlacement::Query => query_key = Some(name.clone()),
                 }
+            }
+        }
+        if let ProxySetting::Url { url } = &config.proxy {
+            // The proxy password (user:password@ in its URL) is a secret wherever it shows.
+            if let Some(pw) = url::Url::parse(url).ok().and_then(|u| u.password().map(str::to_owned)) {
+                values.push(pw.clone());
+                values.extend(
+                    percent_encoding::percent_decode_str(&pw)
+                        .decode_utf8()
+                        .ok()
+                        .map(|p| p.into_owned()),
+                );
             }
         }
         values.retain(|v| !v.is_empty() && v != REDACTED);
@@ -261,6 +273,10 @@ impl Redactor {
             headers: self.key_values(&c.headers, true),
             origin: c.origin.as_deref().map(|o| self.text(o).into_owned()),
             auth,
+            proxy: match &c.proxy {
+                ProxySetting::Url { url } => ProxySetting::Url { url: self.url(url) },
+                other => other.clone(),
+            },
             ..c.clone()
         }
     }
@@ -280,6 +296,10 @@ impl Redactor {
             request_line,
             request_headers: self.headers(&h.request_headers),
             response_headers: self.headers(&h.response_headers),
+            proxy: h.proxy.as_ref().map(|p| ProxyInfo {
+                exchange: p.exchange.iter().map(|l| self.text(l).into_owned()).collect(),
+                ..p.clone()
+            }),
             ..h.clone()
         }
     }
@@ -380,5 +400,24 @@ mod tests {
         let all = Redactor::new(&Redaction::none(), &c).unwrap();
         assert_eq!(all.url(&c.url), c.url);
         assert_eq!(all.header("Cookie", "a=b"), "a=b");
+    }
+
+    #[test]
+    fn proxy_credentials_are_redacted_like_other_secrets() {
+        let mut c = ConnectConfig::new("wss://h.example/");
+        c.proxy = ProxySetting::Url {
+            url: "socks5h://alice:pr0xy-pw@proxy.corp:1080".into(),
+        };
+        let r = Redactor::new(&Redaction::default(), &c).unwrap();
+        let out = r.config(&c);
+        assert_eq!(
+            out.proxy,
+            ProxySetting::Url {
+                url: "socks5h://alice:[redacted]@proxy.corp:1080".into()
+            }
+        );
+        assert_eq!(r.text("echo pr0xy-pw"), "echo [redacted]");
+        let all = Redactor::new(&Redaction::none(), &c).unwrap();
+        assert_eq!(all.config(&c).proxy, c.proxy);
     }
 }

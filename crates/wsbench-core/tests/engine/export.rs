@@ -122,6 +122,8 @@ fn golden_handshake() -> Handshake {
             cipher: "TLS13_AES_128_GCM_SHA256".into(),
             alpn: Some("http/1.1".into()),
             certificate_verification_disabled: false,
+            certificates: Vec::new(),
+            pinned: false,
         }),
         timings: Timings {
             dns_us: 1_200,
@@ -130,6 +132,7 @@ fn golden_handshake() -> Handshake {
             upgrade_us: 4_500,
             total_us: 17_300,
         },
+        proxy: None,
     }
 }
 

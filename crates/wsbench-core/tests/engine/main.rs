@@ -1,6 +1,7 @@
 //! Integration tests of the engine against servers the tests start on 127.0.0.1:0.
 //! One binary, a module per area (see ripgrep's tests/tests.rs).
 
+mod proxy_support;
 mod support;
 
 mod collections;
@@ -11,5 +12,7 @@ mod frame_log;
 mod history;
 mod import;
 mod lifecycle;
+mod proxy;
 mod tls;
+mod tls_words;
 mod vars;

@@ -8,19 +8,23 @@ use wsbench_core::{ConnState, ConnectConfig, ErrorKind, LocalServer, Opcode, Out
 
 use crate::support::*;
 
-struct Pki {
-    dir: std::path::PathBuf,
-    ca_pem: String,
-    ca_der: CertificateDer<'static>,
-    server_chain: Vec<CertificateDer<'static>>,
-    server_key: PrivateKeyDer<'static>,
-    client_cert_pem: String,
-    client_key_pem: String,
+pub struct Pki {
+    pub ca: CertifiedIssuer<'static, KeyPair>,
+    pub dir: std::path::PathBuf,
+    pub ca_pem: String,
+    pub ca_der: CertificateDer<'static>,
+    pub server_chain: Vec<CertificateDer<'static>>,
+    pub server_key: PrivateKeyDer<'static>,
+    pub client_cert_pem: String,
+    pub client_key_pem: String,
 }
 
-fn pki(name: &str) -> Pki {
+pub fn pki(name: &str) -> Pki {
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, format!("wsbench test CA {name}"));
     let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
     let server_key = KeyPair::generate().unwrap();
     let server = CertificateParams::new(vec!["localhost".to_string()])
@@ -42,6 +46,7 @@ fn pki(name: &str) -> Pki {
         server_key: PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(server_key.serialize_der())),
         client_cert_pem: client.pem(),
         client_key_pem: client_key.serialize_pem(),
+        ca,
     }
 }
 
@@ -50,12 +55,23 @@ fn provider() -> Arc<rustls::crypto::CryptoProvider> {
 }
 
 async fn tls_server(p: &Pki, require_client_cert: bool) -> LocalServer {
+    let client_ca = require_client_cert.then(|| p.ca_der.clone());
+    tls_server_with(p.server_chain.clone(), p.server_key.clone_key(), client_ca).await
+}
+
+/// An echo server over TLS with this chain and key; with `client_ca`, it requires a
+/// client certificate issued by that CA.
+pub async fn tls_server_with(
+    chain: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+    client_ca: Option<CertificateDer<'static>>,
+) -> LocalServer {
     let builder = rustls::ServerConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
         .unwrap();
-    let builder = if require_client_cert {
+    let builder = if let Some(ca) = client_ca {
         let mut roots = rustls::RootCertStore::empty();
-        roots.add(p.ca_der.clone()).unwrap();
+        roots.add(ca).unwrap();
         let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider())
             .build()
             .unwrap();
@@ -63,9 +79,7 @@ async fn tls_server(p: &Pki, require_client_cert: bool) -> LocalServer {
     } else {
         builder.with_no_client_auth()
     };
-    let cfg = builder
-        .with_single_cert(p.server_chain.clone(), p.server_key.clone_key())
-        .unwrap();
+    let cfg = builder.with_single_cert(chain, key).unwrap();
     LocalServer::start(ServerConfig {
         tls: Some(Arc::new(cfg)),
         ..ServerConfig::echo()
@@ -74,7 +88,7 @@ async fn tls_server(p: &Pki, require_client_cert: bool) -> LocalServer {
     .unwrap()
 }
 
-fn write(p: &Pki, name: &str, text: &str) -> std::path::PathBuf {
+pub fn write(p: &Pki, name: &str, text: &str) -> std::path::PathBuf {
     let path = p.dir.join(name);
     std::fs::write(&path, text).unwrap();
     path

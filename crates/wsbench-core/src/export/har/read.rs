@@ -353,6 +353,7 @@ fn har_handshake(e: &HarEntry, url: &str, request_headers: &[Header]) -> Option<
         response_headers,
         tls: None,
         timings: har_timings(e),
+        proxy: None,
     })
 }
 
