@@ -10,9 +10,13 @@
 //! ```
 
 pub mod binary;
+pub mod client;
+pub mod decoded;
 pub mod engine;
 pub mod packet;
 
+pub use client::{normalize_namespace, SioClient};
+pub use decoded::{Decoded, SioCommand};
 pub use engine::{EioVersion, EnginePacket, OpenInfo, WireFrame};
 pub use packet::{SioPacket, SioType};
 
@@ -32,3 +36,7 @@ impl CodecError {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "tests/client.rs"]
+mod client_tests;
