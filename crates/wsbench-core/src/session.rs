@@ -18,6 +18,8 @@ use crate::events::{BatchConfig, EventBus, EventSink, Notice, SessionId};
 use crate::frame::Frame;
 use crate::frame_log::{FrameLog, LogStats};
 use crate::handshake::Handshake;
+use crate::socketio::notes::Notes;
+use crate::socketio::{Decoded, OpenInfo};
 use crate::sync::lock;
 
 pub struct Session {
@@ -35,6 +37,8 @@ pub struct Session {
     on_end: Arc<Mutex<Option<SessionEndHook>>>,
     /// A recording opened from a file or from history: it never connects.
     read_only: bool,
+    /// Socket.IO mode: the decoded view of frames, by sequence number.
+    notes: Notes,
 }
 
 /// Called once per connection that opened, when it ends (closed, lost or failed),
@@ -58,6 +62,9 @@ pub struct SessionSnapshot {
     /// A recorded session (history or an imported log) that cannot connect.
     #[serde(default)]
     pub read_only: bool,
+    /// Socket.IO mode: the last Engine.IO open packet (sid, ping interval and timeout).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub socketio: Option<OpenInfo>,
 }
 
 impl Session {
@@ -97,7 +104,23 @@ impl Session {
             handshake: self.last_handshake(),
             stats: self.log.stats(),
             read_only: self.read_only,
+            socketio: self.notes.open(),
         }
+    }
+
+    /// Socket.IO mode: the decoded view of frame `seq`.
+    pub fn decoded(&self, seq: u64) -> Option<Arc<Decoded>> {
+        self.notes.get(seq)
+    }
+
+    /// Socket.IO mode: the decoded views of frames `from..=to`.
+    pub fn decoded_range(&self, from: u64, to: u64) -> Vec<(u64, Arc<Decoded>)> {
+        self.notes.range(from, to)
+    }
+
+    /// Socket.IO mode: the frames carrying one of `events` (any event if empty).
+    pub fn event_seqs(&self, events: &[String]) -> Vec<u64> {
+        self.notes.with_events(events)
     }
 
     pub(crate) fn set_state(self: &Arc<Self>, state: ConnState) {
@@ -133,6 +156,7 @@ impl Session {
             });
         }
         self.log.clear();
+        self.notes.clear();
         Ok(self.log.stats())
     }
 
@@ -149,6 +173,13 @@ struct SessionRecorder(Arc<Session>);
 impl Recorder for SessionRecorder {
     fn frame(&self, frame: Frame) -> u64 {
         let seq = self.0.log.push(frame).seq;
+        self.0.bus.frames(self.0.id, seq, 1);
+        seq
+    }
+
+    fn frame_decoded(&self, frame: Frame, decoded: Decoded) -> u64 {
+        let seq = self.0.log.push(frame).seq;
+        self.0.notes.insert(seq, decoded);
         self.0.bus.frames(self.0.id, seq, 1);
         seq
     }
@@ -255,6 +286,7 @@ impl SessionManager {
             open_from_seq: Mutex::new(None),
             on_end: self.on_end.clone(),
             read_only,
+            notes: Notes::default(),
         });
         lock(&self.sessions).insert(id, session);
         id

@@ -41,6 +41,13 @@ pub struct Step<R> {
 }
 
 impl<R> Step<R> {
+    /// Nothing decoded, nothing to do.
+    pub fn empty() -> Self {
+        let mut s = Self::note(Decoded::default());
+        s.note = None;
+        s
+    }
+
     fn note(note: Decoded) -> Self {
         Self {
             note: Some(note),
@@ -347,12 +354,13 @@ impl<R> SioClient<R> {
 
     /// The heartbeat timer: a ping to send (Engine.IO 3) or a dead connection.
     pub fn on_timer(&mut self, now: Instant) -> Step<R> {
-        let mut step = Step::note(Decoded::default());
-        step.note = None;
+        let mut step = Step::empty();
         let Some(o) = self.open.clone() else {
             return step;
         };
         if self.pong_due.is_some_and(|d| d <= now) {
+            self.pong_due = None;
+            self.heartbeat = None;
             step.fail = Some(format!(
                 "no pong from the server within pingTimeout ({} ms)",
                 o.ping_timeout
@@ -362,6 +370,7 @@ impl<R> SioClient<R> {
         if self.heartbeat.is_some_and(|d| d <= now) {
             match self.version {
                 EioVersion::V4 => {
+                    self.heartbeat = None;
                     step.fail = Some(format!(
                         "no ping from the server within pingInterval + pingTimeout ({} ms)",
                         o.ping_interval + o.ping_timeout

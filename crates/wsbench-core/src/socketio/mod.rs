@@ -13,7 +13,9 @@ pub mod binary;
 pub mod client;
 pub mod decoded;
 pub mod engine;
+pub mod notes;
 pub mod packet;
+pub mod url;
 
 pub use client::{normalize_namespace, SioClient};
 pub use decoded::{Decoded, SioCommand};
