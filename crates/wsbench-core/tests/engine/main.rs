@@ -11,5 +11,7 @@ mod frame_log;
 mod history;
 mod import;
 mod lifecycle;
+mod sio_node;
+mod socketio;
 mod tls;
 mod vars;
