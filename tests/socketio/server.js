@@ -4,7 +4,7 @@
 //
 // Prints "PORT <n>" once listening. Env: PING_INTERVAL, PING_TIMEOUT (ms).
 // Main namespace:
-//   chat ...args    -> broadcast to everyone (sender included)
+//   chat ...args    -> broadcast to everyone (sender included); ack("sent") if asked
 //   typing ...args  -> broadcast to the others
 //   echo ...args, ack -> ack(...args)
 //   bin ...args     -> emit "bin" back with the same args (binary included)
@@ -27,16 +27,24 @@ const opts = {
 const server = http.createServer();
 const io = sio.Server ? new sio.Server(server, opts) : sio(server, opts);
 
+// An ack callback, when the client asked for one, is the last argument.
+const split = (args) => (typeof args[args.length - 1] === "function" ? [args.slice(0, -1), args[args.length - 1]] : [args, null]);
+
 io.on("connection", (socket) => {
-  socket.on("chat", (...args) => io.emit("chat", ...args));
-  socket.on("typing", (...args) => socket.broadcast.emit("typing", ...args));
-  socket.on("echo", (...args) => {
-    const ack = typeof args[args.length - 1] === "function" ? args.pop() : null;
+  socket.on("chat", (...all) => {
+    const [args, ack] = split(all);
+    io.emit("chat", ...args);
+    if (ack) ack("sent");
+  });
+  socket.on("typing", (...all) => socket.broadcast.emit("typing", ...split(all)[0]));
+  socket.on("echo", (...all) => {
+    const [args, ack] = split(all);
     if (ack) ack(...args);
   });
-  socket.on("bin", (...args) => socket.emit("bin", ...args));
+  socket.on("bin", (...all) => socket.emit("bin", ...split(all)[0]));
   socket.on("binack", (ack) => ack(Buffer.from([1, 2, 3]), "done"));
-  socket.on("ask", (...args) => {
+  socket.on("ask", (...all) => {
+    const args = split(all)[0];
     socket.emit("question", ...args, (...answer) => socket.emit("answered", ...answer));
   });
 });

@@ -8,6 +8,7 @@ mod connect;
 mod convert;
 mod output;
 mod serve;
+mod sio;
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -34,7 +35,7 @@ enum Command {
     /// Text messages print as they are, binary ones as `b64:` + base64, one per line.
     /// Without --echo or --count, lines read from stdin are sent as text messages and
     /// end of input closes the connection cleanly (code 1000).
-    Connect(ConnectArgs),
+    Connect(Box<ConnectArgs>),
     /// Run the built-in local server on 127.0.0.1 until interrupted.
     Serve(ServeArgs),
     /// Convert a log file to another format (chosen by OUT's extension).
@@ -65,7 +66,7 @@ fn main() -> ExitCode {
     };
     let code = rt.block_on(async {
         match cli.command {
-            Command::Connect(args) => connect::connect(args).await,
+            Command::Connect(args) => connect::connect(*args).await,
             Command::Serve(args) => serve::serve(args).await,
             Command::Convert(args) => convert::convert(args).await,
         }

@@ -282,6 +282,20 @@ impl FrameLog {
         frame
     }
 
+    /// Like [`FrameLog::push`], running `attach` with the new sequence number before
+    /// followers hear of the frame: a protocol layer's decoded view goes in first.
+    pub fn push_with(&self, frame: Frame, attach: impl FnOnce(u64)) -> u64 {
+        let seq = {
+            let mut g = self.lock();
+            let seq = Self::append(&mut g, frame);
+            Self::evict(&mut g);
+            seq
+        };
+        attach(seq);
+        self.last_seq.send_replace(seq);
+        seq
+    }
+
     /// Append frames in order under one lock, with one notification for the lot.
     /// Returns the last sequence number assigned (None for no frames).
     pub fn push_many(&self, frames: Vec<Frame>) -> Option<u64> {

@@ -178,8 +178,7 @@ impl Recorder for SessionRecorder {
     }
 
     fn frame_decoded(&self, frame: Frame, decoded: Decoded) -> u64 {
-        let seq = self.0.log.push(frame).seq;
-        self.0.notes.insert(seq, decoded);
+        let seq = self.0.log.push_with(frame, |seq| self.0.notes.insert(seq, decoded));
         self.0.bus.frames(self.0.id, seq, 1);
         seq
     }

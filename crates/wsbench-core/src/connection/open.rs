@@ -232,6 +232,10 @@ impl Open {
     fn sio_frames(&mut self, burst: Vec<Frame>) -> Flow {
         let mut flow = Flow::Go;
         for mut f in burst {
+            if let Flow::Over = flow {
+                self.recorder.frame(f); // the connection is over: logged, not acted on
+                continue;
+            }
             let now = Instant::now();
             let step = match (f.opcode, self.sio.as_mut()) {
                 (Opcode::Text, Some(c)) => match std::str::from_utf8(&f.payload) {

@@ -29,13 +29,11 @@ pub fn dial_config(config: &ConnectConfig) -> Result<ConnectConfig> {
     let path = if path == "//" { "/".to_owned() } else { path };
     let mut sio = sio.clone();
     let given = url.path().to_owned();
-    if given != "/" && given.trim_end_matches('/') != path.trim_end_matches('/') {
-        if sio.namespaces.is_empty() {
-            sio.namespaces.push(SioNamespace::new(
-                normalize_namespace(given.trim_end_matches('/')),
-                None,
-            ));
-        }
+    if given != "/" && given.trim_end_matches('/') != path.trim_end_matches('/') && sio.namespaces.is_empty() {
+        sio.namespaces.push(SioNamespace::new(
+            normalize_namespace(given.trim_end_matches('/')),
+            None,
+        ));
     }
     url.set_path(&path);
     let kept: Vec<(String, String)> = url

@@ -1,7 +1,8 @@
 //! Real Socket.IO servers from npm (`socket.io@4`, `socket.io@2`) running
 //! `tests/socketio/server.js`. The packages are installed on first use into
 //! `target/sio-node/v<N>` (`npm install --no-audit --no-fund`). Without node or npm
-//! the tests fail loudly: they never skip.
+//! the tests fail loudly: they never skip. Shared by the CLI's tests.
+#![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
