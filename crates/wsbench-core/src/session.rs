@@ -18,7 +18,6 @@ use crate::events::{BatchConfig, EventBus, EventSink, Notice, SessionId};
 use crate::frame::Frame;
 use crate::frame_log::{FrameLog, LogStats};
 use crate::handshake::Handshake;
-use crate::socketio::notes::Notes;
 use crate::socketio::{Decoded, OpenInfo};
 use crate::sync::lock;
 
@@ -37,8 +36,6 @@ pub struct Session {
     on_end: Arc<Mutex<Option<SessionEndHook>>>,
     /// A recording opened from a file or from history: it never connects.
     read_only: bool,
-    /// Socket.IO mode: the decoded view of frames, by sequence number.
-    notes: Notes,
 }
 
 /// Called once per connection that opened, when it ends (closed, lost or failed),
@@ -104,23 +101,28 @@ impl Session {
             handshake: self.last_handshake(),
             stats: self.log.stats(),
             read_only: self.read_only,
-            socketio: self.notes.open(),
+            socketio: self.log.engine_open(),
         }
     }
 
     /// Socket.IO mode: the decoded view of frame `seq`.
     pub fn decoded(&self, seq: u64) -> Option<Arc<Decoded>> {
-        self.notes.get(seq)
+        self.log.decoded(seq)
     }
 
     /// Socket.IO mode: the decoded views of frames `from..=to`.
     pub fn decoded_range(&self, from: u64, to: u64) -> Vec<(u64, Arc<Decoded>)> {
-        self.notes.range(from, to)
+        self.log.decoded_range(from, to)
     }
 
     /// Socket.IO mode: the frames carrying one of `events` (any event if empty).
     pub fn event_seqs(&self, events: &[String]) -> Vec<u64> {
-        self.notes.with_events(events)
+        let q = crate::frame_log::SearchQuery {
+            events: events.to_vec(),
+            limit: usize::MAX,
+            ..Default::default()
+        };
+        self.log.search(&q).map(|r| r.seqs).unwrap_or_default()
     }
 
     pub(crate) fn set_state(self: &Arc<Self>, state: ConnState) {
@@ -156,7 +158,6 @@ impl Session {
             });
         }
         self.log.clear();
-        self.notes.clear();
         Ok(self.log.stats())
     }
 
@@ -178,7 +179,7 @@ impl Recorder for SessionRecorder {
     }
 
     fn frame_decoded(&self, frame: Frame, decoded: Decoded) -> u64 {
-        let seq = self.0.log.push_with(frame, |seq| self.0.notes.insert(seq, decoded));
+        let seq = self.0.log.push_decoded(frame, decoded);
         self.0.bus.frames(self.0.id, seq, 1);
         seq
     }
@@ -285,7 +286,6 @@ impl SessionManager {
             open_from_seq: Mutex::new(None),
             on_end: self.on_end.clone(),
             read_only,
-            notes: Notes::default(),
         });
         lock(&self.sessions).insert(id, session);
         id

@@ -9,7 +9,7 @@ use super::engine::OpenInfo;
 use super::packet::SioPacket;
 
 /// The decoded view of one logged frame.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Decoded {
     /// The Engine.IO packet: `open`, `close`, `ping`, `pong`, `message`, `binary`,
@@ -139,11 +139,37 @@ pub enum SioCommand {
     Leave { namespace: String },
 }
 
+/// Arguments as typed in a composer: a JSON array is the argument list; anything
+/// else is one JSON value per non-empty line.
+pub fn parse_args(text: &str) -> crate::error::Result<Vec<Value>> {
+    let bad = |line: usize, e: serde_json::Error| crate::error::Error::InvalidPayload {
+        format: "Socket.IO arguments",
+        reason: format!("line {line}: {e}"),
+    };
+    if let Ok(Value::Array(a)) = serde_json::from_str::<Value>(text) {
+        return Ok(a);
+    }
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| serde_json::from_str::<Value>(l).map_err(|e| bad(i + 1, e)))
+        .collect()
+}
+
 fn root() -> String {
     "/".into()
 }
 
 impl SioCommand {
+    /// A command written as JSON (a saved Socket.IO message), e.g.
+    /// `{"type":"emit","namespace":"/","event":"chat","args":["hi"],"ack":true}`.
+    pub fn from_json(body: &str) -> crate::error::Result<Self> {
+        serde_json::from_str(body).map_err(|e| crate::error::Error::InvalidPayload {
+            format: "Socket.IO message",
+            reason: e.to_string(),
+        })
+    }
+
     pub fn emit(namespace: &str, event: &str, args: Vec<Value>, ack: bool) -> Self {
         SioCommand::Emit {
             namespace: namespace.to_owned(),
@@ -171,5 +197,25 @@ impl SioCommand {
             }
             SioCommand::Leave { namespace } => namespace.len() + 4,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn saved_commands_and_typed_arguments() {
+        let c = SioCommand::from_json(r#"{"type":"emit","event":"chat","args":["hi"],"ack":true}"#).unwrap();
+        assert_eq!(c, SioCommand::emit("/", "chat", vec![json!("hi")], true));
+        assert!(SioCommand::from_json(r#"{"type":"shout"}"#).is_err());
+        assert_eq!(parse_args("[1, \"a\"]").unwrap(), vec![json!(1), json!("a")]);
+        assert_eq!(
+            parse_args("{\"a\":1}\n\n\"x\"\n").unwrap(),
+            vec![json!({"a":1}), json!("x")]
+        );
+        assert!(parse_args("1\nnope").unwrap_err().to_string().contains("line 2"));
+        assert!(parse_args("").unwrap().is_empty());
     }
 }

@@ -50,20 +50,6 @@ impl Notes {
             .collect()
     }
 
-    /// Sequence numbers of frames carrying one of `events` (all events if empty).
-    pub fn with_events(&self, events: &[String]) -> Vec<u64> {
-        lock(&self.inner)
-            .by_seq
-            .iter()
-            .filter(|(_, n)| {
-                n.event
-                    .as_ref()
-                    .is_some_and(|e| events.is_empty() || events.iter().any(|x| x == e))
-            })
-            .map(|(s, _)| *s)
-            .collect()
-    }
-
     /// The last Engine.IO open packet seen.
     pub fn open(&self) -> Option<OpenInfo> {
         lock(&self.inner).open.clone()
