@@ -78,7 +78,7 @@ export class ConnectionView {
     );
     this.stateLine = h("div", { id: "state-line", class: `state ${tab.state.type}`, role: "status", "aria-live": "polite" });
     const sio = sioSettings(tab, (fn) => this.actions.editConfig(tab.id, fn), () => this.actions.modeChanged(tab.id));
-    root.append(h("div", { class: "url-row" }, sio.mode, url, button), hint, this.stateLine, sio.panel, this.settings(tab), this.handshake(tab));
+    root.append(h("div", { class: "url-row" }, sio.mode, url, button), hint, this.stateLine, ...(sio.panel ? [sio.panel] : []), this.settings(tab), this.handshake(tab));
     validate();
     this.updateState(tab);
   }
