@@ -174,4 +174,12 @@ fn usage_errors_and_a_version_mismatch() {
     let o = run(&["--socketio", &server.url(), "--count", "1"], None);
     assert_eq!(o.status.code(), Some(1));
     assert!(err(&o).contains("choose Socket.IO version 2"), "{}", err(&o));
+    // A v4 server spoken to as v2 writes an HTTP 400 after the upgrade: a clear error too.
+    let server = NodeServer::start(4, 0, &[]);
+    let o = run(
+        &["--socketio", &server.url(), "--sio-version", "2", "--count", "1"],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(err(&o).contains("choose Socket.IO version 4"), "{}", err(&o));
 }

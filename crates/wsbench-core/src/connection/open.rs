@@ -191,6 +191,10 @@ impl Open {
         if self.close.over_on_error() {
             return Flow::Over;
         }
+        if let Some(why) = self.sio_refused(e) {
+            self.close.lost(why);
+            return Flow::Over;
+        }
         match classify(e) {
             ReadError::Fail(close) => {
                 tracing::info!(session = self.recorder.id(), code = close.code, reason = %close.reason, "failing the connection");
@@ -313,6 +317,23 @@ impl Open {
                 }
             }
         }
+    }
+
+    /// Socket.IO mode: garbage before the Engine.IO open packet is, in practice, an
+    /// HTTP error the server wrote after the upgrade (engine.io refusing the
+    /// protocol version, e.g. `400 Unsupported protocol version`).
+    fn sio_refused(&self, e: &WsError) -> Option<String> {
+        let c = self.sio.as_ref().filter(|c| c.open_info().is_none())?;
+        if !matches!(e, WsError::Protocol(_)) {
+            return None;
+        }
+        let hint = match c.version() {
+            crate::socketio::EioVersion::V3 => {
+                "a Socket.IO v3/v4 server refuses Engine.IO 3 this way (unless allowEIO3 is on): choose Socket.IO version 4"
+            }
+            crate::socketio::EioVersion::V4 => "check the handshake path and the Socket.IO version",
+        };
+        Some(format!("the server refused the Engine.IO session ({e}); {hint}"))
     }
 
     fn sio_deadline(&self) -> Option<Instant> {
