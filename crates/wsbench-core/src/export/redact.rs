@@ -228,6 +228,21 @@ impl Redactor {
         self.text(&out).into_owned()
     }
 
+    /// A decoded Socket.IO packet with every secret value replaced (in its arguments,
+    /// auth, errors...).
+    pub fn decoded(&self, d: &crate::socketio::Decoded) -> crate::socketio::Decoded {
+        if self.secrets.is_none() {
+            return d.clone();
+        }
+        let json = serde_json::to_string(d).unwrap_or_default();
+        let hidden = self.text(&json);
+        serde_json::from_str(&hidden).unwrap_or_else(|_| crate::socketio::Decoded {
+            args: None,
+            error: Some("decoded view withheld: it holds a secret".into()),
+            ..d.clone()
+        })
+    }
+
     pub fn config(&self, c: &ConnectConfig) -> ConnectConfig {
         if !self.on {
             return c.clone();

@@ -101,6 +101,19 @@ async fn chat_broadcast(major: u8) {
         assert_eq!(got.args.as_deref(), Some(&[json!({"msg": "hello"}), json!(2)][..]));
         assert_eq!(s.event_seqs(&["chat".into()]).last(), Some(&seq));
     }
+    // NDJSON and JSON exports carry the decoded packet beside each raw frame, and
+    // redact the auth of namespaces.
+    for format in [wsbench_core::ExportFormat::Ndjson, wsbench_core::ExportFormat::Json] {
+        let mut out = Vec::new();
+        let src = wsbench_core::LogSource::from_session(&sa);
+        wsbench_core::export_to_writer(&src, &mut out, &wsbench_core::ExportOptions::new(format), |_, _| true).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.contains(r#""socketio":{"engine":"message","packet":"event","namespace":"/","event":"chat","args":[{"msg":"hello"},2]}"#),
+            "{text}"
+        );
+        assert!(text.contains(r#""socketio":{"engine":"open","open":{"#), "{text}");
+    }
     // typing goes to the others only.
     emit(&m, a, "/", "typing", vec![json!("a")], false).await;
     wait_note(&sb, "typing", 0, is_event("typing")).await;
