@@ -153,7 +153,6 @@ pub struct SearchQuery {
     /// Return at most this many sequence numbers; 0 means 10 000. All are counted.
     pub limit: usize,
     /// Socket.IO mode: only frames carrying one of these events; empty means all.
-    /// (The log's own search only: an export's filter ignores it.)
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub events: Vec<String>,
 }
@@ -173,6 +172,7 @@ pub struct FrameFilter {
     re: Option<regex::bytes::Regex>,
     directions: Vec<Direction>,
     opcodes: Vec<Opcode>,
+    events: Vec<String>,
 }
 
 impl FrameFilter {
@@ -199,7 +199,18 @@ impl FrameFilter {
             re,
             directions: q.directions.clone(),
             opcodes: q.opcodes.clone(),
+            events: q.events.clone(),
         })
+    }
+
+    /// [`FrameFilter::matches`], plus the Socket.IO event names, read from `log`'s
+    /// decoded views (a frame with none never matches an event filter).
+    pub fn matches_in(&self, log: &FrameLog, f: &Frame) -> bool {
+        let event_ok = self.events.is_empty()
+            || log
+                .decoded(f.seq)
+                .is_some_and(|n| n.event.as_ref().is_some_and(|e| self.events.contains(e)));
+        event_ok && self.matches(f)
     }
 
     pub fn matches(&self, f: &Frame) -> bool {
@@ -462,12 +473,7 @@ impl FrameLog {
             next = last.seq + 1;
             for f in &chunk {
                 out.scanned += 1;
-                let event_ok = q.events.is_empty()
-                    || self
-                        .notes
-                        .get(f.seq)
-                        .is_some_and(|n| n.event.as_ref().is_some_and(|e| q.events.contains(e)));
-                if event_ok && filter.matches(f) {
+                if filter.matches_in(self, f) {
                     out.total += 1;
                     if out.seqs.len() < limit {
                         out.seqs.push(f.seq);

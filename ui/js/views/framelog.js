@@ -307,7 +307,7 @@ export class FrameLog {
   /** What the export dialog offers: all, the current filter's matches, the selection. */
   exportScope() {
     const q = this.filterActive()
-      ? { text: this.filter.text, regex: this.filter.regex, directions: this.filter.direction ? [this.filter.direction] : [], opcodes: this.filter.opcode ? [this.filter.opcode] : [] }
+      ? { text: this.filter.text, regex: this.filter.regex, directions: this.filter.direction ? [this.filter.direction] : [], opcodes: this.filter.opcode ? [this.filter.opcode] : [], events: this.eventList() }
       : null;
     const selection = this.selection.size ? [...this.selection].sort((a, b) => a - b) : this.selected !== null ? [this.selected] : [];
     return { all: this.tab?.stats?.heldFrames ?? 0, filter: q ? (this.matchTotal ?? this.matches?.length ?? 0) : null, filterQuery: q, selection };

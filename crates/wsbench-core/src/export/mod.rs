@@ -444,7 +444,10 @@ fn count_matching(log: &FrameLog, filter: &FrameFilter, from: u64, last: u64) ->
         let page = log.page(next, EXPORT_PAGE * 8);
         let Some(l) = page.last() else { break };
         next = l.seq + 1;
-        total += page.iter().filter(|f| f.seq <= last && filter.matches(f)).count() as u64;
+        total += page
+            .iter()
+            .filter(|f| f.seq <= last && filter.matches_in(log, f))
+            .count() as u64;
         if l.seq >= last || page.len() < EXPORT_PAGE * 8 {
             break;
         }
@@ -569,7 +572,8 @@ impl<'a> Pages<'a> {
                     let last = *last;
                     page.retain(|f| f.seq <= last);
                     if let Plan::Filter { filter, .. } = &self.plan {
-                        page.retain(|f| filter.matches(f));
+                        let log = &self.log;
+                        page.retain(|f| filter.matches_in(log, f));
                     }
                     page
                 }

@@ -114,6 +114,25 @@ async fn chat_broadcast(major: u8) {
         );
         assert!(text.contains(r#""socketio":{"engine":"open","open":{"#), "{text}");
     }
+    // An export filtered by event name holds the chat frames only.
+    let options = wsbench_core::ExportOptions {
+        frames: wsbench_core::FrameSelection::Filter {
+            query: wsbench_core::SearchQuery {
+                events: vec!["chat".into()],
+                ..Default::default()
+            },
+        },
+        ..wsbench_core::ExportOptions::new(wsbench_core::ExportFormat::Ndjson)
+    };
+    let mut out = Vec::new();
+    let sum = wsbench_core::export_to_writer(
+        &wsbench_core::LogSource::from_session(&sa),
+        &mut out,
+        &options,
+        |_, _| true,
+    )
+    .unwrap();
+    assert_eq!(sum.frames, 2, "the chat sent and its broadcast");
     // typing goes to the others only.
     emit(&m, a, "/", "typing", vec![json!("a")], false).await;
     wait_note(&sb, "typing", 0, is_event("typing")).await;
