@@ -779,6 +779,67 @@ def test_a_proxy_in_the_connection_settings_carries_the_echo(d, out):
     wait("closed", lambda: (d.text("#state-line") or "").startswith("Closed"))
 
 
+def sio_server():
+    """A stock socket.io@4 chat server (tests/socketio/server.js), npm-installed on first use."""
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    sio_dir = os.path.join(root, "target", "sio-node", "v4")
+    if not os.path.exists(os.path.join(sio_dir, "node_modules", "socket.io", "package.json")):
+        os.makedirs(sio_dir, exist_ok=True)
+        if not os.path.exists(os.path.join(sio_dir, "package.json")):
+            with open(os.path.join(sio_dir, "package.json"), "w") as f:
+                f.write('{"private":true}\n')
+        subprocess.run(["npm", "install", "--no-audit", "--no-fund", "socket.io@4"], cwd=sio_dir, check=True)
+    env = dict(os.environ, SIO_DIR=sio_dir, PORT="0")
+    proc = subprocess.Popen(["node", os.path.join(root, "tests", "socketio", "server.js")], env=env, stdout=subprocess.PIPE, text=True)
+    line = proc.stdout.readline()
+    assert line.startswith("PORT "), line
+    return proc, int(line.split()[1])
+
+
+def test_socketio_chat_decoded_with_raw_frames_one_click_away(d, out):
+    proc, port = sio_server()
+    try:
+        wait("the app", lambda: d.text(".tab .tab-name"))
+        # After the other tests the tab bar overflows its + button: Ctrl+T opens the tab.
+        before = d.js("return document.querySelectorAll('.tab').length")
+        d.keys(CTRL, "t")
+        wait("the new tab", lambda: d.js("return document.querySelectorAll('.tab').length") == before + 1)
+        d.set_value("#conn-mode", "socketio")
+        wait("the Socket.IO settings", lambda: d.text("#sio-settings summary"))
+        assert "no long-polling" in d.text("#sio-settings summary")
+        d.set_value("#url", f"http://127.0.0.1:{port}")
+        assert d.text(".url-hint") == "", d.text(".url-hint")
+        d.click("#connect")
+        wait("Open", lambda: (d.text("#state-line") or "").startswith("Open"))
+        wait("the namespace connected", lambda: any("sio" in r["cls"] and "connect sid" in r["text"] for r in rows(d)))
+        wait("the Engine.IO session shown", lambda: "Engine.IO sid" in (d.text("#state-line") or ""))
+        d.set_value("#sio-event", "chat")
+        d.set_value("#message", '{"msg":"hi from e2e"}')
+        # Focus without a click: a toast from an earlier test may sit over the composer.
+        d.js("document.querySelector('#message').focus()")
+        d.keys(CTRL, ENTER)
+        want = 'chat({"msg":"hi from e2e"})'
+        wait("the broadcast, decoded", lambda: any(" in " in f" {r['cls']} " and want in r["text"] for r in rows(d)))
+        assert not any("ping" in r["text"] and "sio-control" not in r["cls"] for r in rows(d))
+        d.screenshot(f"{out}/socketio.png")
+        got = next(r for r in rows(d) if " in " in f" {r['cls']} " and want in r["text"])
+        d.click(f".frame-row[data-seq='{got['seq']}']")
+        wait("the decoded detail", lambda: "hi from e2e" in (d.text("#detail-args") or ""))
+        assert "chat" in d.text("#detail-decoded")
+        assert d.text("#detail-body").replace("\n", "").replace(" ", "").startswith('42["chat"'), d.text("#detail-body")
+        d.click("#show-raw")
+        wait("the raw frames", lambda: any('42["chat",{"msg":"hi from e2e"}]' in r["text"] for r in rows(d)))
+        d.click("#show-raw")
+        d.set_value("#filter-events", "chat")
+        wait("only chat events", lambda: (r := rows(d)) and len(r) == 2 and all("chat(" in x["text"] for x in r))
+        d.set_value("#filter-events", "")
+        d.click("#connect")
+        wait("closed", lambda: (d.text("#state-line") or "").startswith("Closed"))
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
 TESTS = [
     test_connect_send_filter_search_detail_close_reload,
     test_hostile_payloads_render_inert,
@@ -791,6 +852,7 @@ TESTS = [
     test_export_from_the_app_writes_the_file,
     test_a_proxy_in_the_connection_settings_carries_the_echo,
     test_window_stays_responsive_during_a_big_rescan,
+    test_socketio_chat_decoded_with_raw_frames_one_click_away,
 ]
 
 
@@ -825,8 +887,12 @@ def main():
         d = Driver(4444)
         d.start(*APP)
         try:
+            # E2E_ONLY=part1,part2 runs only the tests whose names contain one of them.
+            only = [x for x in os.environ.get("E2E_ONLY", "").split(",") if x]
             for t in TESTS:
                 name = t.__name__
+                if only and not any(o in name for o in only):
+                    continue
                 try:
                     t(d, args.out)
                     passed += 1

@@ -8,8 +8,32 @@ use wsbench_core::{ConnectConfig, Error};
 
 #[derive(clap::Args)]
 pub struct ConnectArgs {
-    /// ws:// or wss:// URL
+    /// ws:// or wss:// URL (with --socketio also http:// or https://)
     pub url: String,
+    /// Socket.IO mode: talk to a Socket.IO server over the WebSocket transport (no
+    /// long-polling). Received events print as `["event", ...args]`, acks as
+    /// `{"ack": ID, "args": [...]}`; stdin lines `["event", ...args]` are emitted
+    #[arg(long)]
+    pub socketio: bool,
+    /// The Socket.IO server's major version: 4 (or 3) speak Engine.IO 4, 2 speaks Engine.IO 3
+    #[arg(long, value_name = "4|3|2", default_value_t = 4, requires = "socketio")]
+    pub sio_version: u8,
+    /// The Socket.IO handshake path
+    #[arg(long, value_name = "P", requires = "socketio")]
+    pub path: Option<String>,
+    /// Join this namespace (repeatable; default `/`); --emit goes to the first one
+    #[arg(long = "namespace", value_name = "NS", requires = "socketio")]
+    pub namespaces: Vec<String>,
+    /// Auth payload (a JSON object) sent when joining the namespaces
+    #[arg(long, value_name = "JSON", requires = "socketio")]
+    pub auth: Option<String>,
+    /// Emit EVENT once the namespace is connected (repeatable, in order); JSON is the
+    /// argument list if it is an array, else the one argument
+    #[arg(long, num_args = 2, value_names = ["EVENT", "JSON"], requires = "socketio")]
+    pub emit: Vec<String>,
+    /// Ask for an ack on every emit (printed as `{"ack": ID, "args": [...]}`)
+    #[arg(long, requires = "socketio")]
+    pub ack: bool,
     /// Handshake header, `Name: value` (repeatable)
     #[arg(short = 'H', long = "header", value_name = "NAME: VALUE")]
     pub headers: Vec<String>,
@@ -99,6 +123,9 @@ pub fn build_config(a: &ConnectArgs) -> Result<ConnectConfig, Error> {
         c.headers.push(KeyValue::new(n.trim(), v.trim()));
     }
     c.subprotocols = a.subprotocols.clone();
+    if a.socketio {
+        c.socketio = Some(crate::sio::config(a)?);
+    }
     c.origin = a.origin.clone();
     c.tls.ca_file = a.ca.clone();
     c.tls.accept_invalid_certs = a.insecure;

@@ -11,6 +11,7 @@ use wsbench_core::{ConnState, Direction, Error, Initiator, NullSink, Opcode, Out
 
 use crate::args::{build_config, ConnectArgs};
 use crate::output::{code_reason, is_usage, output_format, print_frame, redaction, write_log};
+use crate::sio;
 use crate::{EXIT_FAILED, EXIT_TIMEOUT, EXIT_USAGE};
 
 /// How long the connection gets to finish its close once the CLI is done with it.
@@ -211,11 +212,20 @@ async fn follow_session(
             return Ok(EXIT_FAILED);
         }
     }
+    let mut printer = Printer::new(args);
+    if args.socketio {
+        for cmd in sio::emits(args) {
+            printer.pending_acks += u64::from(args.ack);
+            if let Err(e) = link.send(Outgoing::SocketIo(cmd)).await? {
+                eprintln!("wsbench-cli: {e}");
+                return Ok(EXIT_FAILED);
+            }
+        }
+    }
     // Lines from stdin, unless --echo or --count are given.
     let read_stdin = !args.echo && args.count.is_none();
     let mut lines = stdin_lines(read_stdin);
     let mut stdin_open = read_stdin;
-    let mut printer = Printer::new(args);
     loop {
         printer.print_new(link, session).await?;
         let s = state.borrow_and_update().clone();
@@ -227,13 +237,29 @@ async fn follow_session(
             _ = state.changed() => {}
             l = lines.recv(), if stdin_open => match l.flatten() {
                 Some(line) => {
-                    if let Err(e) = link.send(Outgoing::Text(line)).await? {
+                    let msg = if args.socketio {
+                        match sio::line_emit(args, &line) {
+                            Ok(cmd) => {
+                                printer.pending_acks += u64::from(args.ack);
+                                Outgoing::SocketIo(cmd)
+                            }
+                            Err(e) => {
+                                eprintln!("wsbench-cli: {e}");
+                                continue;
+                            }
+                        }
+                    } else {
+                        Outgoing::Text(line)
+                    };
+                    if let Err(e) = link.send(msg).await? {
                         eprintln!("wsbench-cli: {e}");
                     }
                 }
                 None => {
                     stdin_open = false;
-                    link.disconnect(1000, "");
+                    // Acks still awaited are waited for (the --timeout bounds it).
+                    printer.close_when_acked = true;
+                    printer.maybe_close(link);
                 }
             },
             _ = sleep_until(link.deadline) => return Err(Stop::TimedOut),
@@ -249,6 +275,14 @@ struct Printer<'a> {
     closing: bool,
     buf: Vec<u8>,
     stdout: Stdout,
+    /// Socket.IO mode: emits that asked for an ack not answered yet.
+    pending_acks: u64,
+    /// Close once every ack awaited has arrived and every namespace answered (stdin ended).
+    close_when_acked: bool,
+    /// Socket.IO mode: namespaces that have not answered our CONNECT yet.
+    joins_pending: Vec<String>,
+    /// A namespace refused us: exit 1 with the server's message.
+    refused: Option<String>,
 }
 
 impl<'a> Printer<'a> {
@@ -260,6 +294,14 @@ impl<'a> Printer<'a> {
             closing: false,
             buf: Vec::with_capacity(64 * 1024),
             stdout: tokio::io::stdout(),
+            pending_acks: 0,
+            close_when_acked: false,
+            joins_pending: if args.socketio {
+                sio::namespaces(args)
+            } else {
+                Vec::new()
+            },
+            refused: None,
         }
     }
 
@@ -279,6 +321,10 @@ impl<'a> Printer<'a> {
             self.buf.clear();
             for f in &page {
                 self.next_seq = f.seq + 1;
+                if self.args.socketio {
+                    self.print_sio(link, session, f);
+                    continue;
+                }
                 let data_in = f.direction == Direction::In && f.opcode.is_data();
                 if data_in && self.count_reached() {
                     continue; // --count reached: later messages are not ours to print
@@ -309,12 +355,61 @@ impl<'a> Printer<'a> {
         }
     }
 
+    /// Socket.IO mode: print events and acks, count events, stop on a refusal.
+    fn print_sio(&mut self, link: &Link<'_>, session: &Session, f: &wsbench_core::Frame) {
+        let note = session.decoded(f.seq);
+        let seen = sio::classify(f, note.as_deref());
+        if matches!(seen, sio::Seen::Event) && self.count_reached() {
+            return; // --count reached: later events are not ours to print
+        }
+        sio::print(&mut self.buf, f, note.as_deref(), &seen, self.args.ndjson);
+        match seen {
+            sio::Seen::Event => {
+                self.received += 1;
+                if self.count_reached() && !self.closing {
+                    self.closing = true;
+                    link.disconnect(1000, "");
+                }
+            }
+            sio::Seen::Ack => {
+                self.pending_acks = self.pending_acks.saturating_sub(1);
+                self.maybe_close(link);
+            }
+            sio::Seen::Joined(ns) => {
+                self.joins_pending.retain(|n| *n != ns);
+                self.maybe_close(link);
+            }
+            sio::Seen::Refused(msg) => {
+                if self.refused.is_none() {
+                    self.refused = Some(msg);
+                }
+                if !self.closing {
+                    self.closing = true;
+                    link.disconnect(1000, "");
+                }
+            }
+            sio::Seen::Other => {}
+        }
+    }
+
+    /// Stdin ended: close once nothing more is awaited (acks, namespace answers).
+    fn maybe_close(&mut self, link: &Link<'_>) {
+        if self.close_when_acked && self.pending_acks == 0 && self.joins_pending.is_empty() && !self.closing {
+            self.closing = true;
+            link.disconnect(1000, "");
+        }
+    }
+
     fn count_reached(&self) -> bool {
         self.args.count.is_some_and(|n| self.received >= n)
     }
 
     /// The exit status for the last state, with a line on stderr when it is not 0.
     fn report_end(&self, s: ConnState) -> u8 {
+        if let Some(msg) = &self.refused {
+            eprintln!("wsbench-cli: {msg}");
+            return EXIT_FAILED;
+        }
         match s {
             ConnState::Closed {
                 code,

@@ -9,6 +9,7 @@ mod convert;
 mod docs;
 mod output;
 mod serve;
+mod sio;
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -35,7 +36,7 @@ enum Command {
     /// Text messages print as they are, binary ones as `b64:` + base64, one per line.
     /// Without --echo or --count, lines read from stdin are sent as text messages and
     /// end of input closes the connection cleanly (code 1000).
-    Connect(ConnectArgs),
+    Connect(Box<ConnectArgs>),
     /// Run the built-in local server on 127.0.0.1 until interrupted.
     Serve(ServeArgs),
     /// Convert a log file to another format (chosen by OUT's extension).
@@ -77,7 +78,7 @@ fn main() -> ExitCode {
     };
     let code = rt.block_on(async {
         match cli.command {
-            Command::Connect(args) => connect::connect(args).await,
+            Command::Connect(args) => connect::connect(*args).await,
             Command::Serve(args) => serve::serve(args).await,
             Command::Convert(args) => convert::convert(args).await,
             Command::Completions { .. } | Command::Man => 0,

@@ -10,7 +10,11 @@ use wsbench_core::{Direction, Error, ErrorKind, Frame, Opcode};
 pub fn is_usage(e: &Error) -> bool {
     matches!(
         e.kind(),
-        ErrorKind::InvalidUrl | ErrorKind::InvalidHeader | ErrorKind::InvalidTimeout
+        ErrorKind::InvalidUrl
+            | ErrorKind::InvalidHeader
+            | ErrorKind::InvalidTimeout
+            | ErrorKind::InvalidParam
+            | ErrorKind::InvalidPayload
     )
 }
 

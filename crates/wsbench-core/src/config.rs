@@ -40,6 +40,9 @@ pub struct ConnectConfig {
     /// Where this connection's proxy comes from (see [`ProxySetting`]).
     #[serde(skip_serializing_if = "ProxySetting::is_system")]
     pub proxy: ProxySetting,
+    /// Speak Socket.IO over the connection (WebSocket transport only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub socketio: Option<SocketIoConfig>,
 }
 
 impl Default for ConnectConfig {
@@ -59,6 +62,7 @@ impl Default for ConnectConfig {
             keepalive: Keepalive::default(),
             reconnect: Reconnect::default(),
             proxy: ProxySetting::System,
+            socketio: None,
         }
     }
 }
@@ -79,6 +83,58 @@ impl ConnectConfig {
     pub fn param(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.params.push(KeyValue::new(name, value));
         self
+    }
+}
+
+/// Socket.IO mode: the settings of the Socket.IO client layered over the connection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct SocketIoConfig {
+    /// The server's Socket.IO major version: 4 or 3 (Engine.IO 4), or 2 (Engine.IO 3).
+    pub version: u8,
+    /// The handshake path.
+    pub path: String,
+    /// Namespaces joined once the Engine.IO session is open (and again on every
+    /// reconnect); none means the main namespace `/`.
+    pub namespaces: Vec<SioNamespace>,
+    /// Answer Engine.IO pings (v3/v4 servers) or send them (v2 servers) automatically.
+    pub auto_heartbeat: bool,
+    /// Answer the server's ack requests with these arguments (a JSON array, or one
+    /// value); none leaves them for the user to answer.
+    pub auto_ack: Option<serde_json::Value>,
+    /// Event names the user listens to (the log's event filter); empty means all.
+    pub listen: Vec<String>,
+}
+
+impl Default for SocketIoConfig {
+    fn default() -> Self {
+        Self {
+            version: 4,
+            path: "/socket.io/".into(),
+            namespaces: Vec::new(),
+            auto_heartbeat: true,
+            auto_ack: None,
+            listen: Vec::new(),
+        }
+    }
+}
+
+/// A namespace to join, with its auth payload (a JSON object; the query of the
+/// namespace for v2 servers).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SioNamespace {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth: Option<serde_json::Value>,
+}
+
+impl SioNamespace {
+    pub fn new(name: impl Into<String>, auth: Option<serde_json::Value>) -> Self {
+        Self {
+            name: name.into(),
+            auth,
+        }
     }
 }
 

@@ -84,6 +84,9 @@ pub struct FramePreview {
     pub preview: String,
     pub encoding: PreviewEncoding,
     pub truncated: bool,
+    /// Socket.IO mode: the decoded packet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub socketio: Option<crate::socketio::Decoded>,
 }
 
 impl FramePreview {
@@ -116,6 +119,7 @@ impl FramePreview {
             preview,
             encoding,
             truncated,
+            socketio: None,
         }
     }
 }
@@ -326,7 +330,11 @@ impl Batcher {
                     previews: frames
                         .iter()
                         .filter(|f| f.seq >= first_new && f.seq <= last_seq)
-                        .map(|f| FramePreview::of(f, self.cfg.preview_bytes))
+                        .map(|f| {
+                            let mut p = FramePreview::of(f, self.cfg.preview_bytes);
+                            p.socketio = log.and_then(|l| l.decoded(f.seq)).map(|d| (*d).clone());
+                            p
+                        })
                         .collect(),
                 }
             })

@@ -12,6 +12,8 @@ use tokio::sync::watch;
 use crate::config::LogLimits;
 use crate::error::{Error, Result};
 use crate::frame::{Direction, Frame, Opcode};
+use crate::socketio::notes::Notes;
+use crate::socketio::{Decoded, OpenInfo};
 
 /// Counters a user sees next to the log.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -128,6 +130,8 @@ struct Inner {
 
 pub struct FrameLog {
     inner: Mutex<Inner>,
+    /// Socket.IO mode: the decoded view of frames, by sequence number.
+    notes: Notes,
     /// Last sequence number pushed; followers (the CLI, exporters) wait on it.
     last_seq: watch::Sender<u64>,
 }
@@ -148,6 +152,9 @@ pub struct SearchQuery {
     pub from_seq: u64,
     /// Return at most this many sequence numbers; 0 means 10 000. All are counted.
     pub limit: usize,
+    /// Socket.IO mode: only frames carrying one of these events; empty means all.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub events: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -165,6 +172,7 @@ pub struct FrameFilter {
     re: Option<regex::bytes::Regex>,
     directions: Vec<Direction>,
     opcodes: Vec<Opcode>,
+    events: Vec<String>,
 }
 
 impl FrameFilter {
@@ -191,7 +199,18 @@ impl FrameFilter {
             re,
             directions: q.directions.clone(),
             opcodes: q.opcodes.clone(),
+            events: q.events.clone(),
         })
+    }
+
+    /// [`FrameFilter::matches`], plus the Socket.IO event names, read from `log`'s
+    /// decoded views (a frame with none never matches an event filter).
+    pub fn matches_in(&self, log: &FrameLog, f: &Frame) -> bool {
+        let event_ok = self.events.is_empty()
+            || log
+                .decoded(f.seq)
+                .is_some_and(|n| n.event.as_ref().is_some_and(|e| self.events.contains(e)));
+        event_ok && self.matches(f)
     }
 
     pub fn matches(&self, f: &Frame) -> bool {
@@ -223,6 +242,7 @@ impl FrameLog {
                 stats: LogStats::default(),
             }),
             last_seq: watch::channel(0).0,
+            notes: Notes::default(),
         }
     }
 
@@ -280,6 +300,40 @@ impl FrameLog {
         }
         self.last_seq.send_replace(frame.seq);
         frame
+    }
+
+    /// Like [`FrameLog::push`], running `attach` with the new sequence number before
+    /// followers hear of the frame: a protocol layer's decoded view goes in first.
+    /// Append a frame with its decoded view (Socket.IO mode); returns its number.
+    pub fn push_decoded(&self, frame: Frame, note: Decoded) -> u64 {
+        self.push_with(frame, |seq| self.notes.insert(seq, note))
+    }
+
+    /// The decoded view of frame `seq` (Socket.IO mode).
+    pub fn decoded(&self, seq: u64) -> Option<std::sync::Arc<Decoded>> {
+        self.notes.get(seq)
+    }
+
+    /// The decoded views of frames `from..=to`.
+    pub fn decoded_range(&self, from: u64, to: u64) -> Vec<(u64, std::sync::Arc<Decoded>)> {
+        self.notes.range(from, to)
+    }
+
+    /// The last Engine.IO open packet logged.
+    pub fn engine_open(&self) -> Option<OpenInfo> {
+        self.notes.open()
+    }
+
+    fn push_with(&self, frame: Frame, attach: impl FnOnce(u64)) -> u64 {
+        let seq = {
+            let mut g = self.lock();
+            let seq = Self::append(&mut g, frame);
+            Self::evict(&mut g);
+            seq
+        };
+        attach(seq);
+        self.last_seq.send_replace(seq);
+        seq
     }
 
     /// Append frames in order under one lock, with one notification for the lot.
@@ -359,6 +413,7 @@ impl FrameLog {
         g.frames.clear();
         g.held_bytes = 0;
         g.contiguous = true;
+        self.notes.clear();
     }
 
     /// Index of the first held frame with a sequence number `>= seq` (may be past
@@ -418,7 +473,7 @@ impl FrameLog {
             next = last.seq + 1;
             for f in &chunk {
                 out.scanned += 1;
-                if filter.matches(f) {
+                if filter.matches_in(self, f) {
                     out.total += 1;
                     if out.seqs.len() < limit {
                         out.seqs.push(f.seq);

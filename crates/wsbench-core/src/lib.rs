@@ -21,6 +21,7 @@ pub mod payload;
 pub mod restore;
 pub mod server;
 pub mod session;
+pub mod socketio;
 pub mod sync;
 pub mod workspace;
 

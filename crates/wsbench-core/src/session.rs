@@ -18,6 +18,7 @@ use crate::events::{BatchConfig, EventBus, EventSink, Notice, SessionId};
 use crate::frame::Frame;
 use crate::frame_log::{FrameLog, LogStats};
 use crate::handshake::Handshake;
+use crate::socketio::{Decoded, OpenInfo};
 use crate::sync::lock;
 
 pub struct Session {
@@ -58,6 +59,9 @@ pub struct SessionSnapshot {
     /// A recorded session (history or an imported log) that cannot connect.
     #[serde(default)]
     pub read_only: bool,
+    /// Socket.IO mode: the last Engine.IO open packet (sid, ping interval and timeout).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub socketio: Option<OpenInfo>,
 }
 
 impl Session {
@@ -97,7 +101,28 @@ impl Session {
             handshake: self.last_handshake(),
             stats: self.log.stats(),
             read_only: self.read_only,
+            socketio: self.log.engine_open(),
         }
+    }
+
+    /// Socket.IO mode: the decoded view of frame `seq`.
+    pub fn decoded(&self, seq: u64) -> Option<Arc<Decoded>> {
+        self.log.decoded(seq)
+    }
+
+    /// Socket.IO mode: the decoded views of frames `from..=to`.
+    pub fn decoded_range(&self, from: u64, to: u64) -> Vec<(u64, Arc<Decoded>)> {
+        self.log.decoded_range(from, to)
+    }
+
+    /// Socket.IO mode: the frames carrying one of `events` (any event if empty).
+    pub fn event_seqs(&self, events: &[String]) -> Vec<u64> {
+        let q = crate::frame_log::SearchQuery {
+            events: events.to_vec(),
+            limit: usize::MAX,
+            ..Default::default()
+        };
+        self.log.search(&q).map(|r| r.seqs).unwrap_or_default()
     }
 
     pub(crate) fn set_state(self: &Arc<Self>, state: ConnState) {
@@ -149,6 +174,12 @@ struct SessionRecorder(Arc<Session>);
 impl Recorder for SessionRecorder {
     fn frame(&self, frame: Frame) -> u64 {
         let seq = self.0.log.push(frame).seq;
+        self.0.bus.frames(self.0.id, seq, 1);
+        seq
+    }
+
+    fn frame_decoded(&self, frame: Frame, decoded: Decoded) -> u64 {
+        let seq = self.0.log.push_decoded(frame, decoded);
         self.0.bus.frames(self.0.id, seq, 1);
         seq
     }

@@ -38,6 +38,11 @@ pub enum SendRequest {
         #[serde(default)]
         reason: String,
     },
+    /// Socket.IO mode: an emit, ack, join or leave written as JSON (see
+    /// `MessageFormat::SocketIo`), `{{variables}}` resolved first.
+    SocketIo {
+        data: String,
+    },
 }
 
 impl SendRequest {
@@ -52,6 +57,7 @@ impl SendRequest {
             SendRequest::Ping { data } => Outgoing::Ping(Bytes::from(data)),
             SendRequest::Pong { data } => Outgoing::Pong(Bytes::from(data)),
             SendRequest::Close { code, reason } => Outgoing::Close { code, reason },
+            SendRequest::SocketIo { data: d } => data(MessageFormat::SocketIo, &d)?,
         })
     }
 }

@@ -1,5 +1,7 @@
+use serde::Serialize;
 use tauri::State;
-use wsbench_core::{FrameRecord, LogStats, SearchQuery, SearchResult};
+use wsbench_core::socketio::Decoded;
+use wsbench_core::{Frame, FrameLog, FrameRecord, LogStats, SearchQuery, SearchResult};
 
 use super::CmdResult;
 use crate::AppState;
@@ -7,21 +9,40 @@ use crate::AppState;
 /// Most frames one call returns: pages are for the visible rows, not for bulk copy.
 const MAX_PAGE: usize = 2_000;
 
+/// A frame as the UI gets it: the record, with its decoded Socket.IO packet (if any).
+#[derive(Serialize)]
+pub struct LogRow {
+    #[serde(flatten)]
+    record: FrameRecord,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    socketio: Option<Decoded>,
+}
+
+fn row(log: &FrameLog, f: &Frame) -> LogRow {
+    LogRow {
+        record: f.to_record(),
+        socketio: log.decoded(f.seq).map(|d| (*d).clone()),
+    }
+}
+
 /// Up to `limit` frames from `fromSeq` on, as full records.
 #[tauri::command]
-pub fn log_page(state: State<'_, AppState>, id: u64, from_seq: u64, limit: usize) -> CmdResult<Vec<FrameRecord>> {
+pub fn log_page(state: State<'_, AppState>, id: u64, from_seq: u64, limit: usize) -> CmdResult<Vec<LogRow>> {
     let s = state.manager.get(id)?;
-    Ok(s.log()
+    let log = s.log();
+    Ok(log
         .page(from_seq, limit.min(MAX_PAGE))
         .iter()
-        .map(|f| f.to_record())
+        .map(|f| row(log, f))
         .collect())
 }
 
 /// One whole frame (the detail pane); `None` once evicted.
 #[tauri::command]
-pub fn log_frame(state: State<'_, AppState>, id: u64, seq: u64) -> CmdResult<Option<FrameRecord>> {
-    Ok(state.manager.get(id)?.log().get(seq).map(|f| f.to_record()))
+pub fn log_frame(state: State<'_, AppState>, id: u64, seq: u64) -> CmdResult<Option<LogRow>> {
+    let s = state.manager.get(id)?;
+    let log = s.log();
+    Ok(log.get(seq).map(|f| row(log, &f)))
 }
 
 /// Search in the engine: matching sequence numbers and the total count.

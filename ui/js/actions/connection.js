@@ -61,6 +61,10 @@ export function connectionActions(app) {
         app.fail(e);
       }
     },
+    /** WebSocket <-> Socket.IO: the URL check, composer and log all change. */
+    modeChanged(id) {
+      if (model.tabs.get(id) && id === model.active) app.drawAll();
+    },
     draftChanged(id) {
       const tab = model.tabs.get(id);
       if (tab) app.persistMeta(tab);

@@ -21,6 +21,8 @@ export function newTab(snapshot) {
     config: snapshot.config,
     state: snapshot.state,
     handshake: snapshot.handshake ?? null,
+    // Socket.IO mode: the last Engine.IO open packet (sid, ping interval and timeout).
+    engineOpen: snapshot.socketio ?? null,
     stats: snapshot.stats,
     previews: new Map(),
     unread: 0,
@@ -47,7 +49,10 @@ export function applyBatch(model, batch, activeId, now = Date.now()) {
     const tab = model.tabs.get(u.session);
     if (!tab) continue;
     tab.stats = u.stats;
-    for (const p of u.previews) tab.previews.set(p.seq, p);
+    for (const p of u.previews) {
+      tab.previews.set(p.seq, p);
+      if (p.socketio?.open) tab.engineOpen = p.socketio.open;
+    }
     // Keep only the newest previews, and none older than the log holds.
     if (tab.previews.size > PREVIEW_CACHE || (u.stats.firstSeq && tab.previews.size)) {
       const min = Math.max(u.stats.firstSeq, (u.stats.lastSeq ?? 0) - PREVIEW_CACHE + 1);

@@ -2,6 +2,7 @@
 import { h, clear } from "../lib/dom.js";
 import { checkBase64, checkHex } from "../lib/hex.js";
 import { formatBytes, prettyJson } from "../lib/format.js";
+import { draftFromBody, sioComposer } from "./socketio.js";
 
 const MODES = { text: "Text", json: "JSON", hex: "Binary (hex)", base64: "Binary (base64)" };
 
@@ -60,6 +61,7 @@ export class Composer {
   load(id, message, index) {
     if (!this.editing.has(id)) this.stashed.set(id, this.draftOf(id));
     this.setDraft(id, { format: message.format, text: message.body });
+    if (message.format === "socketIo") this.drafts.get(id).sio = draftFromBody(message.body);
     this.editing.set(id, index);
     if (this.tab?.id === id) this.render(this.tab);
     this.focus();
@@ -75,6 +77,12 @@ export class Composer {
     const draft = this.drafts.get(tab.id) ?? { mode: "text", text: "" };
     this.drafts.set(tab.id, draft);
     const root = clear(this.root);
+    if (tab.config.socketio) {
+      this.input = sioComposer(root, draft, () => this.actions.draftChanged(tab.id),
+        (body) => this.actions.send(tab.id, { type: "socketIo", data: body }),
+        (body) => this.actions.saveMessage(tab.id, "socketIo", body));
+      return;
+    }
     const editingIdx = this.editingIndex(tab.id);
     const input = h("textarea", {
       id: "message",

@@ -2,9 +2,11 @@
 import { h, clear } from "../lib/dom.js";
 import { formatDuration } from "../lib/format.js";
 import { isLive } from "../lib/batch.js";
+import { sioSettings } from "./socketio.js";
 
-export function checkUrl(url) {
+export function checkUrl(url, socketio = false) {
   const u = String(url ?? "").trim();
+  if (socketio) return /^(https?|wss?):\/\/[^/\s]+/i.test(u) ? null : "Enter the server's http(s):// or ws(s):// URL";
   if (!u) return "Enter a ws:// or wss:// URL";
   if (/^https?:\/\//i.test(u)) return `Use ${u.replace(/^http/i, "ws")}`;
   if (!/^wss?:\/\/[^/\s]+/i.test(u)) return "The URL must start with ws:// or wss:// and name a host";
@@ -43,7 +45,7 @@ export class ConnectionView {
     });
     const hint = h("div", { class: "url-hint", role: "status" });
     const validate = () => {
-      const problem = checkUrl(url.value);
+      const problem = checkUrl(url.value, !!tab.config.socketio);
       hint.textContent = problem ?? "";
       url.classList.toggle("invalid", !!problem);
     };
@@ -75,7 +77,8 @@ export class ConnectionView {
       live ? "Disconnect" : "Connect",
     );
     this.stateLine = h("div", { id: "state-line", class: `state ${tab.state.type}`, role: "status", "aria-live": "polite" });
-    root.append(h("div", { class: "url-row" }, url, button), hint, this.stateLine, this.settings(tab), this.handshake(tab));
+    const sio = sioSettings(tab, (fn) => this.actions.editConfig(tab.id, fn), () => this.actions.modeChanged(tab.id));
+    root.append(h("div", { class: "url-row" }, sio.mode, url, button), hint, this.stateLine, ...(sio.panel ? [sio.panel] : []), this.settings(tab), this.handshake(tab));
     validate();
     this.updateState(tab);
   }
@@ -90,7 +93,7 @@ export class ConnectionView {
     switch (s.type) {
       case "idle": text = "Not connected"; break;
       case "connecting": text = s.attempt > 1 ? `Connecting (attempt ${s.attempt})… ${elapsed}s` : `Connecting… ${elapsed}s`; break;
-      case "open": text = `Open for ${elapsed}s${s.handshake?.subprotocol ? ` · subprotocol ${s.handshake.subprotocol}` : ""}`; break;
+      case "open": text = `Open for ${elapsed}s${s.handshake?.subprotocol ? ` · subprotocol ${s.handshake.subprotocol}` : ""}${tab.engineOpen ? ` · Engine.IO sid ${tab.engineOpen.sid} · ping ${tab.engineOpen.pingInterval}/${tab.engineOpen.pingTimeout} ms` : ""}`; break;
       case "closing": text = `Closing (${s.initiatedBy} initiated)…`; break;
       case "closed": text = `Closed ${s.code}${s.reason ? ` “${s.reason}”` : ""} · ${s.clean ? "clean" : "not clean"} · by ${s.initiatedBy}`; break;
       case "failed": text = `Failed: ${s.error.message}`; break;

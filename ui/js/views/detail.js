@@ -2,6 +2,7 @@
 import { h, clear } from "../lib/dom.js";
 import { formatBytes, formatClock, prettyJson, safeMultiline } from "../lib/format.js";
 import { base64ToBytes, hexDump } from "../lib/hex.js";
+import { decodedDetail } from "./socketio.js";
 
 /** Characters of text drawn at most (the rest is one Copy away). */
 const SHOW_CHARS = 256 * 1024;
@@ -26,6 +27,7 @@ export class Detail {
       h("strong", {}, `#${rec.seq} ${rec.direction === "in" ? "↓ received" : "↑ sent"} ${rec.opcode}`),
       h("span", {}, ` · ${formatClock(rec.atUs)} · +${(rec.offsetUs / 1000).toFixed(3)} ms · ${formatBytes(rec.len)}${rec.rttUs ? ` · RTT ${(rec.rttUs / 1000).toFixed(2)} ms` : ""}`));
     root.append(head);
+    if (rec.socketio) root.append(decodedDetail(rec.socketio));
     let copyText = null;
     if (rec.opcode === "close") {
       root.append(h("div", { id: "detail-close" }, rec.closeCode ? `Close code ${rec.closeCode}` : "Close without a code", rec.closeReason ? ` · reason “${rec.closeReason}”` : ""));

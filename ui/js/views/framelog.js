@@ -5,6 +5,7 @@ import { h, clear } from "../lib/dom.js";
 import { formatBytes, formatClock, previewLine } from "../lib/format.js";
 import { base64ToBytes } from "../lib/hex.js";
 import { atBottom, visibleRange } from "../lib/virtual.js";
+import { decodedLine, isControl } from "./socketio.js";
 
 const ROW = 22;
 
@@ -16,7 +17,8 @@ export class FrameLog {
     this.pending = false;
     this.follow = true;
     this.newCount = 0;
-    this.filter = { direction: "", opcode: "", text: "", regex: false };
+    this.filter = { direction: "", opcode: "", text: "", regex: false, events: "" };
+    this.raw = false; // Socket.IO mode: show raw frames instead of decoded packets
     this.matches = null; // seqs when a filter is active
     this.selected = null;
     this.selection = new Set(); // seqs picked with Ctrl/Shift-click, for export
@@ -68,6 +70,7 @@ export class FrameLog {
         sel("filter-type", "Type", [["", "All types"], ["text", "Text"], ["binary", "Binary"], ["ping", "Ping"], ["pong", "Pong"], ["close", "Close"]], "opcode"),
         search,
         h("label", { class: "check" }, h("input", { type: "checkbox", id: "search-regex", "aria-label": "Regex", checked: this.filter.regex, onchange: (e) => this.setFilter({ regex: e.target.checked }) }), "Regex"),
+        tab.config.socketio ? this.sioTools(tab) : null,
         h("span", { class: "spacer" }),
         this.counters,
         h("button", { id: "export-log", "aria-label": "Export log", title: "Export all frames, the filtered ones or a selection (Ctrl+E)", onclick: () => this.actions.exportDialog() }, "Export…"),
@@ -80,6 +83,21 @@ export class FrameLog {
     this.schedule();
   }
 
+  /** Socket.IO mode: filter by event names (the listeners), and raw frames one click away. */
+  sioTools(tab) {
+    if (!this.filter.events && tab.config.socketio.listen?.length) this.filter.events = tab.config.socketio.listen.join(", ");
+    let timer = null;
+    return h("span", { class: "sio-tools" },
+      h("input", { id: "filter-events", type: "search", placeholder: "Events (comma-separated)", "aria-label": "Filter by event", value: this.filter.events, spellcheck: "false",
+        oninput: (e) => { clearTimeout(timer); timer = setTimeout(() => this.setFilter({ events: e.target.value }), 250); } }),
+      h("label", { class: "check" }, h("input", { type: "checkbox", id: "show-raw", "aria-label": "Raw frames", checked: this.raw,
+        onchange: (e) => { this.raw = e.target.checked; this.resetRows(); this.schedule(); } }), "Raw"));
+  }
+
+  eventList() {
+    return this.tab?.config?.socketio ? this.filter.events.split(",").map((x) => x.trim()).filter(Boolean) : [];
+  }
+
   /** The rows' meaning changed (filter, search): draw them anew. */
   resetRows() {
     for (const el of this.rowEls?.values() ?? []) el.remove();
@@ -87,7 +105,7 @@ export class FrameLog {
   }
 
   filterActive() {
-    return !!(this.filter.direction || this.filter.opcode || this.filter.text);
+    return !!(this.filter.direction || this.filter.opcode || this.filter.text || this.eventList().length);
   }
 
   setFilter(part) {
@@ -107,6 +125,7 @@ export class FrameLog {
       regex: this.filter.regex,
       directions: this.filter.direction ? [this.filter.direction] : [],
       opcodes: this.filter.opcode ? [this.filter.opcode] : [],
+      events: this.eventList(),
       limit: 200000,
     };
     try {
@@ -206,8 +225,9 @@ export class FrameLog {
   }
 
   drawRow(i, seq, r) {
+    const decoded = r && !this.raw ? decodedLine(r.socketio) : null;
     const el = h("div", {
-      class: `frame-row${r ? ` ${r.direction} ${r.opcode}` : " loading"}`,
+      class: `frame-row${r ? ` ${r.direction} ${r.opcode}` : " loading"}${decoded ? ` sio${isControl(r.socketio) ? " sio-control" : ""}` : ""}`,
       role: "listitem",
       "data-seq": seq,
       onclick: (e) => this.click(seq, e),
@@ -219,9 +239,9 @@ export class FrameLog {
     el.append(
       h("span", { class: "c-time" }, formatClock(r.atUs)),
       h("span", { class: "c-dir", "aria-label": r.direction === "in" ? "received" : "sent" }, r.direction === "in" ? "↓" : "↑"),
-      h("span", { class: "c-type" }, r.opcode),
+      h("span", { class: "c-type" }, decoded ? (r.socketio.event ? "event" : r.socketio.packet ?? r.socketio.engine) : r.opcode),
       h("span", { class: "c-size" }, formatBytes(r.len)),
-      h("span", { class: "c-preview" }, r.line),
+      h("span", { class: "c-preview" }, decoded ?? r.line),
     );
     return el;
   }
@@ -287,7 +307,7 @@ export class FrameLog {
   /** What the export dialog offers: all, the current filter's matches, the selection. */
   exportScope() {
     const q = this.filterActive()
-      ? { text: this.filter.text, regex: this.filter.regex, directions: this.filter.direction ? [this.filter.direction] : [], opcodes: this.filter.opcode ? [this.filter.opcode] : [] }
+      ? { text: this.filter.text, regex: this.filter.regex, directions: this.filter.direction ? [this.filter.direction] : [], opcodes: this.filter.opcode ? [this.filter.opcode] : [], events: this.eventList() }
       : null;
     const selection = this.selection.size ? [...this.selection].sort((a, b) => a - b) : this.selected !== null ? [this.selected] : [];
     return { all: this.tab?.stats?.heldFrames ?? 0, filter: q ? (this.matchTotal ?? this.matches?.length ?? 0) : null, filterQuery: q, selection };
@@ -333,13 +353,13 @@ function lineFor(opcode, text, bytes, closeCode, closeReason) {
 function fromPreview(p) {
   const text = p.encoding === "text" ? p.preview : null;
   const bytes = text === null ? base64ToBytes(p.preview) : null;
-  return { seq: p.seq, atUs: p.atUs, direction: p.direction, opcode: p.opcode, len: p.len, line: lineFor(p.opcode, text, bytes, p.closeCode, p.closeReason) };
+  return { seq: p.seq, atUs: p.atUs, direction: p.direction, opcode: p.opcode, len: p.len, line: lineFor(p.opcode, text, bytes, p.closeCode, p.closeReason), socketio: p.socketio };
 }
 
 function fromRecord(r) {
   const text = r.text ?? null;
   const bytes = text === null ? base64ToBytes(r.base64 ?? "") : null;
-  return { seq: r.seq, atUs: r.atUs, direction: r.direction, opcode: r.opcode, len: r.len, line: lineFor(r.opcode, text, bytes, r.closeCode, r.closeReason) };
+  return { seq: r.seq, atUs: r.atUs, direction: r.direction, opcode: r.opcode, len: r.len, line: lineFor(r.opcode, text, bytes, r.closeCode, r.closeReason), socketio: r.socketio };
 }
 
 function gone(seq) {

@@ -93,6 +93,9 @@ pub enum MessageFormat {
     Hex,
     /// Binary written as base64.
     Base64,
+    /// A Socket.IO emit (or ack, join, leave) written as JSON, e.g.
+    /// `{"type":"emit","namespace":"/","event":"chat","args":["hi"],"ack":false}`.
+    SocketIo,
 }
 
 impl MessageFormat {
@@ -111,6 +114,7 @@ impl MessageFormat {
             }
             MessageFormat::Hex => Outgoing::Binary(crate::payload::parse_hex(body)?),
             MessageFormat::Base64 => Outgoing::Binary(crate::payload::parse_base64(body)?),
+            MessageFormat::SocketIo => Outgoing::SocketIo(crate::socketio::SioCommand::from_json(body)?),
         })
     }
 }

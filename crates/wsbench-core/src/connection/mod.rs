@@ -59,6 +59,7 @@ pub fn start(
     on_open: Vec<Outgoing>,
     recorder: Arc<dyn Recorder>,
 ) -> Result<ConnectionHandle> {
+    let config = crate::socketio::url::dial_config(&config)?;
     let target = target::prepare(&config)?;
     Ok(actor::spawn(runtime, recorder, config, target, on_open))
 }

@@ -23,6 +23,8 @@ use super::writer::{WriteReq, Writer};
 use super::{CloseInfo, Command, ConnState, Initiator, Outgoing, Recorder};
 use crate::error::{Error, Result};
 use crate::frame::{Clock, Direction, Frame, Opcode};
+use crate::socketio::client::{Out, SioClient, Step};
+use crate::socketio::{SioCommand, WireFrame};
 
 /// Once aborted, how long we wait for the writer task to be really gone.
 const WRITER_GONE: Duration = Duration::from_millis(500);
@@ -38,7 +40,12 @@ struct Open {
     ping_queued: Arc<AtomicUsize>,
     ping_no: u64,
     close: CloseHandshake,
+    /// Socket.IO mode: the client layered over the connection.
+    sio: Option<SioClient<Reply>>,
 }
+
+/// Whoever waits for a sent message's sequence number.
+type Reply = oneshot::Sender<Result<u64>>;
 
 /// Keep reading, or the connection is over.
 enum Flow {
@@ -50,6 +57,7 @@ impl Actor {
     pub(super) async fn run_open(&mut self, ws: Socket, tap: Arc<TapContext>, clock: Clock) -> Ending {
         let (sink, mut stream) = ws.split();
         let mut open = Open::start(self.recorder.clone(), sink, tap, clock);
+        open.sio = self.config.socketio.as_ref().and_then(|c| SioClient::new(c).ok());
         match self.stop_request() {
             Some(close) => open.stop(close),
             None => open.send_all(&self.on_open),
@@ -73,6 +81,11 @@ impl Actor {
                     }
                 }
                 _ = keepalive.tick(), if ping_every > 0 && !open.close.is_closing() => open.keepalive(),
+                _ = sleep_until(open.sio_deadline()) => {
+                    if let Flow::Over = open.on_sio_timer() {
+                        break;
+                    }
+                }
                 _ = sleep_until(open.close.deadline()) => {
                     open.close.time_out();
                     break;
@@ -114,17 +127,21 @@ impl Open {
             ping_queued,
             ping_no: 0,
             close: CloseHandshake::default(),
+            sio: None,
         }
     }
 
     fn queue(&self, msg: Outgoing, reply: Option<oneshot::Sender<Result<u64>>>) {
-        let _ = self.wtx.send(WriteReq { msg, reply });
+        let _ = self.wtx.send(WriteReq { msg, reply, note: None });
     }
 
     /// The saved "send on connect" messages, in order.
-    fn send_all(&self, msgs: &[Outgoing]) {
+    fn send_all(&mut self, msgs: &[Outgoing]) {
         for msg in msgs {
-            self.queue(msg.clone(), None);
+            match msg {
+                Outgoing::SocketIo(cmd) => self.sio_command(cmd.clone(), None),
+                msg => self.queue(msg.clone(), None),
+            }
         }
     }
 
@@ -144,7 +161,11 @@ impl Open {
     }
 
     fn on_read(&mut self, burst: Vec<Frame>, end: BurstEnd) -> Flow {
-        if !burst.is_empty() {
+        if self.sio.is_some() {
+            if let Flow::Over = self.sio_frames(burst) {
+                return Flow::Over;
+            }
+        } else if !burst.is_empty() {
             self.recorder.frames(burst);
         }
         match end {
@@ -170,6 +191,10 @@ impl Open {
         if self.close.over_on_error() {
             return Flow::Over;
         }
+        if let Some(why) = self.sio_refused(e) {
+            self.close.lost(why);
+            return Flow::Over;
+        }
         match classify(e) {
             ReadError::Fail(close) => {
                 tracing::info!(session = self.recorder.id(), code = close.code, reason = %close.reason, "failing the connection");
@@ -187,6 +212,10 @@ impl Open {
 
     fn on_command(&mut self, cmd: Command) {
         match cmd {
+            Command::Send {
+                msg: Outgoing::SocketIo(cmd),
+                reply,
+            } if !self.close.is_closing() => self.sio_command(cmd, Some(reply)),
             Command::Send { msg, reply } if !self.close.is_closing() => {
                 if let Outgoing::Close { code, reason } = &msg {
                     self.close.user_close_frame(CloseInfo::new(*code, reason.clone()));
@@ -199,6 +228,125 @@ impl Open {
             Command::Send { reply, .. } => {
                 let _ = reply.send(Err(Error::NotConnected("the connection is closing".into())));
             }
+        }
+    }
+
+    /// Socket.IO mode: decode and log each frame with its decoded view, then do what
+    /// it calls for (heartbeat replies, queued emits, automatic acks).
+    fn sio_frames(&mut self, burst: Vec<Frame>) -> Flow {
+        let mut flow = Flow::Go;
+        for mut f in burst {
+            if let Flow::Over = flow {
+                self.recorder.frame(f); // the connection is over: logged, not acted on
+                continue;
+            }
+            let now = Instant::now();
+            let step = match (f.opcode, self.sio.as_mut()) {
+                (Opcode::Text, Some(c)) => match std::str::from_utf8(&f.payload) {
+                    Ok(t) => c.on_text(t, now),
+                    Err(_) => Step::empty(),
+                },
+                (Opcode::Binary, Some(c)) => c.on_binary(&f.payload, now),
+                _ => Step::empty(),
+            };
+            let mut step = step;
+            if step.rtt_us > 0 {
+                f.rtt_us = step.rtt_us;
+            }
+            match step.note.take() {
+                Some(note) => self.recorder.frame_decoded(f, note),
+                None => self.recorder.frame(f),
+            };
+            if let Flow::Over = self.sio_apply(step) {
+                flow = Flow::Over;
+            }
+        }
+        flow
+    }
+
+    fn sio_apply(&mut self, step: Step<Reply>) -> Flow {
+        for out in step.send {
+            self.sio_queue(out);
+        }
+        for (reply, e) in step.refused {
+            let _ = reply.send(Err(e));
+        }
+        if step.close {
+            self.stop(CloseInfo::new(1000, "the server closed the Engine.IO session"));
+        }
+        match step.fail {
+            Some(why) if !self.close.is_closing() => {
+                tracing::info!(session = self.recorder.id(), reason = %why, "socket.io connection dead");
+                self.close.lost(why);
+                Flow::Over
+            }
+            _ => Flow::Go,
+        }
+    }
+
+    fn sio_queue(&self, out: Out<Reply>) {
+        let msg = match out.frame {
+            WireFrame::Text(t) => Outgoing::Text(t),
+            WireFrame::Binary(b) => Outgoing::Binary(b),
+        };
+        let _ = self.wtx.send(WriteReq {
+            msg,
+            reply: out.reply,
+            note: Some(out.note),
+        });
+    }
+
+    fn sio_command(&mut self, cmd: SioCommand, reply: Option<Reply>) {
+        let Some(client) = self.sio.as_mut() else {
+            if let Some(reply) = reply {
+                let _ = reply.send(Err(Error::NotConnected(
+                    "this connection is not in Socket.IO mode".into(),
+                )));
+            }
+            return;
+        };
+        match client.command(cmd, reply) {
+            Ok(outs) => {
+                for out in outs {
+                    self.sio_queue(out);
+                }
+            }
+            Err((reply, e)) => {
+                if let Some(reply) = reply {
+                    let _ = reply.send(Err(e));
+                }
+            }
+        }
+    }
+
+    /// Socket.IO mode: garbage before the Engine.IO open packet is, in practice, an
+    /// HTTP error the server wrote after the upgrade (engine.io refusing the
+    /// protocol version, e.g. `400 Unsupported protocol version`).
+    fn sio_refused(&self, e: &WsError) -> Option<String> {
+        let c = self.sio.as_ref().filter(|c| c.open_info().is_none())?;
+        if !matches!(e, WsError::Protocol(_)) {
+            return None;
+        }
+        let hint = match c.version() {
+            crate::socketio::EioVersion::V3 => {
+                "a Socket.IO v3/v4 server refuses Engine.IO 3 this way (unless allowEIO3 is on): choose Socket.IO version 4"
+            }
+            crate::socketio::EioVersion::V4 => "check the handshake path and the Socket.IO version",
+        };
+        Some(format!("the server refused the Engine.IO session ({e}); {hint}"))
+    }
+
+    fn sio_deadline(&self) -> Option<Instant> {
+        self.sio.as_ref().and_then(SioClient::deadline)
+    }
+
+    fn on_sio_timer(&mut self) -> Flow {
+        match self.sio.as_mut() {
+            Some(c) => {
+                let step = c.on_timer(Instant::now());
+                self.sio_apply(step)
+            }
+            None => Flow::Go,
         }
     }
 

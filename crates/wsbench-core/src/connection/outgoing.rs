@@ -5,6 +5,7 @@ use bytes::Bytes;
 use super::CloseInfo;
 use crate::error::{Error, Result};
 use crate::frame::Opcode;
+use crate::socketio::SioCommand;
 
 /// What a user can send.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -13,7 +14,13 @@ pub enum Outgoing {
     Binary(Bytes),
     Ping(Bytes),
     Pong(Bytes),
-    Close { code: u16, reason: String },
+    Close {
+        code: u16,
+        reason: String,
+    },
+    /// A Socket.IO emit, ack, join or leave (Socket.IO mode only): encoded into
+    /// frames by the connection's Socket.IO layer.
+    SocketIo(SioCommand),
 }
 
 impl Outgoing {
@@ -31,6 +38,7 @@ impl Outgoing {
             Outgoing::Ping(_) => Opcode::Ping,
             Outgoing::Pong(_) => Opcode::Pong,
             Outgoing::Close { .. } => Opcode::Close,
+            Outgoing::SocketIo(_) => Opcode::Text,
         }
     }
 
@@ -39,6 +47,7 @@ impl Outgoing {
             Outgoing::Text(s) => s.len(),
             Outgoing::Binary(b) | Outgoing::Ping(b) | Outgoing::Pong(b) => b.len(),
             Outgoing::Close { reason, .. } => 2 + reason.len(),
+            Outgoing::SocketIo(c) => c.wire_len(),
         }
     }
 

@@ -7,6 +7,7 @@
 //! in its own, passes raw frames through unchanged and attaches its decoded view.
 
 use crate::frame::Frame;
+use crate::socketio::Decoded;
 
 use super::ConnState;
 
@@ -14,6 +15,12 @@ pub trait Recorder: Send + Sync + 'static {
     /// Log one frame (its sequence number is assigned here) and return that number.
     /// Called from the actor, the writer and the wire tap, in wire order.
     fn frame(&self, frame: Frame) -> u64;
+
+    /// Log one frame with a protocol layer's decoded view of it (Socket.IO mode).
+    fn frame_decoded(&self, frame: Frame, decoded: Decoded) -> u64 {
+        let _ = decoded;
+        self.frame(frame)
+    }
 
     /// Log frames received together, in order, with one notification for the lot.
     fn frames(&self, frames: Vec<Frame>);

@@ -17,10 +17,13 @@ use super::wire::TapContext;
 use super::{CloseInfo, Outgoing, Recorder};
 use crate::error::{Error, Result};
 use crate::frame::{Clock, Direction, Opcode};
+use crate::socketio::Decoded;
 
 pub(super) struct WriteReq {
     pub msg: Outgoing,
     pub reply: Option<oneshot::Sender<Result<u64>>>,
+    /// The Socket.IO layer's view of the frame, logged beside it.
+    pub note: Option<Decoded>,
 }
 
 pub(super) struct Writer {
@@ -37,7 +40,7 @@ pub(super) struct Writer {
 impl Writer {
     /// Write requests in order until every sender is gone.
     pub async fn run(mut self) {
-        while let Some(WriteReq { msg, reply }) = self.rx.recv().await {
+        while let Some(WriteReq { msg, reply, note }) = self.rx.recv().await {
             let result = match msg {
                 Outgoing::Close { code, reason } => self.close(CloseInfo::new(code, reason)).await,
                 msg => {
@@ -45,7 +48,7 @@ impl Writer {
                     if keepalive {
                         self.ping_queued.fetch_sub(1, Ordering::AcqRel);
                     }
-                    self.write(msg).await
+                    self.write(msg, note).await
                 }
             };
             if let Some(reply) = reply {
@@ -54,7 +57,7 @@ impl Writer {
         }
     }
 
-    async fn write(&mut self, msg: Outgoing) -> Result<u64> {
+    async fn write(&mut self, msg: Outgoing, note: Option<Decoded>) -> Result<u64> {
         let opcode = msg.opcode();
         let (message, payload) = match msg {
             Outgoing::Text(s) => {
@@ -72,14 +75,21 @@ impl Writer {
                 (Message::Pong(b.clone()), b)
             }
             Outgoing::Close { code, reason } => return self.close(CloseInfo::new(code, reason)).await,
+            Outgoing::SocketIo(_) => {
+                return Err(Error::NotConnected(
+                    "a Socket.IO message needs a connection in Socket.IO mode".into(),
+                ))
+            }
         };
         // Log once the frame is committed to tungstenite's buffer and before the
         // flush, so a fast reply is never logged ahead of what it answers.
         match self.sink.feed(message).await {
             Ok(()) => {
-                let seq = self
-                    .recorder
-                    .frame(self.clock.frame(Direction::Out, opcode, payload, 0));
+                let frame = self.clock.frame(Direction::Out, opcode, payload, 0);
+                let seq = match note {
+                    Some(note) => self.recorder.frame_decoded(frame, note),
+                    None => self.recorder.frame(frame),
+                };
                 match self.sink.flush().await {
                     Ok(()) => Ok(seq),
                     Err(e) => Err(Error::Io(format!(

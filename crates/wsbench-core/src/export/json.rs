@@ -10,9 +10,10 @@
 //!
 //! Written as it goes: only the (small) metadata is serialized as a whole.
 
-use super::{json_err, LogWriter, SessionMeta};
+use super::{json_err, record_json, LogWriter, SessionMeta};
 use crate::error::{Error, Result};
 use crate::frame::Frame;
+use crate::socketio::Decoded;
 
 #[derive(Default)]
 pub(super) struct JsonWriter {
@@ -35,6 +36,12 @@ impl LogWriter for JsonWriter {
         out.extend_from_slice(if self.any { b",\n" } else { b"\n" });
         self.any = true;
         serde_json::to_writer(&mut *out, &f.to_record()).map_err(json_err)
+    }
+
+    fn frame_decoded(&mut self, out: &mut Vec<u8>, f: &Frame, decoded: Option<&Decoded>) -> Result<()> {
+        out.extend_from_slice(if self.any { b",\n" } else { b"\n" });
+        self.any = true;
+        record_json(out, f, decoded)
     }
 
     fn end(&mut self, out: &mut Vec<u8>) -> Result<()> {

@@ -33,6 +33,7 @@ use crate::error::{Error, Result};
 use crate::frame::Frame;
 use crate::frame_log::{FrameFilter, FrameLog, LogStats, SearchQuery};
 use crate::session::Session;
+use crate::socketio::Decoded;
 
 pub use read::{read_log, read_log_file};
 pub use recorded::{RecordedConnection, RecordedSummary, MAX_SAVED_MESSAGES};
@@ -283,7 +284,35 @@ pub struct ExportSummary {
 trait LogWriter {
     fn begin(&mut self, out: &mut Vec<u8>, meta: &SessionMeta) -> Result<()>;
     fn frame(&mut self, out: &mut Vec<u8>, f: &Frame) -> Result<()>;
+    /// A frame with its decoded Socket.IO packet: the lossless formats keep it.
+    fn frame_decoded(&mut self, out: &mut Vec<u8>, f: &Frame, decoded: Option<&Decoded>) -> Result<()> {
+        let _ = decoded;
+        self.frame(out, f)
+    }
     fn end(&mut self, out: &mut Vec<u8>) -> Result<()>;
+}
+
+/// A frame record with its decoded Socket.IO packet beside the raw fields.
+#[derive(Serialize)]
+struct DecodedRecord<'a> {
+    #[serde(flatten)]
+    record: crate::frame::FrameRecord,
+    socketio: &'a Decoded,
+}
+
+/// A frame as a JSON record, with `socketio` when it has a decoded packet.
+fn record_json(out: &mut Vec<u8>, f: &Frame, decoded: Option<&Decoded>) -> Result<()> {
+    match decoded {
+        Some(socketio) => serde_json::to_writer(
+            &mut *out,
+            &DecodedRecord {
+                record: f.to_record(),
+                socketio,
+            },
+        ),
+        None => serde_json::to_writer(&mut *out, &f.to_record()),
+    }
+    .map_err(json_err)
 }
 
 fn writer_for(format: ExportFormat) -> Box<dyn LogWriter> {
@@ -403,7 +432,10 @@ fn count_matching(log: &FrameLog, filter: &FrameFilter, from: u64, last: u64) ->
         let page = log.page(next, EXPORT_PAGE * 8);
         let Some(l) = page.last() else { break };
         next = l.seq + 1;
-        total += page.iter().filter(|f| f.seq <= last && filter.matches(f)).count() as u64;
+        total += page
+            .iter()
+            .filter(|f| f.seq <= last && filter.matches_in(log, f))
+            .count() as u64;
         if l.seq >= last || page.len() < EXPORT_PAGE * 8 {
             break;
         }
@@ -467,7 +499,8 @@ fn export_inner<W: Write>(
     let mut page = first_page;
     while !page.is_empty() {
         for f in &page {
-            writer.frame(&mut buf, &redactor.frame(f))?;
+            let decoded = source.log.decoded(f.seq).map(|d| redactor.decoded(&d));
+            writer.frame_decoded(&mut buf, &redactor.frame(f), decoded.as_ref())?;
             if buf.len() >= 64 << 10 {
                 flush(&mut buf, w)?;
             }
@@ -527,7 +560,8 @@ impl<'a> Pages<'a> {
                     let last = *last;
                     page.retain(|f| f.seq <= last);
                     if let Plan::Filter { filter, .. } = &self.plan {
-                        page.retain(|f| filter.matches(f));
+                        let log = &self.log;
+                        page.retain(|f| filter.matches_in(log, f));
                     }
                     page
                 }

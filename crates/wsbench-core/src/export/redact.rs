@@ -108,6 +108,12 @@ impl Redactor {
                 );
             }
         }
+        // Socket.IO namespace auth payloads: every string in them is a credential.
+        for ns in config.socketio.iter().flat_map(|s| &s.namespaces) {
+            if let Some(auth) = &ns.auth {
+                json_strings(auth, &mut values);
+            }
+        }
         values.retain(|v| !v.is_empty() && v != REDACTED);
         values.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
         values.dedup();
@@ -235,6 +241,21 @@ impl Redactor {
         self.text(&out).into_owned()
     }
 
+    /// A decoded Socket.IO packet with every secret value replaced (in its arguments,
+    /// auth, errors...).
+    pub fn decoded(&self, d: &crate::socketio::Decoded) -> crate::socketio::Decoded {
+        if self.secrets.is_none() {
+            return d.clone();
+        }
+        let json = serde_json::to_string(d).unwrap_or_default();
+        let hidden = self.text(&json);
+        serde_json::from_str(&hidden).unwrap_or_else(|_| crate::socketio::Decoded {
+            args: None,
+            error: Some("decoded view withheld: it holds a secret".into()),
+            ..d.clone()
+        })
+    }
+
     pub fn config(&self, c: &ConnectConfig) -> ConnectConfig {
         if !self.on {
             return c.clone();
@@ -267,6 +288,12 @@ impl Redactor {
                 .collect(),
             None => self.key_values(&c.params, false),
         };
+        let socketio = c.socketio.clone().map(|mut s| {
+            for ns in &mut s.namespaces {
+                ns.auth = ns.auth.as_ref().map(redact_json);
+            }
+            s
+        });
         ConnectConfig {
             url: self.url(&c.url),
             params,
@@ -277,6 +304,7 @@ impl Redactor {
                 ProxySetting::Url { url } => ProxySetting::Url { url: self.url(url) },
                 other => other.clone(),
             },
+            socketio,
             ..c.clone()
         }
     }
@@ -330,10 +358,52 @@ impl Redactor {
     }
 }
 
+/// Every string inside a JSON value.
+fn json_strings(v: &serde_json::Value, out: &mut Vec<String>) {
+    match v {
+        serde_json::Value::String(s) => out.push(s.clone()),
+        serde_json::Value::Array(a) => a.iter().for_each(|x| json_strings(x, out)),
+        serde_json::Value::Object(o) => o.values().for_each(|x| json_strings(x, out)),
+        _ => {}
+    }
+}
+
+/// A JSON value with every string replaced by the redaction mark (keys kept).
+fn redact_json(v: &serde_json::Value) -> serde_json::Value {
+    match v {
+        serde_json::Value::String(_) => serde_json::Value::String(REDACTED.into()),
+        serde_json::Value::Array(a) => serde_json::Value::Array(a.iter().map(redact_json).collect()),
+        serde_json::Value::Object(o) => o.iter().map(|(k, x)| (k.clone(), redact_json(x))).collect(),
+        other => other.clone(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::collections::Variable;
+
+    #[test]
+    fn socketio_namespace_auth_is_redacted_in_the_config_and_the_frames() {
+        let config = ConnectConfig {
+            socketio: Some(crate::config::SocketIoConfig {
+                namespaces: vec![crate::config::SioNamespace::new(
+                    "/admin",
+                    Some(serde_json::json!({"token": "s3cret-tok", "n": 1})),
+                )],
+                ..Default::default()
+            }),
+            ..ConnectConfig::new("http://h/")
+        };
+        let red = Redactor::new(&Redaction::default(), &config).unwrap();
+        let out = red.config(&config);
+        let auth = out.socketio.unwrap().namespaces[0].auth.clone().unwrap();
+        assert_eq!(auth, serde_json::json!({"token": "[redacted]", "n": 1}));
+        assert_eq!(
+            red.text(r#"40/admin,{"token":"s3cret-tok"}"#),
+            r#"40/admin,{"token":"[redacted]"}"#
+        );
+    }
 
     #[test]
     fn an_environments_secret_values_are_redacted_in_text_and_frames() {

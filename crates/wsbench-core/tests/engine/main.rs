@@ -13,6 +13,8 @@ mod history;
 mod import;
 mod lifecycle;
 mod proxy;
+mod sio_node;
+mod socketio;
 mod tls;
 mod tls_words;
 mod vars;
