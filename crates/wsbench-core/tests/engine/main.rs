@@ -5,6 +5,7 @@ mod support;
 
 mod collections;
 mod connect;
+mod crash;
 mod events;
 mod export;
 mod frame_log;
