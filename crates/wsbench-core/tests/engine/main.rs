@@ -3,6 +3,7 @@
 
 mod support;
 
+mod catalogue;
 mod collections;
 mod connect;
 mod crash;

@@ -8,17 +8,17 @@ use wsbench_core::{ConnState, ConnectConfig, ErrorKind, LocalServer, Opcode, Out
 
 use crate::support::*;
 
-struct Pki {
-    dir: std::path::PathBuf,
-    ca_pem: String,
-    ca_der: CertificateDer<'static>,
-    server_chain: Vec<CertificateDer<'static>>,
-    server_key: PrivateKeyDer<'static>,
-    client_cert_pem: String,
-    client_key_pem: String,
+pub(crate) struct Pki {
+    pub(crate) dir: std::path::PathBuf,
+    pub(crate) ca_pem: String,
+    pub(crate) ca_der: CertificateDer<'static>,
+    pub(crate) server_chain: Vec<CertificateDer<'static>>,
+    pub(crate) server_key: PrivateKeyDer<'static>,
+    pub(crate) client_cert_pem: String,
+    pub(crate) client_key_pem: String,
 }
 
-fn pki(name: &str) -> Pki {
+pub(crate) fn pki(name: &str) -> Pki {
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
@@ -49,7 +49,7 @@ fn provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
-async fn tls_server(p: &Pki, require_client_cert: bool) -> LocalServer {
+pub(crate) async fn tls_server(p: &Pki, require_client_cert: bool) -> LocalServer {
     let builder = rustls::ServerConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
         .unwrap();
