@@ -68,11 +68,28 @@ pub(super) fn bad_component(name: &str) -> Option<&'static str> {
         Some("names cannot contain control characters or any of \\ < > : \" | ? *")
     } else if name.ends_with(' ') || name.ends_with('.') {
         Some("names cannot end with a space or a dot")
+    } else if is_windows_device(name) {
+        Some("CON, PRN, AUX, NUL, COM1-9 and LPT1-9 (with any extension) are reserved on Windows")
     } else if name.len() > 255 {
         Some("a name is longer than 255 bytes")
     } else {
         None
     }
+}
+
+/// `con`, `aux.json`, `LPT1.txt`: device names Windows will not create a file or
+/// folder under, whatever the extension.
+fn is_windows_device(name: &str) -> bool {
+    let stem = name
+        .split('.')
+        .next()
+        .unwrap_or_default()
+        .trim_end()
+        .to_ascii_lowercase();
+    matches!(stem.as_str(), "con" | "prn" | "aux" | "nul")
+        || (stem.len() == 4
+            && (stem.starts_with("com") || stem.starts_with("lpt"))
+            && matches!(stem.as_bytes()[3], b'1'..=b'9'))
 }
 
 /// One collection (folder) name, trimmed: not empty, no `/`, and a name a folder
