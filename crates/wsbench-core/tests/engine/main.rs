@@ -10,6 +10,7 @@ mod crash;
 mod events;
 mod export;
 mod frame_log;
+mod fuzz;
 mod history;
 mod import;
 mod lifecycle;
