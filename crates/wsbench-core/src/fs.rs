@@ -3,7 +3,7 @@
 //! over the target, fsync the folder.
 
 use std::fs::{self, File};
-use std::io::{BufWriter, Write};
+use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
@@ -57,6 +57,36 @@ pub fn write_atomic<T>(path: &Path, write: impl FnOnce(&mut BufWriter<File>) -> 
     }
 }
 
+/// Largest workspace, environment or app-state file wsbench loads: a bigger one (a
+/// hostile or runaway file) is reported as a problem instead of filling memory.
+pub const MAX_STORE_FILE_BYTES: u64 = 16 << 20;
+
+/// Largest single file an import reads (a collection export, a `.bru` file).
+pub const MAX_IMPORT_FILE_BYTES: u64 = 64 << 20;
+
+/// Read `path` whole, refusing (`FileTooLarge`) one of more than `limit` bytes without
+/// reading past the limit.
+pub fn read_capped(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    File::open(path)?.take(limit + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(io::Error::new(
+            io::ErrorKind::FileTooLarge,
+            format!(
+                "it is larger than {} MiB, the most wsbench reads from such a file",
+                limit >> 20
+            ),
+        ));
+    }
+    Ok(bytes)
+}
+
+/// [`read_capped`] for a text file.
+pub fn read_text_capped(path: &Path, limit: u64) -> io::Result<String> {
+    String::from_utf8(read_capped(path, limit)?)
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "stream did not contain valid UTF-8"))
+}
+
 /// Write `bytes` to `path` atomically.
 pub fn write_bytes_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     write_atomic(path, |w| w.write_all(bytes).map_err(|e| Error::io(path, &e)))
@@ -88,6 +118,20 @@ mod tests {
         write_bytes_atomic(&p, b"new").unwrap();
         assert_eq!(fs::read(&p).unwrap(), b"new");
         assert!(is_temp_file(Path::new(".a.json.wsbench-tmp-0000beef")));
+        fs::remove_dir_all(d).unwrap();
+    }
+
+    #[test]
+    fn capped_reads_refuse_a_file_over_the_limit() {
+        let d = temp_dir("cap");
+        let p = d.join("big.json");
+        fs::write(&p, vec![b'x'; 2048]).unwrap();
+        assert_eq!(read_capped(&p, 2048).unwrap().len(), 2048);
+        let e = read_capped(&p, 2047).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::FileTooLarge);
+        assert!(Error::io(&p, &e).to_string().contains("larger than 0 MiB"), "{e}");
+        fs::write(&p, [0xff, 0xfe]).unwrap();
+        assert_eq!(read_text_capped(&p, 10).unwrap_err().kind(), io::ErrorKind::InvalidData);
         fs::remove_dir_all(d).unwrap();
     }
 

@@ -256,10 +256,11 @@ pub struct Loaded {
 }
 
 impl AppStateFile {
-    /// Load `path`. Missing: defaults. Unreadable or corrupt: defaults, the file is
+    /// Load `path`. Missing: defaults. Unreadable, corrupt or written by a newer wsbench:
+    /// defaults, the file is
     /// copied to `<name>.corrupt-<unix time>.json` and the problem reported.
     pub fn load(path: &Path) -> Loaded {
-        let bytes = match std::fs::read(path) {
+        let bytes = match crate::fs::read_capped(path, crate::fs::MAX_STORE_FILE_BYTES) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 return Loaded {
@@ -276,38 +277,51 @@ impl AppStateFile {
                 }
             }
         };
-        match serde_json::from_slice::<AppStateFile>(&bytes) {
-            Ok(mut state) => {
+        let (line, column, why) = match serde_json::from_slice::<AppStateFile>(&bytes) {
+            Ok(mut state) if state.version <= APP_STATE_VERSION => {
                 state.active = state.active.min(state.tabs.len().saturating_sub(1));
-                Loaded {
+                return Loaded {
                     state,
                     problem: None,
                     safe_to_overwrite: true,
-                }
-            }
-            Err(e) => {
-                let secs = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map_or(0, |d| d.as_secs());
-                let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("state");
-                let aside = path.with_file_name(format!("{stem}.corrupt-{secs}.json"));
-                let kept = std::fs::copy(path, &aside).is_ok();
-                let reason = if kept {
-                    format!("{e}; the file was kept as {}", aside.display())
-                } else {
-                    e.to_string()
                 };
-                Loaded {
-                    state: Self::default(),
-                    problem: Some(Error::Parse {
-                        path: path.display().to_string(),
-                        line: e.line(),
-                        column: e.column(),
-                        reason,
-                    }),
-                    safe_to_overwrite: kept,
-                }
             }
+            // Loading it would drop what the newer version added on the next save.
+            Ok(state) => (
+                0,
+                0,
+                format!(
+                    "it was written by a newer wsbench (format version {}; this one reads up to {APP_STATE_VERSION})",
+                    state.version
+                ),
+            ),
+            Err(e) => (e.line(), e.column(), e.to_string()),
+        };
+        Self::kept_aside(path, line, column, why)
+    }
+
+    /// Copy an unusable state file to `<name>.corrupt-<unix time>.json` and report it.
+    fn kept_aside(path: &Path, line: usize, column: usize, why: String) -> Loaded {
+        let secs = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("state");
+        let aside = path.with_file_name(format!("{stem}.corrupt-{secs}.json"));
+        let kept = std::fs::copy(path, &aside).is_ok();
+        let reason = if kept {
+            format!("{why}; the file was kept as {}", aside.display())
+        } else {
+            why
+        };
+        Loaded {
+            state: Self::default(),
+            problem: Some(Error::Parse {
+                path: path.display().to_string(),
+                line,
+                column,
+                reason,
+            }),
+            safe_to_overwrite: kept,
         }
     }
 
@@ -363,6 +377,15 @@ mod tests {
             .filter_map(|e| e.ok())
             .any(|e| e.file_name().to_string_lossy().starts_with("state.corrupt-"));
         assert!(kept, "the unreadable file is kept");
+
+        std::fs::write(&path, "{\"version\": 2, \"tabs\": []}").unwrap();
+        let loaded = AppStateFile::load(&path);
+        let msg = loaded.problem.unwrap().to_string();
+        assert!(
+            msg.contains("newer wsbench (format version 2") && msg.contains("kept as"),
+            "{msg}"
+        );
+        assert!(loaded.safe_to_overwrite);
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -66,6 +66,13 @@ pub fn parse_url(input: &str) -> Result<Url> {
             "missing scheme; did you mean \"ws://{trimmed}\" (or wss:// for TLS)?"
         )));
     }
+    // WHATWG parsing reads "ws:///chat" as the host "chat"; the user left the host out.
+    if trimmed
+        .split_once("://")
+        .is_some_and(|(_, rest)| rest.starts_with(['/', '\\']))
+    {
+        return Err(bad("the URL has no host".into()));
+    }
     let url = Url::parse(trimmed).map_err(|e| bad(e.to_string()))?;
     match url.scheme() {
         "ws" | "wss" => {}

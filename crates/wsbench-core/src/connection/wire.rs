@@ -22,6 +22,8 @@ use crate::sync::lock;
 
 const OP_CLOSE: u8 = 0x8;
 const OP_PONG: u8 = 0xA;
+/// The largest payload of a valid control frame (RFC 6455, 5.5).
+const MAX_CONTROL: u64 = 125;
 
 pub struct TapContext {
     recorder: Arc<dyn Recorder>,
@@ -169,13 +171,15 @@ impl Parser {
                     [0; 4]
                 };
                 let op = self.hdr[0] & 0x0f;
-                self.ctl = (op >= 0x8).then(|| (op, mask, Vec::with_capacity(len as usize)));
+                // A control frame holds at most 125 bytes; keep no more of a bogus one.
+                self.ctl = (op >= 0x8).then(|| (op, mask, Vec::with_capacity(len.min(MAX_CONTROL) as usize)));
                 self.in_payload = true;
                 self.left = len;
             }
             let n = (self.left.min((data.len() - i) as u64)) as usize;
             if let Some((_, mask, buf)) = self.ctl.as_mut() {
-                for &b in &data[i..i + n] {
+                let keep = (MAX_CONTROL as usize).saturating_sub(buf.len()).min(n);
+                for &b in &data[i..i + keep] {
                     let k = mask[buf.len() % 4];
                     buf.push(b ^ k);
                 }
@@ -294,6 +298,9 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for WireTap<S> {
         Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
     }
 }
+
+#[cfg(test)]
+mod fuzz;
 
 #[cfg(test)]
 mod tests {

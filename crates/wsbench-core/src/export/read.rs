@@ -164,8 +164,8 @@ fn from_document(doc: Doc, path: &Path, skipped_lines: usize) -> Result<Vec<Reco
     if !is_meta(&doc.rest) {
         return Err(parse_error(
             path.display(),
-            0,
-            0,
+            skipped_lines + 1,
+            1,
             "this JSON has \"frames\" but no \"format\":\"wsbench-log\" metadata; it is not a wsbench export",
         ));
     }

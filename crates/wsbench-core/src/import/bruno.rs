@@ -100,7 +100,8 @@ pub fn import_bruno_folder(dir: &Path) -> Result<ImportReport> {
         for path in sorted_entries(&env_dir)? {
             if path.is_file() && path.extension().is_some_and(|e| e == "bru") {
                 let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_owned();
-                let text = fs::read_to_string(&path).map_err(|e| Error::io(&path, &e))?;
+                let text = crate::fs::read_text_capped(&path, crate::fs::MAX_IMPORT_FILE_BYTES)
+                    .map_err(|e| Error::io(&path, &e))?;
                 let env = environment(&mut out, &text, &name, &path.display().to_string())?;
                 out.report.environments.push(env);
             }
@@ -157,7 +158,7 @@ fn environment(out: &mut Collector, text: &str, name: &str, origin: &str) -> Res
 }
 
 fn read_bru(path: &Path) -> Result<Vec<Block>> {
-    let text = fs::read_to_string(path).map_err(|e| Error::io(path, &e))?;
+    let text = crate::fs::read_text_capped(path, crate::fs::MAX_IMPORT_FILE_BYTES).map_err(|e| Error::io(path, &e))?;
     bru::parse(&text, &path.display().to_string())
 }
 

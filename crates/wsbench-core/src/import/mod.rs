@@ -103,7 +103,7 @@ pub fn import_path(path: &Path) -> Result<ImportReport> {
         };
         return import_bruno_folder(dir);
     }
-    let text = fs::read_to_string(path).map_err(|e| Error::io(path, &e))?;
+    let text = crate::fs::read_text_capped(path, crate::fs::MAX_IMPORT_FILE_BYTES).map_err(|e| Error::io(path, &e))?;
     let origin = path.display().to_string();
     if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("bru")) {
         return import_bru(&text, &origin);

@@ -27,7 +27,6 @@
 //! own (as Insomnia sub-environments do); a variant list of messages becomes one
 //! message per variant, in order.
 
-use std::fs;
 use std::path::Path;
 
 use crate::config::{ApiKeyPlacement, Auth, ConnectConfig, KeyValue};
@@ -108,7 +107,7 @@ pub fn import_opencollection_folder(dir: &Path) -> Result<ImportReport> {
 }
 
 fn read_yaml(path: &Path) -> Result<Node> {
-    let text = fs::read_to_string(path).map_err(|e| Error::io(path, &e))?;
+    let text = crate::fs::read_text_capped(path, crate::fs::MAX_IMPORT_FILE_BYTES).map_err(|e| Error::io(path, &e))?;
     parse_yaml(&text, &path.display().to_string())
 }
 

@@ -308,7 +308,7 @@ impl Workspace {
 
     /// Read `rel` from disk into the cache (or the problems).
     pub(super) fn reload_connection(&mut self, rel: &str) {
-        match fs::read(self.abs(rel)) {
+        match crate::fs::read_capped(&self.abs(rel), crate::fs::MAX_STORE_FILE_BYTES) {
             Ok(bytes) => {
                 self.record(rel, &bytes);
                 self.load_connection(rel, &bytes);

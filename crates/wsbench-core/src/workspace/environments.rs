@@ -455,7 +455,7 @@ impl Workspace {
     pub(super) fn reload_environment(&mut self, slug: &str) {
         let (erel, srel) = (env_rel(slug), secrets_rel(slug));
         self.forget_environment(slug);
-        let secrets = match fs::read(self.abs(&srel)) {
+        let secrets = match crate::fs::read_capped(&self.abs(&srel), crate::fs::MAX_STORE_FILE_BYTES) {
             Ok(bytes) => {
                 self.record(&srel, &bytes);
                 Some(bytes)
@@ -466,7 +466,7 @@ impl Workspace {
                 None
             }
         };
-        let env_bytes = match fs::read(self.abs(&erel)) {
+        let env_bytes = match crate::fs::read_capped(&self.abs(&erel), crate::fs::MAX_STORE_FILE_BYTES) {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return,
             Err(e) => {

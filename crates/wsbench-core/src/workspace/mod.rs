@@ -296,7 +296,7 @@ impl Workspace {
 
     pub(super) fn ensure_marker(&mut self) -> Result<()> {
         let path = self.abs(WORKSPACE_FILE);
-        match fs::read(&path) {
+        match crate::fs::read_capped(&path, crate::fs::MAX_STORE_FILE_BYTES) {
             Ok(bytes) => {
                 let text = strip_bom(&bytes);
                 match serde_json::from_slice::<WorkspaceFile>(text) {

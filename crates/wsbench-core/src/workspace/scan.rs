@@ -380,7 +380,7 @@ impl DiskSnapshot {
                     continue;
                 }
             }
-            let bytes = fs::read(abs_in(&root, rel));
+            let bytes = crate::fs::read_capped(&abs_in(&root, rel), crate::fs::MAX_STORE_FILE_BYTES);
             let revision = bytes.as_ref().map(|b| revision(b)).unwrap_or_default();
             found.read = Some(Read { bytes, revision });
         }

@@ -4,11 +4,14 @@
 mod proxy_support;
 mod support;
 
+mod catalogue;
 mod collections;
 mod connect;
+mod crash;
 mod events;
 mod export;
 mod frame_log;
+mod fuzz;
 mod history;
 mod import;
 mod lifecycle;
