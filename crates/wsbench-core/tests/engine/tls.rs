@@ -54,7 +54,7 @@ fn provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
-async fn tls_server(p: &Pki, require_client_cert: bool) -> LocalServer {
+pub async fn tls_server(p: &Pki, require_client_cert: bool) -> LocalServer {
     let client_ca = require_client_cert.then(|| p.ca_der.clone());
     tls_server_with(p.server_chain.clone(), p.server_key.clone_key(), client_ca).await
 }
