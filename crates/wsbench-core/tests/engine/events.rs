@@ -43,10 +43,17 @@ async fn a_flood_is_coalesced_into_few_batches_with_exact_counters() {
 }
 
 /// A consumer that takes 50 ms per batch.
-struct SlowSink(Arc<Mutex<Vec<EventBatch>>>);
+/// A consumer stuck on its first batch until the test opens the gate: the stream is
+/// logged meanwhile, whatever the machine's speed.
+struct SlowSink(Arc<Mutex<Vec<EventBatch>>>, Arc<(Mutex<bool>, std::sync::Condvar)>);
 impl EventSink for SlowSink {
     fn deliver(&self, batch: EventBatch) {
-        std::thread::sleep(Duration::from_millis(50));
+        let (open, cv) = &*self.1;
+        let mut o = open.lock().unwrap();
+        while !*o {
+            o = cv.wait(o).unwrap();
+        }
+        drop(o);
         self.0.lock().unwrap().push(batch);
     }
 }
@@ -60,22 +67,32 @@ async fn a_slow_consumer_loses_notifications_never_frames() {
         max_frames: 64,
         ..BatchConfig::default()
     };
-    let m = SessionManager::with_batching(Arc::new(SlowSink(got.clone())), cfg);
+    let gate = Arc::new((Mutex::new(false), std::sync::Condvar::new()));
+    let m = SessionManager::with_batching(Arc::new(SlowSink(got.clone(), gate.clone())), cfg);
     let id = m.create("slow", ConnectConfig::new(format!("ws://{addr}/")));
     m.connect(id).unwrap();
     let s = m.get(id).unwrap();
     wait_end(&s).await;
     assert_eq!(s.log().stats().frames_in, 100_001, "the log kept every frame");
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // 100,001 frames make at least 98 notifications (bursts of 1,024 at most) for a
+    // queue of 64 while the consumer is stuck: some must have been dropped.
+    *gate.0.lock().unwrap() = true;
+    gate.1.notify_all();
+    let states = |got: &Mutex<Vec<EventBatch>>| -> Vec<ConnState> {
+        got.lock()
+            .unwrap()
+            .iter()
+            .flat_map(|b| b.states.clone())
+            .map(|s| s.state)
+            .collect()
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !states(&got).iter().any(|s| matches!(s, ConnState::Closed { .. })) && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     let dropped: u64 = got.lock().unwrap().iter().map(|b| b.dropped).sum();
     assert!(dropped > 0, "the batch reports dropped notifications");
-    let states: Vec<_> = got
-        .lock()
-        .unwrap()
-        .iter()
-        .flat_map(|b| b.states.clone())
-        .map(|s| s.state)
-        .collect();
+    let states = states(&got);
     assert!(
         states.iter().any(|s| matches!(s, ConnState::Closed { .. })),
         "state changes are never dropped: {states:?}"

@@ -54,7 +54,7 @@ pub fn rows() -> Vec<Row> {
         row("collection with < and >", |d| create_collection(d, "<tmp>"), "InvalidName", "\"<tmp>\" is not a valid collection: *"),
         row("collection ending in a dot", |d| create_collection(d, "notes."), "InvalidName", "\"notes.\" is not a valid collection: *"),
         row("collection with a backslash", |d| create_collection(d, "a\\b"), "InvalidName", "\"a\\\\b\" is not a valid collection: *"),
-        row("collection named lpt1.txt", |d| create_collection(d, "lpt1.txt"), "InvalidName", "\"lpt1.txt\" is not a valid collection: CON, PRN, AUX, NUL, COM1-9 and LPT1-9 (with any extension) are reserved on Windows"),
+        row("collection named lpt1.txt", |d| create_collection(d, "lpt1.txt"), "InvalidName", "\"lpt1.txt\" is not a valid collection: CON, PRN, AUX, NUL, COM0-9 and LPT0-9 are device names on Windows"),
         row("collection with ..", |d| create_collection(d, "../outside"), "InvalidName", "\"../outside\" is not a valid collection: *"),
         row("connection named AUX gets a safe file name", |d| create_named(d, "AUX"), "Saved", "aux-connection.json"),
         row("connection named with | and ?", |d| create_named(d, "what|is?"), "Saved", "what-is.json"),

@@ -132,8 +132,8 @@ pub fn rows() -> Vec<Row> {
         row("503 with a body", Http("503 Service Unavailable", "try later"), "HttpStatus", "server rejected the WebSocket upgrade with HTTP 503 Service Unavailable | body: try later"),
         row("200 instead of 101", Http("200 OK", "<html>hello</html>"), "HttpStatus", "server rejected the WebSocket upgrade with HTTP 200 OK | body: <html>hello</html>"),
         // --- TLS
-        row("TLS: untrusted certificate", Custom(tls_untrusted), "Tls", "TLS handshake with \"localhost\" failed: the certificate is not signed by a trusted CA (add its CA file, or accept invalid certificates)"),
-        row("TLS: wrong host name", Custom(tls_wrong_host), "Tls", "TLS handshake with \"127.0.0.1\" failed: the certificate is not valid for this host name"),
+        row("TLS: untrusted certificate", Custom(tls_untrusted), "Tls", "TLS handshake with \"localhost\" failed: the certificate is not signed by a trusted CA (subject CN=rcgen self signed cert, issued by CN=wsbench test CA cat-untrusted): add its CA file (--ca), or accept invalid certificates"),
+        row("TLS: wrong host name", Custom(tls_wrong_host), "Tls", "TLS handshake with \"127.0.0.1\" failed: the certificate is not valid for the host name \"127.0.0.1\": it holds DNS:localhost (subject CN=rcgen self signed cert, issued by CN=wsbench test CA cat-wrong-host)"),
         row("TLS to a plain server", Custom(tls_to_plain), "Tls", "TLS handshake with \"localhost\" failed: *"),
         // --- after the upgrade: the server breaks the protocol
         tweaked("oversized frame", Upgraded(oversized_frame), small_limits, "Closed 1009 by Client", "message of 2000 bytes exceeds the limit of 1000 bytes"),
