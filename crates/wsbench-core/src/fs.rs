@@ -87,6 +87,32 @@ pub fn read_text_capped(path: &Path, limit: u64) -> io::Result<String> {
         .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "stream did not contain valid UTF-8"))
 }
 
+/// A file or folder path that came from the UI (a dialog's answer, or typed into a
+/// path field), checked before any file is touched: `~/` expands to `home`; the result
+/// must be absolute and hold no `..`, so a page can neither reach outside what the
+/// user chose by climbing out of it nor resolve a path against the app's own folder.
+pub fn chosen_path(input: &str, home: Option<&Path>) -> Result<PathBuf> {
+    let p = input.trim();
+    let bad = |why: &str| Error::InvalidName(format!("{input:?} is not a path wsbench can use: {why}"));
+    if p.is_empty() {
+        return Err(bad("it is empty"));
+    }
+    if p.contains('\0') {
+        return Err(bad("it holds a NUL character"));
+    }
+    let path = match (p.strip_prefix("~/"), home) {
+        (Some(rest), Some(home)) => home.join(rest),
+        _ => PathBuf::from(p),
+    };
+    if !path.is_absolute() {
+        return Err(bad("choose it in a dialog or type a full path"));
+    }
+    if path.components().any(|c| matches!(c, std::path::Component::ParentDir)) {
+        return Err(bad("`..` is not allowed"));
+    }
+    Ok(path)
+}
+
 /// Write `bytes` to `path` atomically.
 pub fn write_bytes_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     write_atomic(path, |w| w.write_all(bytes).map_err(|e| Error::io(path, &e)))
@@ -133,6 +159,34 @@ mod tests {
         fs::write(&p, [0xff, 0xfe]).unwrap();
         assert_eq!(read_text_capped(&p, 10).unwrap_err().kind(), io::ErrorKind::InvalidData);
         fs::remove_dir_all(d).unwrap();
+    }
+
+    #[test]
+    fn chosen_paths_are_absolute_without_parent_steps() {
+        let home = Path::new("/home/u");
+        assert_eq!(
+            chosen_path(" /tmp/a.ndjson ", None).unwrap(),
+            Path::new("/tmp/a.ndjson")
+        );
+        assert_eq!(
+            chosen_path("~/logs/a.har", Some(home)).unwrap(),
+            Path::new("/home/u/logs/a.har")
+        );
+        for bad in [
+            "",
+            "  ",
+            "a.json",
+            "./a.json",
+            "../etc/passwd",
+            "/tmp/../etc/passwd",
+            "~/../../etc",
+            "/tmp/a\0b",
+            "~/x",
+        ] {
+            let h = if bad == "~/x" { None } else { Some(home) };
+            let e = chosen_path(bad, h).unwrap_err();
+            assert_eq!(e.kind(), crate::error::ErrorKind::InvalidName, "{bad:?}: {e}");
+        }
     }
 
     #[test]

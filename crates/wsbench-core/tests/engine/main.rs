@@ -14,5 +14,6 @@ mod fuzz;
 mod history;
 mod import;
 mod lifecycle;
+mod security;
 mod tls;
 mod vars;
