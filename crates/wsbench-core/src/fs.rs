@@ -48,6 +48,7 @@ pub fn write_atomic<T>(path: &Path, write: impl FnOnce(&mut BufWriter<File>) -> 
             if let Ok(d) = File::open(&dir) {
                 let _ = d.sync_all();
             }
+            sweep_stale_temps(&dir, name);
             Ok(v)
         }
         Err(e) => {
@@ -111,6 +112,29 @@ pub fn chosen_path(input: &str, home: Option<&Path>) -> Result<PathBuf> {
         return Err(bad("`..` is not allowed"));
     }
     Ok(path)
+}
+
+/// A temp file older than this is left over from a killed write, not one in progress.
+const STALE_TEMP_AGE: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// Remove the temp files that killed writes of `name` left in `dir` (only old ones, so
+/// another process's write in progress is never touched).
+fn sweep_stale_temps(dir: &Path, name: &str) {
+    let prefix = format!(".{name}{TEMP_MARKER}");
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let stale = e.file_name().to_str().is_some_and(|n| n.starts_with(&prefix))
+            && e.metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age > STALE_TEMP_AGE);
+        if stale {
+            let _ = fs::remove_file(e.path());
+        }
+    }
 }
 
 /// Write `bytes` to `path` atomically.
@@ -187,6 +211,32 @@ mod tests {
             let e = chosen_path(bad, h).unwrap_err();
             assert_eq!(e.kind(), crate::error::ErrorKind::InvalidName, "{bad:?}: {e}");
         }
+    }
+
+    #[test]
+    fn a_write_sweeps_old_temp_files_of_its_target_only() {
+        let d = temp_dir("sweep");
+        let p = d.join("a.json");
+        let old = d.join(format!(".a.json{TEMP_MARKER}00000001"));
+        let young = d.join(format!(".a.json{TEMP_MARKER}00000002"));
+        let other = d.join(format!(".b.json{TEMP_MARKER}00000003"));
+        for t in [&old, &young, &other] {
+            fs::write(t, b"half").unwrap();
+        }
+        let long_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        for t in [&old, &other] {
+            File::options()
+                .write(true)
+                .open(t)
+                .unwrap()
+                .set_modified(long_ago)
+                .unwrap();
+        }
+        write_bytes_atomic(&p, b"new").unwrap();
+        assert!(!old.exists(), "an old temp file of a.json is swept");
+        assert!(young.exists(), "a recent one may be a write in progress");
+        assert!(other.exists(), "another file's temp files are its own writes' business");
+        fs::remove_dir_all(d).unwrap();
     }
 
     #[test]
