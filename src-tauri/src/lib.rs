@@ -293,13 +293,10 @@ pub fn run() {
     }
 }
 
-/// A path typed or picked by the user, with `~` expanded.
-pub fn user_path(p: &str) -> PathBuf {
-    let p = p.trim();
-    match (p.strip_prefix("~/"), dirs::home_dir()) {
-        (Some(rest), Some(home)) => home.join(rest),
-        _ => Path::new(p).to_path_buf(),
-    }
+/// A path typed or picked by the user, with `~` expanded; refused unless absolute and
+/// free of `..` (see [`wsbench_core::fs::chosen_path`]).
+pub fn user_path(p: &str) -> wsbench_core::Result<PathBuf> {
+    wsbench_core::fs::chosen_path(p, dirs::home_dir().as_deref())
 }
 
 /// Write a captured state file unless a newer capture was written already.

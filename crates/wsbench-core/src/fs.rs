@@ -48,6 +48,7 @@ pub fn write_atomic<T>(path: &Path, write: impl FnOnce(&mut BufWriter<File>) -> 
             if let Ok(d) = File::open(&dir) {
                 let _ = d.sync_all();
             }
+            sweep_stale_temps(&dir, name);
             Ok(v)
         }
         Err(e) => {
@@ -85,6 +86,55 @@ pub fn read_capped(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
 pub fn read_text_capped(path: &Path, limit: u64) -> io::Result<String> {
     String::from_utf8(read_capped(path, limit)?)
         .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "stream did not contain valid UTF-8"))
+}
+
+/// A file or folder path that came from the UI (a dialog's answer, or typed into a
+/// path field), checked before any file is touched: `~/` expands to `home`; the result
+/// must be absolute and hold no `..`, so a page can neither reach outside what the
+/// user chose by climbing out of it nor resolve a path against the app's own folder.
+pub fn chosen_path(input: &str, home: Option<&Path>) -> Result<PathBuf> {
+    let p = input.trim();
+    let bad = |why: &str| Error::InvalidName(format!("{input:?} is not a path wsbench can use: {why}"));
+    if p.is_empty() {
+        return Err(bad("it is empty"));
+    }
+    if p.contains('\0') {
+        return Err(bad("it holds a NUL character"));
+    }
+    let path = match (p.strip_prefix("~/"), home) {
+        (Some(rest), Some(home)) => home.join(rest),
+        _ => PathBuf::from(p),
+    };
+    if !path.is_absolute() {
+        return Err(bad("choose it in a dialog or type a full path"));
+    }
+    if path.components().any(|c| matches!(c, std::path::Component::ParentDir)) {
+        return Err(bad("`..` is not allowed"));
+    }
+    Ok(path)
+}
+
+/// A temp file older than this is left over from a killed write, not one in progress.
+const STALE_TEMP_AGE: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// Remove the temp files that killed writes of `name` left in `dir` (only old ones, so
+/// another process's write in progress is never touched).
+fn sweep_stale_temps(dir: &Path, name: &str) {
+    let prefix = format!(".{name}{TEMP_MARKER}");
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let stale = e.file_name().to_str().is_some_and(|n| n.starts_with(&prefix))
+            && e.metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age > STALE_TEMP_AGE);
+        if stale {
+            let _ = fs::remove_file(e.path());
+        }
+    }
 }
 
 /// Write `bytes` to `path` atomically.
@@ -132,6 +182,60 @@ mod tests {
         assert!(Error::io(&p, &e).to_string().contains("larger than 0 MiB"), "{e}");
         fs::write(&p, [0xff, 0xfe]).unwrap();
         assert_eq!(read_text_capped(&p, 10).unwrap_err().kind(), io::ErrorKind::InvalidData);
+        fs::remove_dir_all(d).unwrap();
+    }
+
+    #[test]
+    fn chosen_paths_are_absolute_without_parent_steps() {
+        let home = Path::new("/home/u");
+        assert_eq!(
+            chosen_path(" /tmp/a.ndjson ", None).unwrap(),
+            Path::new("/tmp/a.ndjson")
+        );
+        assert_eq!(
+            chosen_path("~/logs/a.har", Some(home)).unwrap(),
+            Path::new("/home/u/logs/a.har")
+        );
+        for bad in [
+            "",
+            "  ",
+            "a.json",
+            "./a.json",
+            "../etc/passwd",
+            "/tmp/../etc/passwd",
+            "~/../../etc",
+            "/tmp/a\0b",
+            "~/x",
+        ] {
+            let h = if bad == "~/x" { None } else { Some(home) };
+            let e = chosen_path(bad, h).unwrap_err();
+            assert_eq!(e.kind(), crate::error::ErrorKind::InvalidName, "{bad:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn a_write_sweeps_old_temp_files_of_its_target_only() {
+        let d = temp_dir("sweep");
+        let p = d.join("a.json");
+        let old = d.join(format!(".a.json{TEMP_MARKER}00000001"));
+        let young = d.join(format!(".a.json{TEMP_MARKER}00000002"));
+        let other = d.join(format!(".b.json{TEMP_MARKER}00000003"));
+        for t in [&old, &young, &other] {
+            fs::write(t, b"half").unwrap();
+        }
+        let long_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        for t in [&old, &other] {
+            File::options()
+                .write(true)
+                .open(t)
+                .unwrap()
+                .set_modified(long_ago)
+                .unwrap();
+        }
+        write_bytes_atomic(&p, b"new").unwrap();
+        assert!(!old.exists(), "an old temp file of a.json is swept");
+        assert!(young.exists(), "a recent one may be a write in progress");
+        assert!(other.exists(), "another file's temp files are its own writes' business");
         fs::remove_dir_all(d).unwrap();
     }
 

@@ -73,7 +73,7 @@ pub async fn workspace_tree(state: State<'_, AppState>, filter: String) -> CmdRe
 /// Open (or create) a workspace folder; it becomes the one opened at start-up.
 #[tauri::command]
 pub async fn workspace_open(state: State<'_, AppState>, path: String) -> CmdResult<WorkspaceView> {
-    let root = user_path(&path);
+    let root = user_path(&path)?;
     let at = root.clone();
     let (ws, _report) = blocking("opening the workspace", move || Workspace::open(&at)).await?;
     *lock(&state.workspace) = ws;

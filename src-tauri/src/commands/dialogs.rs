@@ -28,7 +28,10 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> 
 #[tauri::command]
 pub async fn pick_save_path<R: Runtime>(app: AppHandle<R>, suggested: Option<String>) -> CmdResult<Option<String>> {
     let d = dialog(&app)?;
-    let suggested = suggested.map(|s| crate::user_path(&s)).unwrap_or_default();
+    // A name or a full path; only its file name and an existing folder reach the dialog.
+    let suggested = suggested
+        .map(|s| crate::user_path(&s).unwrap_or_else(|_| std::path::PathBuf::from(s.trim())))
+        .unwrap_or_default();
     blocking(move || {
         let mut b = d.file().set_title("Export log");
         if let Some(name) = suggested.file_name().and_then(|n| n.to_str()) {

@@ -64,7 +64,7 @@ pub async fn export_log(
 ) -> CmdResult<ExportDone> {
     let s = state.manager.get(id)?;
     let format = ExportFormat::from_name(&request.format)?;
-    let path = export::check_target(&user_path(&request.path))?;
+    let path = export::check_target(&user_path(&request.path)?)?;
     let secrets = lock(&state.workspace).secret_values();
     let options = ExportOptions {
         format,

@@ -18,7 +18,7 @@ use crate::{blocking, user_path, AppState};
 /// `{ kind: "log", connections }`.
 #[tauri::command]
 pub async fn import_preview(path: String) -> CmdResult<Preview> {
-    let path = user_path(&path);
+    let path = user_path(&path)?;
     blocking("reading the file", move || import::open(&path).map(|o| o.preview())).await
 }
 
@@ -34,7 +34,7 @@ pub struct ImportApplied {
 /// its sub-folders; environments whose name is taken get " (imported)".
 #[tauri::command]
 pub async fn import_apply(state: State<'_, AppState>, path: String, into: String) -> CmdResult<ImportApplied> {
-    let p = user_path(&path);
+    let p = user_path(&path)?;
     let report = blocking("reading the file", move || import::import_path(&p)).await?;
     let (done, workspace) = on_workspace(&state, move |ws| import::import_into(ws, &report, &into)).await?;
     Ok(ImportApplied { done, workspace })
@@ -43,7 +43,7 @@ pub async fn import_apply(state: State<'_, AppState>, path: String, into: String
 /// Open connection `index` of a log file (HAR, NDJSON, JSON) read-only in a new tab.
 #[tauri::command]
 pub async fn import_open_log(state: State<'_, AppState>, path: String, index: usize) -> CmdResult<SessionSnapshot> {
-    open_recorded(&state, user_path(&path), index).await
+    open_recorded(&state, user_path(&path)?, index).await
 }
 
 /// Open a recorded connection read-only in a new tab.
@@ -81,7 +81,7 @@ pub async fn import_save_connection(
     index: usize,
     collection: String,
 ) -> CmdResult<SavedView> {
-    let rec = read_connection(user_path(&path), index).await?;
+    let rec = read_connection(user_path(&path)?, index).await?;
     Ok(SavedView::new(
         on_workspace(&state, move |ws| import::import_recorded(ws, &rec, &collection)).await?,
     ))

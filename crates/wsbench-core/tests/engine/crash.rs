@@ -206,19 +206,38 @@ fn verify(dir: &Path, done: Done) -> Vec<String> {
 
 /// Temp files that killed writes left behind (loaders skip them).
 fn leftover_temps(dir: &Path) -> usize {
-    fn walk(d: &Path, n: &mut usize) {
+    temp_paths(dir).len()
+}
+
+fn temp_paths(dir: &Path) -> Vec<PathBuf> {
+    fn walk(d: &Path, out: &mut Vec<PathBuf>) {
         for e in fs::read_dir(d).into_iter().flatten().flatten() {
             let p = e.path();
             if p.is_dir() {
-                walk(&p, n);
+                walk(&p, out);
             } else if wsbench_core::fs::is_temp_file(&p) {
-                *n += 1;
+                out.push(p);
             }
         }
     }
-    let mut n = 0;
-    walk(dir, &mut n);
-    n
+    let mut v = Vec::new();
+    walk(dir, &mut v);
+    v
+}
+
+fn temp_names(dir: &Path) -> Vec<String> {
+    temp_paths(dir)
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect()
+}
+
+fn age_temps(dir: &Path) {
+    let long_ago = std::time::SystemTime::now() - Duration::from_secs(3600);
+    for p in temp_paths(dir) {
+        let f = fs::File::options().write(true).open(&p).unwrap();
+        f.set_modified(long_ago).unwrap();
+    }
 }
 
 #[test]
@@ -282,11 +301,25 @@ fn saves_killed_at_random_points_leave_old_or_new_files_and_load() {
         done.env = done.env.min(done.state);
     }
     let temps = leftover_temps(&dir);
+    // The next save of each file sweeps its old leftovers (aged here by hand).
+    age_temps(&dir);
+    let (mut ws, _) = Workspace::open(dir.join("ws")).unwrap();
+    let seq = done.state + 1;
+    ws.save_connection(CONN_ID, &connection(seq), None, true).unwrap();
+    ws.save_environment(&environment(seq), None, true).unwrap();
+    state(seq).save(&dir.join("state.json")).unwrap();
+    let swept = temps - leftover_temps(&dir);
     println!(
         "crash safety: {ROUNDS} rounds of saves (connection, environment + secrets, state), {kills} SIGKILLs, \
-         {} corrupt files, {temps} temp files left behind, {:.1} s",
+         {} corrupt files, {temps} temp files left behind ({swept} swept by the next saves), {:.1} s",
         corrupt.len(),
         started.elapsed().as_secs_f64()
+    );
+    let saved_names = [".target.json", ".crash.json", ".crash.secrets.json", ".state.json"];
+    let unswept = temp_names(&dir);
+    assert!(
+        !unswept.iter().any(|n| saved_names.iter().any(|s| n.starts_with(s))),
+        "{unswept:?}"
     );
     assert!(corrupt.is_empty(), "{corrupt:#?}");
     assert!(kills >= 20, "too few kills to mean anything: {kills}");

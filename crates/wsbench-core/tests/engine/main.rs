@@ -18,6 +18,7 @@ mod lifecycle;
 mod proxy;
 mod sio_node;
 mod socketio;
+mod security;
 mod tls;
 mod tls_words;
 mod vars;
