@@ -23,6 +23,7 @@ pub mod server;
 pub mod session;
 pub mod socketio;
 pub mod sync;
+pub mod time;
 pub mod workspace;
 
 pub use collections::{Environment, MessageFormat, SavedConnection, SavedMessage, Variable};

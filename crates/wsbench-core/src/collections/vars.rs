@@ -185,22 +185,7 @@ pub fn uuid_v4() -> String {
 
 /// `2026-11-22T10:31:05.123Z` for milliseconds since the Unix epoch (UTC).
 pub fn iso_timestamp(ms: i64) -> String {
-    let ts = jiff::Timestamp::from_millisecond(ms).unwrap_or(if ms < 0 {
-        jiff::Timestamp::MIN
-    } else {
-        jiff::Timestamp::MAX
-    });
-    let t = jiff::tz::Offset::UTC.to_datetime(ts);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
-        t.year(),
-        t.month(),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second(),
-        t.subsec_nanosecond() / 1_000_000
-    )
+    crate::time::iso_ms(ms.saturating_mul(1000))
 }
 
 #[cfg(test)]

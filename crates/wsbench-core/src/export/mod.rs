@@ -19,7 +19,7 @@ mod read;
 mod recorded;
 mod redact;
 mod text;
-pub mod time;
+pub use crate::time;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

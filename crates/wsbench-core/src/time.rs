@@ -1,4 +1,5 @@
-//! Dates and times as exports write them (UTC only), on the `jiff` crate.
+//! Dates and times as wsbench writes them (UTC only), on the `jiff` crate: exports, HAR
+//! dates and the `{{$isoTimestamp}}` variable.
 
 use jiff::civil::DateTime;
 use jiff::tz::Offset;
