@@ -307,22 +307,7 @@ mod tests {
     use super::*;
 
     fn masked(op: u8, payload: &[u8]) -> Vec<u8> {
-        let mask = [1, 2, 3, 4];
-        let mut v = vec![0x80 | op];
-        match payload.len() {
-            n if n < 126 => v.push(0x80 | n as u8),
-            n if n < 65536 => {
-                v.push(0x80 | 126);
-                v.extend_from_slice(&(n as u16).to_be_bytes());
-            }
-            n => {
-                v.push(0x80 | 127);
-                v.extend_from_slice(&(n as u64).to_be_bytes());
-            }
-        }
-        v.extend_from_slice(&mask);
-        v.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
-        v
+        super::fuzz::frame(op, payload, [1, 2, 3, 4])
     }
 
     #[test]

@@ -27,7 +27,8 @@ fn parse(data: &[u8], cuts: &[usize]) -> Vec<(u8, Vec<u8>, usize)> {
     seen
 }
 
-fn frame(op: u8, payload: &[u8], mask: [u8; 4]) -> Vec<u8> {
+/// A client frame as it goes on the wire (FIN set, masked with `mask`).
+pub(super) fn frame(op: u8, payload: &[u8], mask: [u8; 4]) -> Vec<u8> {
     let mut v = vec![0x80 | op];
     match payload.len() {
         n if n < 126 => v.push(0x80 | n as u8),
