@@ -376,22 +376,13 @@ fn request_messages(out: &mut Collector, blocks: &[Block], item: &str) -> Vec<Sa
     for (i, b) in ws_blocks.iter().enumerate() {
         let ty = b.value("type").unwrap_or("text");
         let name = message_name(b.value("name").unwrap_or_default(), i, ws_blocks.len());
-        if ty == "binary" {
-            out.note(
-                format!("binary type of message `{name}` in `{item}`"),
-                "the body was imported as text",
-            );
-        }
-        messages.push(SavedMessage {
+        messages.push(bruno_message(
+            out,
             name,
-            format: if ty == "json" {
-                MessageFormat::Json
-            } else {
-                MessageFormat::Text
-            },
-            body: dynamic_vars(out, b.value("content").unwrap_or_default(), item),
-            send_on_connect: false,
-        });
+            ty,
+            b.value("content").unwrap_or_default(),
+            item,
+        ));
     }
     messages
 }
@@ -506,6 +497,27 @@ fn drop_mirrored_query(url: &str, params: &[KeyValue]) -> String {
 
 /// Bruno's `{{name}}` is wsbench's; its dynamic variables are mapped where wsbench has
 /// the same (`$randomUUID`/`$guid` -> `$uuid`) and noted where it has none.
+/// A Bruno / OpenCollection WebSocket message of type `ty` ("text", "json" or
+/// "binary"; binary bodies are kept as text, and said so).
+pub(super) fn bruno_message(out: &mut Collector, name: String, ty: &str, body: &str, item: &str) -> SavedMessage {
+    if ty == "binary" {
+        out.note(
+            format!("binary type of message `{name}` in `{item}`"),
+            "the body was imported as text",
+        );
+    }
+    SavedMessage {
+        name,
+        format: if ty == "json" {
+            MessageFormat::Json
+        } else {
+            MessageFormat::Text
+        },
+        body: dynamic_vars(out, body, item),
+        send_on_connect: false,
+    }
+}
+
 pub(super) fn dynamic_vars(out: &mut Collector, s: &str, item: &str) -> String {
     if !s.contains("{{") {
         return s.to_owned();

@@ -32,14 +32,14 @@ use std::path::Path;
 use crate::config::{ApiKeyPlacement, Auth, ConnectConfig, KeyValue};
 use crate::error::{Error, Result};
 
-use super::bruno::dynamic_vars;
+use super::bruno::{bruno_message, dynamic_vars};
 use super::convert::{
     collection_entries, fill_path_params, inherit_headers, key_value, label, merge_variables, message_name,
     parse_error, parse_yaml, settle_headers, sorted_entries, Collector,
 };
 use super::node::Node;
 use super::ImportReport;
-use crate::collections::{Environment, MessageFormat, SavedConnection, SavedMessage, Variable};
+use crate::collections::{Environment, SavedConnection, SavedMessage, Variable};
 
 /// Import an OpenCollection YAML file (it has `opencollection:` at the top).
 pub fn import_opencollection(text: &str, origin: &str) -> Result<ImportReport> {
@@ -386,22 +386,7 @@ fn websocket_messages(out: &mut Collector, message: &Node, it: &str) -> Vec<Save
     for (i, (title, m)) in variants.iter().enumerate() {
         let ty = m.text("type");
         let name = message_name(title, i, variants.len());
-        if ty == "binary" {
-            out.note(
-                format!("binary type of message `{name}` in `{it}`"),
-                "the body was imported as text",
-            );
-        }
-        messages.push(SavedMessage {
-            name,
-            format: if ty == "json" {
-                MessageFormat::Json
-            } else {
-                MessageFormat::Text
-            },
-            body: dynamic_vars(out, &m.text("data"), it),
-            send_on_connect: false,
-        });
+        messages.push(bruno_message(out, name, &ty, &m.text("data"), it));
     }
     messages
 }
