@@ -302,11 +302,18 @@ impl FrameLog {
         frame
     }
 
-    /// Like [`FrameLog::push`], running `attach` with the new sequence number before
-    /// followers hear of the frame: a protocol layer's decoded view goes in first.
-    /// Append a frame with its decoded view (Socket.IO mode); returns its number.
+    /// Append a frame with its decoded view (Socket.IO mode); returns its number. The
+    /// view is stored before followers hear of the frame, so they always find it.
     pub fn push_decoded(&self, frame: Frame, note: Decoded) -> u64 {
-        self.push_with(frame, |seq| self.notes.insert(seq, note))
+        let seq = {
+            let mut g = self.lock();
+            let seq = Self::append(&mut g, frame);
+            Self::evict(&mut g);
+            seq
+        };
+        self.notes.insert(seq, note);
+        self.last_seq.send_replace(seq);
+        seq
     }
 
     /// The decoded view of frame `seq` (Socket.IO mode).
@@ -322,18 +329,6 @@ impl FrameLog {
     /// The last Engine.IO open packet logged.
     pub fn engine_open(&self) -> Option<OpenInfo> {
         self.notes.open()
-    }
-
-    fn push_with(&self, frame: Frame, attach: impl FnOnce(u64)) -> u64 {
-        let seq = {
-            let mut g = self.lock();
-            let seq = Self::append(&mut g, frame);
-            Self::evict(&mut g);
-            seq
-        };
-        attach(seq);
-        self.last_seq.send_replace(seq);
-        seq
     }
 
     /// Append frames in order under one lock, with one notification for the lot.
