@@ -134,6 +134,7 @@ fn build_log(n: usize) -> (FrameLog, u64) {
             offset_us: i as u64 * 37,
             payload,
             rtt_us: 0,
+            compressed_len: 0,
             direction: if i % 2 == 0 { Direction::In } else { Direction::Out },
             opcode: if binary { Opcode::Binary } else { Opcode::Text },
         });

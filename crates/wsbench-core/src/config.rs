@@ -40,6 +40,9 @@ pub struct ConnectConfig {
     /// Where this connection's proxy comes from (see [`ProxySetting`]).
     #[serde(skip_serializing_if = "ProxySetting::is_system")]
     pub proxy: ProxySetting,
+    /// permessage-deflate (RFC 7692): offered unless switched off.
+    #[serde(skip_serializing_if = "Compression::is_default")]
+    pub compression: Compression,
     /// Speak Socket.IO over the connection (WebSocket transport only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub socketio: Option<SocketIoConfig>,
@@ -62,6 +65,7 @@ impl Default for ConnectConfig {
             keepalive: Keepalive::default(),
             reconnect: Reconnect::default(),
             proxy: ProxySetting::System,
+            compression: Compression::default(),
             socketio: None,
         }
     }
@@ -216,6 +220,65 @@ impl Default for TlsConfig {
             client_key_file: None,
             accept_invalid_certs: false,
         }
+    }
+}
+
+/// permessage-deflate (RFC 7692): what we offer. The server's answer decides what is
+/// used; it is checked and recorded in the handshake.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Compression {
+    /// Offer permessage-deflate.
+    pub enabled: bool,
+    /// The largest window (8 to 15 bits) we compress with; none offers the parameter
+    /// without a value (the server may pick any).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_max_window_bits: Option<u8>,
+    /// Ask the server to compress with at most this window (8 to 15 bits).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server_max_window_bits: Option<u8>,
+    /// Promise to compress each message on its own (no shared context).
+    pub client_no_context_takeover: bool,
+    /// Ask the server to compress each message on its own.
+    pub server_no_context_takeover: bool,
+}
+
+impl Default for Compression {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            client_max_window_bits: None,
+            server_max_window_bits: None,
+            client_no_context_takeover: false,
+            server_no_context_takeover: false,
+        }
+    }
+}
+
+impl Compression {
+    pub fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// Compression switched off.
+    pub fn off() -> Self {
+        Self {
+            enabled: false,
+            ..Self::default()
+        }
+    }
+
+    /// Window sizes out of RFC 7692's 8 to 15 range.
+    pub fn check(&self) -> std::result::Result<(), String> {
+        for (name, bits) in [
+            ("client_max_window_bits", self.client_max_window_bits),
+            ("server_max_window_bits", self.server_max_window_bits),
+        ] {
+            if let Some(n) = bits.filter(|n| !(8..=15).contains(n)) {
+                return Err(format!("{name} must be from 8 to 15 (RFC 7692), not {n}"));
+            }
+        }
+        Ok(())
     }
 }
 

@@ -49,7 +49,7 @@ impl Opcode {
 /// delivers them. The payload shares the socket's read buffer (no copy). A close
 /// frame's payload is its wire form: a big-endian code then the UTF-8 reason.
 ///
-/// 64 bytes plus the payload (checked by a test).
+/// 72 bytes plus the payload (checked by a test).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Frame {
     /// Per-connection-tab sequence number, from 1, never reused, survives reconnects.
@@ -61,6 +61,9 @@ pub struct Frame {
     pub payload: Bytes,
     /// Round-trip time for a pong that answers one of our pings, else 0.
     pub rtt_us: u32,
+    /// permessage-deflate: the compressed payload bytes on the wire (all fragments,
+    /// headers left out); 0 when the message went uncompressed.
+    pub compressed_len: u32,
     pub direction: Direction,
     pub opcode: Opcode,
 }
@@ -100,6 +103,7 @@ impl Frame {
             close_code: close.as_ref().map(|c| c.code),
             close_reason: close.map(|c| c.reason),
             rtt_us: (self.rtt_us > 0).then_some(self.rtt_us),
+            compressed_len: (self.compressed_len > 0).then_some(self.compressed_len),
         }
     }
 
@@ -157,6 +161,7 @@ impl Frame {
             offset_us: m.offset_us,
             payload,
             rtt_us: m.rtt_us.unwrap_or(0),
+            compressed_len: m.compressed_len.unwrap_or(0),
             direction: m.direction,
             opcode: m.opcode,
         })
@@ -171,7 +176,7 @@ fn record_error(reason: &str) -> Error {
 }
 
 /// A frame's metadata as JSON: `seq`, `atUs`, `offsetUs`, `direction`, `opcode`,
-/// `len`, and when they apply `closeCode`, `closeReason`, `rttUs`.
+/// `len`, and when they apply `closeCode`, `closeReason`, `rttUs`, `compressedLen`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FrameMeta {
@@ -187,6 +192,9 @@ pub struct FrameMeta {
     pub close_reason: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rtt_us: Option<u32>,
+    /// Wire bytes of a compressed message (permessage-deflate); absent when uncompressed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compressed_len: Option<u32>,
 }
 
 /// JSON shape of a whole frame (used by `--ndjson` and on-demand fetches): the
@@ -238,6 +246,7 @@ impl Clock {
             offset_us,
             payload,
             rtt_us,
+            compressed_len: 0,
             direction,
             opcode,
         }
@@ -249,8 +258,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_frame_costs_64_bytes_plus_payload() {
-        assert_eq!(std::mem::size_of::<Frame>(), 64);
+    fn a_frame_costs_72_bytes_plus_payload() {
+        assert_eq!(std::mem::size_of::<Frame>(), 72);
     }
 
     #[test]
@@ -261,6 +270,7 @@ mod tests {
             offset_us: 2,
             payload: Bytes::from_static(payload),
             rtt_us: 0,
+            compressed_len: 0,
             direction: Direction::In,
             opcode,
         };
@@ -292,6 +302,7 @@ mod tests {
             offset_us: 2441,
             payload,
             rtt_us,
+            compressed_len: 0,
             direction: Direction::Out,
             opcode,
         };
@@ -305,6 +316,10 @@ mod tests {
             f(Opcode::Pong, Bytes::from_static(b"p"), 812),
             f(Opcode::Close, close_payload(4001, "bye ✓"), 0),
             f(Opcode::Close, Bytes::new(), 0),
+            Frame {
+                compressed_len: 17,
+                ..f(Opcode::Text, Bytes::from("a".repeat(100)), 0)
+            },
         ];
         for frame in frames {
             let back = Frame::from_record(&frame.to_record()).unwrap();

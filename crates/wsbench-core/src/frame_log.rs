@@ -15,6 +15,25 @@ use crate::frame::{Direction, Frame, Opcode};
 use crate::socketio::notes::Notes;
 use crate::socketio::{Decoded, OpenInfo};
 
+impl LogStats {
+    /// Count one frame in its direction: message bytes and wire bytes.
+    fn count(&mut self, f: &Frame) {
+        let len = f.payload.len() as u64;
+        let wire = if f.compressed_len > 0 {
+            f.compressed_len as u64
+        } else {
+            len
+        };
+        let (n, bytes, wire_bytes) = match f.direction {
+            Direction::In => (&mut self.frames_in, &mut self.bytes_in, &mut self.wire_bytes_in),
+            Direction::Out => (&mut self.frames_out, &mut self.bytes_out, &mut self.wire_bytes_out),
+        };
+        *n += 1;
+        *bytes += len;
+        *wire_bytes += wire;
+    }
+}
+
 /// Counters a user sees next to the log.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -23,6 +42,10 @@ pub struct LogStats {
     pub frames_out: u64,
     pub bytes_in: u64,
     pub bytes_out: u64,
+    /// Payload bytes as they went over the wire: a compressed message counts its
+    /// compressed size (permessage-deflate), anything else its payload.
+    pub wire_bytes_in: u64,
+    pub wire_bytes_out: u64,
     /// Frames dropped from the front because a cap was reached.
     pub evicted_frames: u64,
     pub evicted_bytes: u64,
@@ -77,6 +100,7 @@ impl FrameStore {
             offset_us: 0,
             payload: bytes::Bytes::new(),
             rtt_us: 0,
+            compressed_len: 0,
             direction: Direction::In,
             opcode: Opcode::Text,
         };
@@ -266,14 +290,8 @@ impl FrameLog {
             let last = frames.last().map_or(0, |f| f.seq);
             g.contiguous = frames.is_empty() || last - first + 1 == frames.len() as u64;
             for f in frames {
-                let len = f.payload.len();
-                let (n, bytes) = match f.direction {
-                    Direction::In => (&mut g.stats.frames_in, &mut g.stats.bytes_in),
-                    Direction::Out => (&mut g.stats.frames_out, &mut g.stats.bytes_out),
-                };
-                *n += 1;
-                *bytes += len as u64;
-                g.held_bytes += len;
+                g.stats.count(&f);
+                g.held_bytes += f.payload.len();
                 g.frames.push_back(f);
             }
             g.next_seq = last + 1;
@@ -353,14 +371,8 @@ impl FrameLog {
         let seq = inner.next_seq;
         inner.next_seq += 1;
         frame.seq = seq;
-        let len = frame.payload.len();
-        let (frames, bytes) = match frame.direction {
-            Direction::In => (&mut inner.stats.frames_in, &mut inner.stats.bytes_in),
-            Direction::Out => (&mut inner.stats.frames_out, &mut inner.stats.bytes_out),
-        };
-        *frames += 1;
-        *bytes += len as u64;
-        inner.held_bytes += len;
+        inner.stats.count(&frame);
+        inner.held_bytes += frame.payload.len();
         inner.frames.push_back(frame);
         seq
     }
@@ -501,6 +513,7 @@ mod tests {
             offset_us: 0,
             payload,
             rtt_us: 0,
+            compressed_len: 0,
             direction: Direction::In,
             opcode: Opcode::Text,
         }

@@ -29,9 +29,27 @@ pub struct Handshake {
     pub extensions: Option<String>,
     pub tls: Option<TlsInfo>,
     pub timings: Timings,
+    /// permessage-deflate as agreed with the server (None: not in force).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deflate: Option<DeflateParams>,
     /// The proxy the connection went through, and its exchange.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub proxy: Option<ProxyInfo>,
+}
+
+/// permessage-deflate parameters the server agreed to (RFC 7692 §7). A window size
+/// left out means 15 bits.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeflateParams {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_max_window_bits: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_max_window_bits: Option<u8>,
+    #[serde(default)]
+    pub client_no_context_takeover: bool,
+    #[serde(default)]
+    pub server_no_context_takeover: bool,
 }
 
 /// The proxy a connection went through: which, why, and what was said.

@@ -11,6 +11,7 @@ use std::time::Duration;
 use futures_util::FutureExt;
 use tokio::sync::{mpsc, watch};
 
+use super::deflate::DeflateCtx;
 use super::dial::{self, Target};
 use super::wire::TapContext;
 use super::{CloseInfo, Command, ConnState, ConnectionHandle, Finished, Initiator, Outgoing, Recorder, StopRequest};
@@ -132,7 +133,12 @@ impl Actor {
             let clock = Clock::start();
             let tap = TapContext::new(self.recorder.clone(), clock, self.config.keepalive.auto_pong);
             let target = self.target.clone();
-            let dialing = dial::dial(&target, tap.clone());
+            let deflate = Arc::new(DeflateCtx::new(
+                target.compression,
+                self.config.limits.max_message_size,
+                self.config.limits.max_frame_size,
+            ));
+            let dialing = dial::dial(&target, tap.clone(), deflate.clone());
             let Some(result) = self.while_not_open("connecting", dialing).await else {
                 return self.cancelled();
             };
@@ -155,7 +161,7 @@ impl Actor {
             self.recorder.state(ConnState::Open {
                 handshake: Box::new(handshake),
             });
-            let end = self.run_open(ws, tap, clock).await;
+            let end = self.run_open(ws, tap, deflate, clock).await;
             let closed = ConnState::Closed {
                 code: end.close.code,
                 reason: end.close.reason,

@@ -19,6 +19,7 @@ use tokio_tungstenite::tungstenite::handshake::client::{generate_key, Request, R
 use tokio_tungstenite::tungstenite::http::Uri;
 use tokio_tungstenite::WebSocketStream;
 
+use super::deflate::{self, DeflateCtx, Inflate};
 use super::tls;
 use super::tunnel;
 use super::wire::{TapContext, WireTap};
@@ -63,15 +64,21 @@ impl AsyncWrite for Stream {
     }
 }
 
-/// The socket the actor owns: tungstenite over the wire tap over the transport.
-pub type Socket = WebSocketStream<WireTap<Stream>>;
+/// The socket the actor owns: tungstenite over the inflate layer over the wire tap
+/// over the transport.
+pub type Socket = WebSocketStream<Inflate<WireTap<Stream>>>;
 
 fn us(d: Duration) -> u64 {
     d.as_micros() as u64
 }
 
-/// Resolve, connect, TLS and upgrade. `tap` sees every byte written.
-pub async fn dial(target: &Target, tap: Arc<TapContext>) -> Result<(Socket, Handshake)> {
+/// Resolve, connect, TLS and upgrade. `tap` sees every byte written; `deflate` reads
+/// the server's permessage-deflate answer and inflates what it compresses.
+pub(crate) async fn dial(
+    target: &Target,
+    tap: Arc<TapContext>,
+    deflate: Arc<DeflateCtx>,
+) -> Result<(Socket, Handshake)> {
     let t0 = Instant::now();
     let mut timings = Timings::default();
     let Transport {
@@ -94,7 +101,7 @@ pub async fn dial(target: &Target, tap: Arc<TapContext>) -> Result<(Socket, Hand
     let t3 = Instant::now();
     let handshake = tokio_tungstenite::client_async_with_config(
         upgrade.request,
-        WireTap::new(stream, tap.clone()),
+        Inflate::new(WireTap::new(stream, tap.clone()), deflate.clone()),
         Some(target.ws_config),
     );
     let (ws, response) = tokio::time::timeout(target.handshake_timeout, handshake)
@@ -111,6 +118,7 @@ pub async fn dial(target: &Target, tap: Arc<TapContext>) -> Result<(Socket, Hand
     let sent = parse_request(&tap.sent_request()).unwrap_or((upgrade.line, upgrade.headers));
     let mut handshake = recorded(target, addr, sent, &response, tls, timings);
     handshake.proxy = proxy;
+    handshake.deflate = deflate.negotiated().map_err(Error::Handshake)?;
     Ok((ws, handshake))
 }
 
@@ -234,6 +242,11 @@ impl UpgradeRequest {
         for (n, v) in required {
             builder = builder.header(n, v);
         }
+        let offer = target.compression.as_ref().map(deflate::offer);
+        let extension = offer.iter().map(|o| ("Sec-WebSocket-Extensions", o.as_str()));
+        for (n, v) in extension.clone() {
+            builder = builder.header(n, v);
+        }
         for (n, v) in &target.extra_headers {
             builder = builder.header(n, v);
         }
@@ -243,7 +256,8 @@ impl UpgradeRequest {
             None => target.url.path().to_owned(),
         };
         let mut headers: Vec<Header> = required
-            .iter()
+            .into_iter()
+            .chain(extension)
             .map(|(n, v)| Header {
                 name: n.to_string(),
                 value: v.to_string(),
@@ -293,6 +307,7 @@ fn recorded(
         extensions: find("sec-websocket-extensions"),
         tls,
         timings,
+        deflate: None,
         proxy: None,
     }
 }

@@ -20,6 +20,7 @@
 pub(crate) mod actor;
 mod certs;
 mod closing;
+mod deflate;
 pub mod dial;
 mod open;
 mod outgoing;
@@ -46,7 +47,7 @@ pub use outgoing::Outgoing;
 pub use recorder::Recorder;
 pub use state::{ConnState, Initiator};
 // The handshake types live in their own leaf module; these names stay for callers.
-pub use crate::handshake::{CertInfo, Handshake, Header, HttpFailure, ProxyInfo, Timings, TlsInfo};
+pub use crate::handshake::{CertInfo, DeflateParams, Handshake, Header, HttpFailure, ProxyInfo, Timings, TlsInfo};
 pub use proxy::{global_proxy, set_global_proxy};
 
 /// The one way in: validate `config` (URL, headers, TLS files: an `Err` here, nothing

@@ -16,6 +16,7 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
 use super::actor::Actor;
 use super::closing::{CloseHandshake, Ending, Outbound, FAIL_LINGER};
+use super::deflate::{DeflateCtx, Deflater};
 use super::dial::Socket;
 use super::read::{classify, poll_burst, BurstEnd, PendingPings, ReadError};
 use super::wire::TapContext;
@@ -42,6 +43,8 @@ struct Open {
     close: CloseHandshake,
     /// Socket.IO mode: the client layered over the connection.
     sio: Option<SioClient<Reply>>,
+    /// permessage-deflate: what the read layer found wrong, if anything.
+    deflate: Arc<DeflateCtx>,
 }
 
 /// Whoever waits for a sent message's sequence number.
@@ -54,9 +57,15 @@ enum Flow {
 }
 
 impl Actor {
-    pub(super) async fn run_open(&mut self, ws: Socket, tap: Arc<TapContext>, clock: Clock) -> Ending {
+    pub(super) async fn run_open(
+        &mut self,
+        ws: Socket,
+        tap: Arc<TapContext>,
+        deflate: Arc<DeflateCtx>,
+        clock: Clock,
+    ) -> Ending {
         let (sink, mut stream) = ws.split();
-        let mut open = Open::start(self.recorder.clone(), sink, tap, clock);
+        let mut open = Open::start(self.recorder.clone(), sink, tap, deflate.clone(), clock);
         open.sio = self.config.socketio.as_ref().and_then(|c| SioClient::new(c).ok());
         match self.stop_request() {
             Some(close) => open.stop(close),
@@ -69,7 +78,7 @@ impl Actor {
         let pings = open.pings.clone();
         loop {
             tokio::select! {
-                (burst, end) = std::future::poll_fn(|cx| poll_burst(&mut stream, cx, &clock, &pings)) => {
+                (burst, end) = std::future::poll_fn(|cx| poll_burst(&mut stream, cx, &clock, &pings, &deflate)) => {
                     if let Flow::Over = open.on_read(burst, end) {
                         break;
                     }
@@ -101,6 +110,7 @@ impl Open {
         recorder: Arc<dyn Recorder>,
         sink: futures_util::stream::SplitSink<Socket, Message>,
         tap: Arc<TapContext>,
+        deflate: Arc<DeflateCtx>,
         clock: Clock,
     ) -> Self {
         let pings = PendingPings::default();
@@ -112,6 +122,7 @@ impl Open {
                 rx,
                 recorder: recorder.clone(),
                 tap,
+                deflater: deflate.negotiated().ok().flatten().as_ref().and_then(Deflater::new),
                 clock,
                 pings: pings.clone(),
                 ping_queued: ping_queued.clone(),
@@ -128,6 +139,7 @@ impl Open {
             ping_no: 0,
             close: CloseHandshake::default(),
             sio: None,
+            deflate,
         }
     }
 
@@ -195,7 +207,11 @@ impl Open {
             self.close.lost(why);
             return Flow::Over;
         }
-        match classify(e) {
+        let read_error = match self.deflate.fault() {
+            Some(close) => ReadError::Fail(close),
+            None => classify(e),
+        };
+        match read_error {
             ReadError::Fail(close) => {
                 tracing::info!(session = self.recorder.id(), code = close.code, reason = %close.reason, "failing the connection");
                 if let Some(out) = self.close.fail(close) {

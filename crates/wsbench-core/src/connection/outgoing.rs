@@ -12,6 +12,9 @@ use crate::socketio::SioCommand;
 pub enum Outgoing {
     Text(String),
     Binary(Bytes),
+    /// A binary message never compressed, even when permessage-deflate is in force
+    /// (data that does not compress, such as images or archives).
+    BinaryUncompressed(Bytes),
     Ping(Bytes),
     Pong(Bytes),
     Close {
@@ -34,7 +37,7 @@ impl Outgoing {
     pub fn opcode(&self) -> Opcode {
         match self {
             Outgoing::Text(_) => Opcode::Text,
-            Outgoing::Binary(_) => Opcode::Binary,
+            Outgoing::Binary(_) | Outgoing::BinaryUncompressed(_) => Opcode::Binary,
             Outgoing::Ping(_) => Opcode::Ping,
             Outgoing::Pong(_) => Opcode::Pong,
             Outgoing::Close { .. } => Opcode::Close,
@@ -45,7 +48,7 @@ impl Outgoing {
     pub fn len(&self) -> usize {
         match self {
             Outgoing::Text(s) => s.len(),
-            Outgoing::Binary(b) | Outgoing::Ping(b) | Outgoing::Pong(b) => b.len(),
+            Outgoing::Binary(b) | Outgoing::BinaryUncompressed(b) | Outgoing::Ping(b) | Outgoing::Pong(b) => b.len(),
             Outgoing::Close { reason, .. } => 2 + reason.len(),
             Outgoing::SocketIo(c) => c.wire_len(),
         }

@@ -13,6 +13,7 @@ use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::error::{CapacityError, ProtocolError};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
+use super::deflate::DeflateCtx;
 use super::dial::Socket;
 use super::CloseInfo;
 use crate::frame::{Clock, Direction, Frame, Opcode};
@@ -38,6 +39,7 @@ pub(super) fn poll_burst(
     cx: &mut Context<'_>,
     clock: &Clock,
     pings: &PendingPings,
+    deflate: &DeflateCtx,
 ) -> Poll<(Vec<Frame>, BurstEnd)> {
     let mut burst = Vec::new();
     while burst.len() < MAX_BURST {
@@ -46,8 +48,16 @@ pub(super) fn poll_burst(
             Poll::Pending => break,
         };
         match item {
-            Some(Ok(Message::Text(t))) => burst.push(clock.frame(Direction::In, Opcode::Text, Bytes::from(t), 0)),
-            Some(Ok(Message::Binary(b))) => burst.push(clock.frame(Direction::In, Opcode::Binary, b, 0)),
+            Some(Ok(Message::Text(t))) => {
+                let mut f = clock.frame(Direction::In, Opcode::Text, Bytes::from(t), 0);
+                f.compressed_len = deflate.take_wire_len();
+                burst.push(f);
+            }
+            Some(Ok(Message::Binary(b))) => {
+                let mut f = clock.frame(Direction::In, Opcode::Binary, b, 0);
+                f.compressed_len = deflate.take_wire_len();
+                burst.push(f);
+            }
             Some(Ok(Message::Ping(b))) => {
                 // The next poll makes tungstenite write its pong (logged by the tap):
                 // log the ping first.

@@ -10,7 +10,7 @@ use url::Url;
 
 use super::proxy::{self, Proxy};
 use super::tls::{tls_config, TlsClient};
-use crate::config::{ApiKeyPlacement, Auth, ConnectConfig};
+use crate::config::{ApiKeyPlacement, Auth, Compression, ConnectConfig};
 use crate::error::{Error, Result};
 
 /// Headers wsbench writes itself; a user-supplied copy would corrupt the handshake.
@@ -45,6 +45,8 @@ pub struct Target {
     pub handshake_timeout: Duration,
     /// The proxy to tunnel through, if any (connection, global, environment).
     pub proxy: Option<Proxy>,
+    /// permessage-deflate as offered (None: not offered).
+    pub compression: Option<Compression>,
 }
 
 pub fn percent_encode(s: &str) -> String {
@@ -161,7 +163,12 @@ pub fn prepare(config: &ConnectConfig) -> Result<Target> {
         .max_frame_size(Some(config.limits.max_frame_size));
     let host = host.trim_start_matches('[').trim_end_matches(']').to_owned();
     let proxy = proxy::choose(&config.proxy, &url, &host, port)?;
+    config.compression.check().map_err(|reason| Error::InvalidHeader {
+        name: "Sec-WebSocket-Extensions".into(),
+        reason,
+    })?;
     Ok(Target {
+        compression: config.compression.enabled.then_some(config.compression),
         proxy,
         host,
         port,

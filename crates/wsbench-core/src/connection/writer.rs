@@ -9,8 +9,11 @@ use bytes::Bytes;
 use futures_util::stream::SplitSink;
 use futures_util::SinkExt;
 use tokio::sync::{mpsc, oneshot};
+use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data as OpData, OpCode};
+use tokio_tungstenite::tungstenite::protocol::frame::{Frame, FrameHeader};
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 
+use super::deflate::Deflater;
 use super::dial::Socket;
 use super::read::{note_ping, PendingPings};
 use super::wire::TapContext;
@@ -31,6 +34,8 @@ pub(super) struct Writer {
     pub rx: mpsc::UnboundedReceiver<WriteReq>,
     pub recorder: Arc<dyn Recorder>,
     pub tap: Arc<TapContext>,
+    /// permessage-deflate in force: the compressor for outgoing messages.
+    pub deflater: Option<Deflater>,
     pub clock: Clock,
     pub pings: PendingPings,
     /// Keepalive pings queued and not yet taken by the writer.
@@ -59,13 +64,27 @@ impl Writer {
 
     async fn write(&mut self, msg: Outgoing, note: Option<Decoded>) -> Result<u64> {
         let opcode = msg.opcode();
+        let mut compressed_len = 0;
         let (message, payload) = match msg {
             Outgoing::Text(s) => {
                 let u = Utf8Bytes::from(s);
                 let b = Bytes::from(u.clone());
-                (Message::Text(u), b)
+                match self.compress(OpCode::Data(OpData::Text), &b) {
+                    Some((frame, n)) => {
+                        compressed_len = n;
+                        (frame, b)
+                    }
+                    None => (Message::Text(u), b),
+                }
             }
-            Outgoing::Binary(b) => (Message::Binary(b.clone()), b),
+            Outgoing::Binary(b) => match self.compress(OpCode::Data(OpData::Binary), &b) {
+                Some((frame, n)) => {
+                    compressed_len = n;
+                    (frame, b)
+                }
+                None => (Message::Binary(b.clone()), b),
+            },
+            Outgoing::BinaryUncompressed(b) => (Message::Binary(b.clone()), b),
             Outgoing::Ping(b) => {
                 note_ping(&self.pings, b.clone());
                 (Message::Ping(b.clone()), b)
@@ -85,7 +104,8 @@ impl Writer {
         // flush, so a fast reply is never logged ahead of what it answers.
         match self.sink.feed(message).await {
             Ok(()) => {
-                let frame = self.clock.frame(Direction::Out, opcode, payload, 0);
+                let mut frame = self.clock.frame(Direction::Out, opcode, payload, 0);
+                frame.compressed_len = compressed_len;
                 let seq = match note {
                     Some(note) => self.recorder.frame_decoded(frame, note),
                     None => self.recorder.frame(frame),
@@ -99,6 +119,19 @@ impl Writer {
             }
             Err(e) => Err(Error::Io(format!("send failed: {e}"))),
         }
+    }
+
+    /// permessage-deflate: the message as one compressed frame (RSV1 set), with its
+    /// wire size; None to send it as it is.
+    fn compress(&mut self, opcode: OpCode, data: &[u8]) -> Option<(Message, u32)> {
+        let out = self.deflater.as_mut()?.compress(data)?;
+        let n = out.len().min(u32::MAX as usize) as u32;
+        let header = FrameHeader {
+            rsv1: true,
+            opcode,
+            ..FrameHeader::default()
+        };
+        Some((Message::Frame(Frame::from_payload(header, Bytes::from(out))), n))
     }
 
     /// The tap logs the close frame if (and when) it really goes out: tungstenite

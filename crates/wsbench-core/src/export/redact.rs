@@ -430,6 +430,7 @@ mod tests {
             offset_us: 0,
             payload: Bytes::from_static(b"{\"auth\":\"t0k3n\"}"),
             rtt_us: 0,
+            compressed_len: 0,
             direction: crate::frame::Direction::Out,
             opcode: Opcode::Text,
         };

@@ -42,6 +42,7 @@ fn frame(seq: u64, ms: i64, direction: Direction, opcode: Opcode, payload: impl 
         offset_us: (5_000 + ms * 1000 + seq as i64) as u64,
         payload: payload.into(),
         rtt_us,
+        compressed_len: 0,
         direction,
         opcode,
     }
@@ -132,6 +133,7 @@ fn golden_handshake() -> Handshake {
             upgrade_us: 4_500,
             total_us: 17_300,
         },
+        deflate: None,
         proxy: None,
     }
 }

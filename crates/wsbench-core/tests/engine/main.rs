@@ -8,6 +8,7 @@ mod catalogue;
 mod collections;
 mod connect;
 mod crash;
+mod deflate;
 mod events;
 mod export;
 mod frame_log;

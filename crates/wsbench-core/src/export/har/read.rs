@@ -319,6 +319,7 @@ fn har_frame(m: &HarMessage, started_at_us: i64, skipped: &mut Skipped) -> Optio
         offset_us: (at_us - started_at_us).max(0) as u64,
         payload,
         rtt_us: 0,
+        compressed_len: 0,
         direction,
         opcode,
     })
@@ -353,6 +354,7 @@ fn har_handshake(e: &HarEntry, url: &str, request_headers: &[Header]) -> Option<
         response_headers,
         tls: None,
         timings: har_timings(e),
+        deflate: None,
         proxy: None,
     })
 }

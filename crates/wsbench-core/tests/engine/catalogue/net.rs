@@ -62,6 +62,9 @@ fn small_limits(c: &mut ConnectConfig) {
     c.limits.max_message_size = 1000;
     c.limits.max_frame_size = 1000;
 }
+fn no_deflate(c: &mut ConnectConfig) {
+    c.compression.enabled = false;
+}
 fn short_handshake(c: &mut ConnectConfig) {
     c.timeouts.handshake_ms = 300;
 }
@@ -146,6 +149,10 @@ pub fn rows() -> Vec<Row> {
         row("ping over 125 bytes", Upgraded(long_ping), PROTOCOL, "protocol error: Control frame too big (payload must be 125 bytes or less)"),
         row("reserved opcode", Upgraded(reserved_opcode), PROTOCOL, "protocol error: Encountered invalid opcode: 3"),
         row("RSV1 without an extension", Upgraded(rsv1), PROTOCOL, "protocol error: Reserved bits are non-zero"),
+        // --- permessage-deflate
+        tweaked("deflate answered but not offered", Raw(deflate_answer), no_deflate, "Handshake", "WebSocket handshake failed: the server accepted the extension \"permessage-deflate\", which was not offered (RFC 6455 §9.1)"),
+        row("deflate answer with a 16-bit window", Raw(deflate_bad_bits), "Handshake", "WebSocket handshake failed: the server's permessage-deflate answer is invalid: server_max_window_bits=16 is not a window size from 8 to 15 (RFC 7692 §7.1.2)"),
+        row("compressed data that does not inflate", Raw(deflate_garbage), "Closed 1007 by Client", "a compressed message from the server does not inflate: *"),
         row("masked server frame", Upgraded(masked), PROTOCOL, "protocol error: Received a masked frame from server"),
         row("continuation with nothing to continue", Upgraded(stray_continuation), PROTOCOL, "protocol error: Continue frame but nothing to continue"),
         row("reset mid-message", Upgraded(reset_mid_message), "Closed 1006 by Server", "connection lost: *"),
@@ -298,6 +305,43 @@ fn rsv1(tcp: TcpStream) -> BoxFut<()> {
     let mut f = server_frame(0x1, b"compressed?");
     f[0] |= 0x40;
     Box::pin(send_then_drain(tcp, f))
+}
+/// Complete the upgrade answering `extensions` as Sec-WebSocket-Extensions.
+async fn upgrade_with(tcp: &mut TcpStream, extensions: &str) -> bool {
+    let Some(req) = read_request(tcp).await else {
+        return false;
+    };
+    let key = header_of(&req, "sec-websocket-key").unwrap_or_default();
+    let resp = format!(
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {}\r\nSec-WebSocket-Extensions: {extensions}\r\n\r\n",
+        derive_accept_key(key.as_bytes())
+    );
+    tcp.write_all(resp.as_bytes()).await.is_ok()
+}
+fn deflate_answer(mut tcp: TcpStream) -> BoxFut<()> {
+    Box::pin(async move {
+        if upgrade_with(&mut tcp, "permessage-deflate").await {
+            drain(tcp).await;
+        }
+    })
+}
+fn deflate_bad_bits(mut tcp: TcpStream) -> BoxFut<()> {
+    Box::pin(async move {
+        if upgrade_with(&mut tcp, "permessage-deflate; server_max_window_bits=16").await {
+            drain(tcp).await;
+        }
+    })
+}
+fn deflate_garbage(mut tcp: TcpStream) -> BoxFut<()> {
+    Box::pin(async move {
+        if upgrade_with(&mut tcp, "permessage-deflate").await {
+            let _ = tcp.write_all(&server_frame(0x1, b"hello")).await;
+            // RSV1 with bytes that are no DEFLATE stream (block type 3 is reserved).
+            let mut f = server_frame(0x1, &[0xff, 0xff, 0xff, 0xff]);
+            f[0] |= 0x40;
+            send_then_drain(tcp, f).await;
+        }
+    })
 }
 fn masked(tcp: TcpStream) -> BoxFut<()> {
     Box::pin(send_then_drain(tcp, vec![0x81, 0x82, 1, 2, 3, 4, b'h' ^ 1, b'i' ^ 2]))
