@@ -122,7 +122,7 @@ impl Open {
                 rx,
                 recorder: recorder.clone(),
                 tap,
-                deflater: deflate.negotiated().ok().flatten().as_ref().and_then(Deflater::new),
+                deflater: deflate.negotiated().ok().flatten().as_ref().map(Deflater::new),
                 clock,
                 pings: pings.clone(),
                 ping_queued: ping_queued.clone(),

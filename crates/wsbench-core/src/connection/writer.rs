@@ -122,9 +122,9 @@ impl Writer {
     }
 
     /// permessage-deflate: the message as one compressed frame (RSV1 set), with its
-    /// wire size; None to send it as it is.
+    /// wire size; None when compression is not in force.
     fn compress(&mut self, opcode: OpCode, data: &[u8]) -> Option<(Message, u32)> {
-        let out = self.deflater.as_mut()?.compress(data)?;
+        let out = self.deflater.as_mut()?.compress(data);
         let n = out.len().min(u32::MAX as usize) as u32;
         let header = FrameHeader {
             rsv1: true,

@@ -97,10 +97,10 @@ impl DeflateCtx {
     }
 }
 
-/// Messages shorter than this go uncompressed: deflate's framing costs more than it saves.
+/// Messages shorter than this go in stored blocks: deflate costs more than it saves.
 pub(crate) const MIN_COMPRESS: usize = 64;
-/// After a message that did not shrink, skip compression for this many messages at
-/// most (doubling from 1): incompressible floods cost next to nothing.
+/// After a message that did not shrink, store the next ones (this many at most,
+/// doubling from 1) without trying: incompressible floods cost next to nothing.
 const MAX_SKIP: u32 = 64;
 /// The DEFLATE sync-flush marker every compressed message ends with on the wire
 /// removed (RFC 7692 §7.2.1).
@@ -108,7 +108,9 @@ const TAIL: [u8; 4] = [0x00, 0x00, 0xff, 0xff];
 
 /// The writer's compressor for one connection.
 pub(crate) struct Deflater {
-    z: Compress,
+    /// None: a 256-byte window, which zlib cannot produce for raw deflate: every
+    /// message then goes in stored blocks.
+    z: Option<Compress>,
     reset_each: bool,
     /// Messages left to send uncompressed, and the next penalty.
     skip: u32,
@@ -116,78 +118,91 @@ pub(crate) struct Deflater {
 }
 
 impl Deflater {
-    /// The compressor the agreed parameters call for; None when we may not compress
-    /// (a 256-byte window, which zlib cannot produce for raw deflate: such a connection
-    /// sends every message uncompressed, which RFC 7692 allows).
-    pub(crate) fn new(p: &DeflateParams) -> Option<Self> {
+    /// The compressor the agreed parameters call for.
+    pub(crate) fn new(p: &DeflateParams) -> Self {
         let bits = p.client_max_window_bits.unwrap_or(15);
-        if !(9..=15).contains(&bits) {
-            return None;
-        }
-        Some(Self {
-            z: Compress::new_with_window_bits(Level::fast(), false, bits),
+        Self {
+            z: (9..=15)
+                .contains(&bits)
+                .then(|| Compress::new_with_window_bits(Level::fast(), false, bits)),
             reset_each: p.client_no_context_takeover,
             skip: 0,
             penalty: 1,
-        })
+        }
     }
 
-    /// The compressed payload for `data`, or None to send it as it is (too short, did
-    /// not shrink, or a recent message did not shrink).
-    pub(crate) fn compress(&mut self, data: &[u8]) -> Option<Vec<u8>> {
-        if data.len() < MIN_COMPRESS {
-            return None;
+    /// The compressed payload for `data`. Every message goes out compressed (RSV1
+    /// set), as browsers do; one that is short, or would not shrink, goes in DEFLATE
+    /// stored blocks: a copy plus 5 bytes per 64 KiB, valid in any context.
+    pub(crate) fn compress(&mut self, data: &[u8]) -> Vec<u8> {
+        if data.len() < MIN_COMPRESS || self.skip > 0 {
+            self.skip = self.skip.saturating_sub(1);
+            return stored(data);
         }
-        if self.skip > 0 {
-            self.skip -= 1;
-            return None;
-        }
-        let out = self.deflate(data);
-        match out {
+        let Some(z) = self.z.as_mut() else {
+            return stored(data);
+        };
+        match deflate(z, data) {
             Some(out) if out.len() < data.len() => {
                 self.penalty = 1;
                 if self.reset_each {
-                    self.z.reset();
+                    z.reset();
                 }
-                Some(out)
+                out
             }
             _ => {
-                // The peer will not see this data: our window must not hold it.
-                self.z.reset();
+                // The peer will not see this data compressed: our window must not hold it.
+                z.reset();
                 self.skip = self.penalty;
                 self.penalty = (self.penalty * 2).min(MAX_SKIP);
-                None
+                stored(data)
             }
         }
     }
+}
 
-    /// Raw deflate of `data` with a sync flush, the trailing marker removed; None if
-    /// zlib fails or the output would not be smaller than the input.
-    fn deflate(&mut self, data: &[u8]) -> Option<Vec<u8>> {
-        let limit = data.len() + TAIL.len();
-        let mut out = Vec::with_capacity(data.len() / 2 + 64);
-        let start_in = self.z.total_in();
-        loop {
-            let done = (self.z.total_in() - start_in) as usize;
-            if out.len() == out.capacity() {
-                if out.len() >= limit {
-                    return None;
-                }
-                out.reserve(out.capacity().max(64));
+/// Raw deflate of `data` with a sync flush, the trailing marker removed; None if
+/// zlib fails or the output would not be smaller than the input.
+fn deflate(z: &mut Compress, data: &[u8]) -> Option<Vec<u8>> {
+    let limit = data.len() + TAIL.len();
+    let mut out = Vec::with_capacity(data.len() / 2 + 64);
+    let start_in = z.total_in();
+    loop {
+        let done = (z.total_in() - start_in) as usize;
+        if out.len() == out.capacity() {
+            if out.len() >= limit {
+                return None;
             }
-            let status = self.z.compress_vec(&data[done..], &mut out, FlushCompress::Sync).ok()?;
-            let consumed = (self.z.total_in() - start_in) as usize == data.len();
-            // A sync flush is complete when zlib stops short of filling the buffer.
-            if consumed && out.len() < out.capacity() && matches!(status, Status::Ok | Status::BufError) {
-                break;
-            }
+            out.reserve(out.capacity().max(64));
         }
-        if !out.ends_with(&TAIL) {
-            return None;
+        let status = z.compress_vec(&data[done..], &mut out, FlushCompress::Sync).ok()?;
+        let consumed = (z.total_in() - start_in) as usize == data.len();
+        // A sync flush is complete when zlib stops short of filling the buffer.
+        if consumed && out.len() < out.capacity() && matches!(status, Status::Ok | Status::BufError) {
+            break;
         }
-        out.truncate(out.len() - TAIL.len());
-        Some(out)
     }
+    if !out.ends_with(&TAIL) {
+        return None;
+    }
+    out.truncate(out.len() - TAIL.len());
+    Some(out)
+}
+
+/// `data` as DEFLATE stored blocks (BFINAL 0), then the first byte of the empty
+/// stored block whose other 4 bytes the receiver appends (RFC 7692 §7.2.3.4); an
+/// empty message is that byte alone (§7.2.3.6).
+fn stored(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(data.len() + 5 * (data.len() / 65535 + 1) + 1);
+    for block in data.chunks(65535) {
+        let n = block.len() as u16;
+        out.push(0x00);
+        out.extend_from_slice(&n.to_le_bytes());
+        out.extend_from_slice(&(!n).to_le_bytes());
+        out.extend_from_slice(block);
+    }
+    out.push(0x00);
+    out
 }
 
 #[cfg(test)]
@@ -199,7 +214,13 @@ mod tests {
         let mut input = wire.to_vec();
         input.extend_from_slice(&TAIL);
         let mut out = Vec::with_capacity(1 << 20);
+        let before = z.total_in();
         z.decompress_vec(&input, &mut out, FlushDecompress::Sync).unwrap();
+        assert_eq!(
+            z.total_in() - before,
+            input.len() as u64,
+            "the whole message and marker inflate"
+        );
         out
     }
 
@@ -215,10 +236,10 @@ mod tests {
     fn compresses_text_and_keeps_context_unless_told_not_to() {
         let text = "the quick brown fox jumps over the lazy dog, ".repeat(20);
         for no_takeover in [false, true] {
-            let mut d = Deflater::new(&params(None, no_takeover)).unwrap();
+            let mut d = Deflater::new(&params(None, no_takeover));
             let mut z = Decompress::new(false);
-            let a = d.compress(text.as_bytes()).unwrap();
-            let b = d.compress(text.as_bytes()).unwrap();
+            let a = d.compress(text.as_bytes());
+            let b = d.compress(text.as_bytes());
             assert!(a.len() < text.len() / 4);
             assert_eq!(inflate(&mut z, &a), text.as_bytes());
             assert_eq!(inflate(&mut z, &b), text.as_bytes());
@@ -231,20 +252,34 @@ mod tests {
     }
 
     #[test]
-    fn short_and_incompressible_messages_go_as_they_are() {
-        let mut d = Deflater::new(&params(Some(9), false)).unwrap();
-        assert!(d.compress(b"hi").is_none());
-        let noise: Vec<u8> = (0..4096).map(|_| fastrand::u8(..)).collect();
-        assert!(d.compress(&noise).is_none());
-        // Backoff: the next message is not even tried, then compression resumes.
+    fn short_and_incompressible_messages_go_in_stored_blocks() {
+        let mut d = Deflater::new(&params(Some(9), false));
+        let mut z = Decompress::new(false);
+        let mut round_trip = |d: &mut Deflater, data: &[u8]| {
+            let wire = d.compress(data);
+            assert_eq!(inflate(&mut z, &wire), data);
+            wire.len()
+        };
+        assert_eq!(round_trip(&mut d, b""), 1);
+        assert_eq!(round_trip(&mut d, b"hi"), 2 + 5 + 1);
+        let noise: Vec<u8> = (0..200_000).map(|_| fastrand::u8(..)).collect();
+        assert_eq!(
+            round_trip(&mut d, &noise),
+            noise.len() + 5 * 4 + 1,
+            "four stored blocks"
+        );
+        // Backoff: the next message is stored without trying, then compression resumes.
         let text = "abc".repeat(100);
-        assert!(d.compress(text.as_bytes()).is_none());
-        let c = d.compress(text.as_bytes()).unwrap();
-        assert_eq!(inflate(&mut Decompress::new(false), &c), text.as_bytes());
+        assert_eq!(round_trip(&mut d, text.as_bytes()), text.len() + 5 + 1);
+        assert!(round_trip(&mut d, text.as_bytes()) < 50);
     }
 
     #[test]
-    fn a_256_byte_window_means_no_compression() {
-        assert!(Deflater::new(&params(Some(8), false)).is_none());
+    fn a_256_byte_window_means_stored_blocks() {
+        let mut d = Deflater::new(&params(Some(8), false));
+        let text = "abc".repeat(100);
+        let wire = d.compress(text.as_bytes());
+        assert_eq!(wire.len(), text.len() + 6);
+        assert_eq!(inflate(&mut Decompress::new(false), &wire), text.as_bytes());
     }
 }

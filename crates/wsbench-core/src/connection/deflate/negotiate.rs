@@ -5,8 +5,23 @@ use crate::handshake::DeflateParams;
 
 const NAME: &str = "permessage-deflate";
 
-/// The `Sec-WebSocket-Extensions` value we send for `c`.
+/// The `Sec-WebSocket-Extensions` value we send for `c`: the offer the settings
+/// describe, then (unless it already has it) the same with `client_no_context_takeover`,
+/// a fallback for servers that only compress when the client may reset its context
+/// (Autobahn and Crossbar do: RFC 7692 lets a client make several offers, §5).
 pub(crate) fn offer(c: &Compression) -> String {
+    let first = one_offer(c);
+    if c.client_no_context_takeover {
+        return first;
+    }
+    let fallback = one_offer(&Compression {
+        client_no_context_takeover: true,
+        ..*c
+    });
+    format!("{first}, {fallback}")
+}
+
+fn one_offer(c: &Compression) -> String {
     let mut s = String::from(NAME);
     if c.client_no_context_takeover {
         s.push_str("; client_no_context_takeover");
@@ -131,7 +146,7 @@ mod tests {
     fn offers_what_the_settings_say() {
         assert_eq!(
             offer(&Compression::default()),
-            "permessage-deflate; client_max_window_bits"
+            "permessage-deflate; client_max_window_bits, permessage-deflate; client_no_context_takeover; client_max_window_bits"
         );
         let c = Compression {
             client_max_window_bits: Some(10),
