@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use wsbench_core::config::{KeyValue, ProxySetting};
+use wsbench_core::config::{Compression, KeyValue, ProxySetting};
 use wsbench_core::{ConnectConfig, Error};
 
 #[derive(clap::Args)]
@@ -72,6 +72,22 @@ pub struct ConnectArgs {
     /// Connect directly, ignoring the proxy environment variables
     #[arg(long)]
     pub no_proxy: bool,
+    /// Do not offer permessage-deflate (offered by default)
+    #[arg(long)]
+    pub no_deflate: bool,
+    /// permessage-deflate: compress with a window of at most 2^BITS bytes (8-15),
+    /// offered as client_max_window_bits=BITS
+    #[arg(long, value_name = "BITS", conflicts_with = "no_deflate")]
+    pub client_max_window_bits: Option<u8>,
+    /// permessage-deflate: ask the server to compress with a window of at most 2^BITS bytes (8-15)
+    #[arg(long, value_name = "BITS", conflicts_with = "no_deflate")]
+    pub server_max_window_bits: Option<u8>,
+    /// permessage-deflate: compress each message on its own (no shared context)
+    #[arg(long, conflicts_with = "no_deflate")]
+    pub client_no_context_takeover: bool,
+    /// permessage-deflate: ask the server to compress each message on its own
+    #[arg(long, conflicts_with = "no_deflate")]
+    pub server_no_context_takeover: bool,
     /// Largest message accepted, in bytes
     #[arg(long, value_name = "BYTES")]
     pub max_message_size: Option<usize>,
@@ -134,6 +150,13 @@ pub fn build_config(a: &ConnectArgs) -> Result<ConnectConfig, Error> {
     } else if a.no_proxy {
         c.proxy = ProxySetting::None;
     }
+    c.compression = Compression {
+        enabled: !a.no_deflate,
+        client_max_window_bits: a.client_max_window_bits,
+        server_max_window_bits: a.server_max_window_bits,
+        client_no_context_takeover: a.client_no_context_takeover,
+        server_no_context_takeover: a.server_no_context_takeover,
+    };
     if let Some(m) = a.max_message_size {
         c.limits.max_message_size = m;
         c.limits.max_frame_size = c.limits.max_frame_size.min(m);

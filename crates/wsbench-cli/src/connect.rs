@@ -87,7 +87,7 @@ async fn run(args: &ConnectArgs, manager: &SessionManager, id: u64, session: &Se
         .and_then(|d| Instant::now().checked_add(d));
     let link = Link { manager, id, deadline };
     match wait_open(session, &mut state, deadline).await {
-        Ok(()) => {}
+        Ok(()) => print_handshake(args, session).await,
         Err(Stop::Exit(code)) => return code,
         Err(Stop::TimedOut) => {
             eprintln!("wsbench-cli: timed out connecting to {}", args.url);
@@ -104,6 +104,20 @@ async fn run(args: &ConnectArgs, manager: &SessionManager, id: u64, session: &Se
             let _ = manager.disconnect(id, 1000, "timeout");
             EXIT_TIMEOUT
         }
+    }
+}
+
+/// With --ndjson, the handshake first, as one line: `{"handshake": {...}}` (the
+/// negotiated permessage-deflate parameters under `deflate`).
+async fn print_handshake(args: &ConnectArgs, session: &Session) {
+    let Some(h) = session.last_handshake().filter(|_| args.ndjson) else {
+        return;
+    };
+    if let Ok(mut line) = serde_json::to_vec(&serde_json::json!({ "handshake": h })) {
+        line.push(b'\n');
+        let mut out = tokio::io::stdout();
+        let _ = out.write_all(&line).await;
+        let _ = out.flush().await;
     }
 }
 

@@ -117,7 +117,13 @@ async fn binary_prints_as_base64_and_ndjson_has_every_frame() {
 
     // stdin is empty: our own close (at EOF) races the server's, so check each side.
     let o = run(s(&["connect", &url, "--ndjson"]), None).await;
-    let lines: Vec<serde_json::Value> = out(&o).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let all: Vec<serde_json::Value> = out(&o).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(
+        all[0]["handshake"]["status"] == 101,
+        "the handshake comes first: {:?}",
+        all[0]
+    );
+    let lines = &all[1..];
     let side = |d: &str| -> Vec<String> {
         lines
             .iter()

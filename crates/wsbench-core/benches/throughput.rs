@@ -11,6 +11,11 @@
 //! asserts nothing (speed goals are read here, not enforced by tests).
 //! `BENCH_RUNS=N` sets the runs per reader (default 5); `BENCH_ONLY_ENGINE=1` skips
 //! the bare loops (for profiling the engine alone with `perf record`).
+//!
+//! A second table compares the engine with permessage-deflate negotiated against the
+//! engine with compression off, on the same messages: small ones sent plain (RSV1
+//! clear), incompressible ones sent as stored blocks (RSV1 set, inflated by the
+//! layer), and, for information, small text really compressed.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::net::SocketAddr;
@@ -21,6 +26,8 @@ use std::time::{Duration, Instant};
 use futures_util::StreamExt;
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
+use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
+use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
 use wsbench_core::{ConnState, ConnectConfig, EventBatch, EventSink, SearchQuery, SessionManager};
@@ -72,11 +79,70 @@ fn frame(f: Flood) -> Vec<u8> {
     v
 }
 
+/// How a flood's messages go on the wire.
+#[derive(Clone, Copy, PartialEq)]
+enum Wire {
+    /// No extension answered.
+    Plain,
+    /// permessage-deflate answered; messages sent plain (RSV1 clear).
+    DeflatePlain,
+    /// permessage-deflate answered; each message in a stored block (incompressible).
+    DeflateStored,
+    /// permessage-deflate answered; each message compressed on its own.
+    DeflateCompressed,
+}
+
+/// The payload of `f` as `wire` puts it, with RSV1 when compressed.
+fn encoded(f: Flood, wire: Wire) -> Vec<u8> {
+    let plain = frame(f);
+    let data: Vec<u8> = std::iter::repeat_n(b'a', f.size).collect();
+    let payload = match wire {
+        Wire::Plain | Wire::DeflatePlain => return plain,
+        Wire::DeflateStored => {
+            let mut p = Vec::new();
+            for block in data.chunks(65535) {
+                let n = block.len() as u16;
+                p.push(0);
+                p.extend_from_slice(&n.to_le_bytes());
+                p.extend_from_slice(&(!n).to_le_bytes());
+                p.extend_from_slice(block);
+            }
+            p.push(0);
+            p
+        }
+        Wire::DeflateCompressed => {
+            let mut z = flate2::Compress::new(flate2::Compression::fast(), false);
+            let mut out = Vec::with_capacity(f.size + 64);
+            z.compress_vec(&data, &mut out, flate2::FlushCompress::Sync).unwrap();
+            out.truncate(out.len() - 4);
+            out
+        }
+    };
+    let mut v = vec![if f.binary { 0xC2 } else { 0xC1 }];
+    match payload.len() {
+        n if n < 126 => v.push(n as u8),
+        n if n < 65536 => {
+            v.push(126);
+            v.extend_from_slice(&(n as u16).to_be_bytes());
+        }
+        n => {
+            v.push(127);
+            v.extend_from_slice(&(n as u64).to_be_bytes());
+        }
+    }
+    v.extend_from_slice(&payload);
+    v
+}
+
 /// Serves `flood` to every client: handshake, pre-encoded frames, close.
 async fn flood_server(f: Flood) -> SocketAddr {
+    flood_server_with(f, Wire::Plain).await
+}
+
+async fn flood_server_with(f: Flood, wire: Wire) -> SocketAddr {
     let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = l.local_addr().unwrap();
-    let one = frame(f);
+    let one = encoded(f, wire);
     let per_chunk = (256 * 1024 / one.len()).max(1);
     let chunk: Vec<u8> = one.iter().copied().cycle().take(one.len() * per_chunk).collect();
     tokio::spawn(async move {
@@ -84,7 +150,14 @@ async fn flood_server(f: Flood) -> SocketAddr {
             let chunk = chunk.clone();
             let one = one.clone();
             tokio::spawn(async move {
-                let mut ws = tokio_tungstenite::accept_async(tcp).await.unwrap();
+                let answer = |_: &Request, mut resp: Response| {
+                    if wire != Wire::Plain {
+                        let v = HeaderValue::from_static("permessage-deflate");
+                        resp.headers_mut().insert("sec-websocket-extensions", v);
+                    }
+                    Ok(resp)
+                };
+                let mut ws = tokio_tungstenite::accept_hdr_async(tcp, answer).await.unwrap();
                 let tcp = ws.get_mut();
                 let mut left = f.count;
                 while left >= per_chunk {
@@ -176,9 +249,14 @@ struct EngineRun {
 }
 
 async fn engine(addr: SocketAddr) -> EngineRun {
+    engine_with(addr, true).await
+}
+
+async fn engine_with(addr: SocketAddr, deflate: bool) -> EngineRun {
     let sink = Arc::new(CountingSink::default());
     let manager = SessionManager::new(sink.clone());
     let mut c = ConnectConfig::new(format!("ws://{addr}/"));
+    c.compression.enabled = deflate;
     c.log.max_frames = std::env::var("WSB_LOG_FRAMES")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -302,5 +380,60 @@ fn main() {
         for l in search_lines {
             println!("{l}");
         }
+        deflate_table(runs).await;
     });
+}
+
+/// The engine with permessage-deflate negotiated against the engine with it off.
+async fn deflate_table(runs: usize) {
+    let small = Flood {
+        name: "1M x 32 B text",
+        count: 1_000_000,
+        size: 32,
+        binary: false,
+    };
+    let big = Flood {
+        name: "2k x 64 KiB binary",
+        count: 2_000,
+        size: 64 * 1024,
+        binary: true,
+    };
+    println!("\npermessage-deflate: the engine with it negotiated against the engine with it off, same messages, best of {runs} runs ({} for 64 KiB)\n", runs * 3);
+    println!("| flood | on the wire | off: time | negotiated: time | negotiated MB/s | negotiated / off |");
+    println!("|---|---|---:|---:|---:|---:|");
+    for (f, wire, what) in [
+        (small, Wire::DeflatePlain, "small messages sent plain (RSV1 clear)"),
+        (big, Wire::DeflateStored, "incompressible: stored blocks (RSV1 set)"),
+        (small, Wire::DeflateCompressed, "compressed text (for information)"),
+    ] {
+        let off_addr = flood_server_with(f, Wire::Plain).await;
+        let on_addr = flood_server_with(f, wire).await;
+        let runs = if f.size >= 64 * 1024 { runs * 3 } else { runs };
+        let (mut off, mut on) = (Duration::MAX, Duration::MAX);
+        for _ in 0..runs {
+            let r = engine_with(off_addr, false).await;
+            assert_eq!(r.frames, f.count as u64, "engine logged everything");
+            off = off.min(r.took);
+            drop(r);
+            let r = engine_with(on_addr, true).await;
+            assert_eq!(r.frames, f.count as u64, "engine logged everything, inflated");
+            let held = r.manager.get(r.id).unwrap().log().stats();
+            assert_eq!(
+                held.bytes_in as usize,
+                f.count * f.size + 2,
+                "every message inflated whole"
+            );
+            on = on.min(r.took);
+            drop(r);
+        }
+        let (_, mb) = rate(f.count as u64, f.size, on);
+        println!(
+            "| {} | {what} | {:.3} s | {:.3} s | {:.1} | **{:.2}** |",
+            f.name,
+            off.as_secs_f64(),
+            on.as_secs_f64(),
+            mb,
+            off.as_secs_f64() / on.as_secs_f64()
+        );
+    }
 }

@@ -14,6 +14,7 @@ use super::{ExportFormat, RecordedConnection, SessionMeta, LOG_FORMAT, LOG_FORMA
 use crate::connection::Header;
 use crate::error::{Error, Result};
 use crate::frame::{Frame, FrameRecord};
+use crate::handshake::Handshake;
 use crate::parse::{json_error_after, parse_error};
 
 /// Read every connection in a log file: a wsbench NDJSON or JSON export (one
@@ -102,6 +103,16 @@ pub fn read_log(mut r: impl BufRead, path: &Path) -> Result<Vec<RecordedConnecti
         }
         Sniffed::Meta(meta) => read_ndjson(r, path, Some(*meta), Vec::new(), line_no),
         Sniffed::Frame(f) => read_ndjson(r, path, None, vec![f], line_no),
+        Sniffed::Handshake(h) => {
+            let mut found = read_ndjson(r, path, None, Vec::new(), line_no)?;
+            if let Some(c) = found.first_mut().filter(|c| c.meta.is_none()) {
+                c.url.clone_from(&h.url);
+                c.subprotocol.clone_from(&h.subprotocol);
+                c.notes = vec!["no metadata line: the URL and handshake are the CLI's".into()];
+                c.handshake = Some(*h);
+            }
+            Ok(found)
+        }
     }
 }
 
@@ -110,6 +121,8 @@ enum Sniffed {
     Document(Box<Doc>),
     Meta(Box<SessionMeta>),
     Frame(Frame),
+    /// `wsbench-cli connect --ndjson` prints the handshake first: `{"handshake": {...}}`.
+    Handshake(Box<Handshake>),
 }
 
 fn meta_from(map: serde_json::Map<String, serde_json::Value>, path: &Path, line: usize) -> Result<SessionMeta> {
@@ -132,6 +145,14 @@ fn meta_from(map: serde_json::Map<String, serde_json::Value>, path: &Path, line:
     })
 }
 
+/// The CLI's `{"handshake": {...}}` line.
+fn handshake_line(map: &serde_json::Map<String, serde_json::Value>) -> Option<Handshake> {
+    match (map.len(), map.get("handshake")) {
+        (1, Some(h)) => serde_json::from_value(h.clone()).ok(),
+        _ => None,
+    }
+}
+
 fn is_meta(map: &serde_json::Map<String, serde_json::Value>) -> bool {
     map.get("format").and_then(|v| v.as_str()) == Some(LOG_FORMAT)
 }
@@ -142,6 +163,9 @@ fn classify(doc: Doc, path: &Path, line: usize) -> Result<Sniffed> {
     }
     if is_meta(&doc.rest) {
         return Ok(Sniffed::Meta(Box::new(meta_from(doc.rest, path, line)?)));
+    }
+    if let Some(h) = handshake_line(&doc.rest) {
+        return Ok(Sniffed::Handshake(Box::new(h)));
     }
     if doc.rest.contains_key("seq") && doc.rest.contains_key("opcode") {
         let record: FrameRecord = serde_json::from_value(serde_json::Value::Object(doc.rest))
@@ -265,6 +289,9 @@ fn read_ndjson(
             Err(e) => {
                 // Another export's metadata line: concatenated exports.
                 if let Ok(map) = serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&line) {
+                    if handshake_line(&map).is_some() {
+                        continue; // the CLI's handshake line (a reconnect's)
+                    }
                     if is_meta(&map) {
                         let next = meta_from(map, path, line_no)?;
                         out.push(finish(meta.take(), std::mem::take(&mut frames)));

@@ -102,6 +102,9 @@ pub(crate) const MIN_COMPRESS: usize = 64;
 /// After a message that did not shrink, store the next ones (this many at most,
 /// doubling from 1) without trying: incompressible floods cost next to nothing.
 const MAX_SKIP: u32 = 64;
+/// zlib-rs level 2 ("fast": no lazy matches). Level 1 ("quick") panicked inside
+/// zlib-rs 0.6.8 on Autobahn's 12.5.18 (128 KiB messages of a PDF).
+const LEVEL: u32 = 2;
 /// The DEFLATE sync-flush marker every compressed message ends with on the wire
 /// removed (RFC 7692 §7.2.1).
 const TAIL: [u8; 4] = [0x00, 0x00, 0xff, 0xff];
@@ -112,6 +115,7 @@ pub(crate) struct Deflater {
     /// message then goes in stored blocks.
     z: Option<Compress>,
     reset_each: bool,
+    bits: u8,
     /// Messages left to send uncompressed, and the next penalty.
     skip: u32,
     penalty: u32,
@@ -124,8 +128,9 @@ impl Deflater {
         Self {
             z: (9..=15)
                 .contains(&bits)
-                .then(|| Compress::new_with_window_bits(Level::fast(), false, bits)),
+                .then(|| Compress::new_with_window_bits(Level::new(LEVEL), false, bits)),
             reset_each: p.client_no_context_takeover,
+            bits,
             skip: 0,
             penalty: 1,
         }
@@ -142,7 +147,15 @@ impl Deflater {
         let Some(z) = self.z.as_mut() else {
             return stored(data);
         };
-        match deflate(z, data) {
+        // A panic inside zlib must not take the connection down: store the message
+        // and start a fresh compressor (which also clears the window, as it must).
+        let tried = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| deflate(z, data)));
+        let Ok(out) = tried else {
+            *z = Compress::new_with_window_bits(Level::new(LEVEL), false, self.bits);
+            self.skip = self.penalty;
+            return stored(data);
+        };
+        match out {
             Some(out) if out.len() < data.len() => {
                 self.penalty = 1;
                 if self.reset_each {
