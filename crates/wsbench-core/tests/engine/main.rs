@@ -17,6 +17,7 @@ mod import;
 mod lifecycle;
 mod proxy;
 mod security;
+mod sio_export;
 mod sio_node;
 mod socketio;
 mod tls;
