@@ -108,8 +108,13 @@ pub struct ServeArgs {
     #[arg(long, conflicts_with = "broadcast")]
     pub echo: bool,
     /// Send every message to every connected client
-    #[arg(long)]
+    #[arg(long, conflicts_with = "socketio")]
     pub broadcast: bool,
+    /// A Socket.IO v4 server (WebSocket transport, any path and namespace): every event
+    /// goes to the clients joined to its namespace, the sender included; ack requests
+    /// are answered with the event's arguments
+    #[arg(long, conflicts_with = "echo")]
+    pub socketio: bool,
 }
 
 /// The engine config the connect arguments describe; a bad argument is a usage error.

@@ -299,6 +299,44 @@ fn serve_prints_its_url_and_echoes() {
     assert_eq!(out(&o), "ping?\n");
 }
 
+/// `serve --socketio` is a Socket.IO v4 server the Socket.IO client talks to: the
+/// emit comes back as a broadcast and its ack carries the same arguments.
+#[test]
+fn serve_socketio_broadcasts_events_and_answers_acks() {
+    let mut child = cli()
+        .args(["serve", "--socketio", "--port", "0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line.trim().to_string();
+    let o = cli()
+        .args(["connect", "--timeout", "15", "--socketio", &url])
+        .args([
+            "--namespace",
+            "/chat",
+            "--emit",
+            "chat",
+            r#"["hi",{"n":1}]"#,
+            "--ack",
+            "--count",
+            "1",
+        ])
+        .output()
+        .unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(o.status.success(), "{}", err(&o));
+    let printed = out(&o);
+    let lines: Vec<&str> = printed.lines().collect();
+    assert!(lines.contains(&r#"["chat","hi",{"n":1}]"#), "{lines:?}");
+    assert!(lines.contains(&r#"{"ack":0,"args":["hi",{"n":1}]}"#), "{lines:?}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn count_stops_at_n_even_when_more_arrived_together() {
     let url = sender((1..=50).map(|i| Message::text(format!("m{i}"))).collect()).await;
