@@ -253,6 +253,7 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>, state: AppSt
         commands::dialogs::pick_save_path,
         commands::dialogs::pick_open_path,
         commands::dialogs::pick_folder,
+        commands::dialogs::send_file,
     ])
 }
 
