@@ -21,6 +21,7 @@ pub(crate) mod actor;
 mod certs;
 mod closing;
 pub mod dial;
+mod keepalive;
 mod open;
 mod outgoing;
 pub mod proxy;

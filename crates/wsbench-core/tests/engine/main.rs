@@ -14,6 +14,7 @@ mod frame_log;
 mod fuzz;
 mod history;
 mod import;
+mod keepalive;
 mod lifecycle;
 mod proxy;
 mod security;
