@@ -713,3 +713,42 @@ fn a_file_is_sent_as_a_binary_message() {
     assert_eq!(&back[..], &body[..], "the whole file, byte for byte");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The global proxy setting: checked, applied, kept in state.json across a restart.
+/// (The setting is process-wide: this test only sets "none", which changes nothing
+/// for the other tests here, and puts "system" back.)
+#[test]
+fn the_global_proxy_is_checked_applied_and_kept() {
+    let dir = temp_dir();
+    let a = app_in(dir.clone());
+    let v: Value = a.call("proxy_get", json!({}));
+    assert_eq!(v["setting"], json!({ "mode": "system" }));
+    assert!(v["environment"].is_array());
+    let e = a.err(
+        "proxy_set",
+        json!({ "setting": { "mode": "url", "url": "ftp://u:hunter2@proxy:1" } }),
+    );
+    let msg = e["message"].as_str().unwrap();
+    assert!(
+        msg.contains("use http://, socks5:// or socks5h://") && !msg.contains("hunter2"),
+        "{e}"
+    );
+    let v: Value = a.call("proxy_get", json!({}));
+    assert_eq!(v["setting"]["mode"], "system", "a refused setting changes nothing");
+    let v: Value = a.call("proxy_set", json!({ "setting": { "mode": "none" } }));
+    assert_eq!(v["setting"], json!({ "mode": "none" }));
+    assert_eq!(
+        wsbench_core::connection::global_proxy(),
+        wsbench_core::config::ProxySetting::None
+    );
+    let saved: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("state.json")).unwrap()).unwrap();
+    assert_eq!(saved["proxy"], json!({ "mode": "none" }));
+    drop(a);
+    let b = app_in(dir.clone());
+    let v: Value = b.call("proxy_get", json!({}));
+    assert_eq!(v["setting"], json!({ "mode": "none" }), "restored after a restart");
+    let v: Value = b.call("proxy_set", json!({ "setting": { "mode": "system" } }));
+    assert_eq!(v["setting"]["mode"], "system");
+    let saved: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("state.json")).unwrap()).unwrap();
+    assert!(saved.get("proxy").is_none(), "the default is not written");
+}

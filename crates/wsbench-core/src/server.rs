@@ -304,7 +304,7 @@ async fn serve_client<S>(
     stream: S,
     peer: SocketAddr,
     shared: Arc<Shared>,
-    mut stop: watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
     ws_config: WebSocketConfig,
 ) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
@@ -322,8 +322,33 @@ async fn serve_client<S>(
             subprotocol,
         },
     );
-    let (tx, mut rx) = mpsc::channel::<(Option<Arc<str>>, Message)>(1024);
+    let (tx, rx) = mpsc::channel::<(Option<Arc<str>>, Message)>(1024);
     lock(&shared.clients).insert(id, tx);
+    let end = client_loop(&mut ws, id, peer, &shared, rx, stop, ws_config).await;
+    lock(&shared.clients).remove(&id);
+    shared.emit(
+        id,
+        &peer,
+        ServerEventKind::Disconnected {
+            code: end.0,
+            reason: end.1,
+        },
+    );
+}
+
+/// Serve one client until it or the server ends: how it ended (code, reason).
+async fn client_loop<S>(
+    ws: &mut WebSocketStream<S>,
+    id: u64,
+    peer: SocketAddr,
+    shared: &Shared,
+    mut rx: mpsc::Receiver<(Option<Arc<str>>, Message)>,
+    mut stop: watch::Receiver<bool>,
+    ws_config: WebSocketConfig,
+) -> (Option<u16>, String)
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
     let mut end: (Option<u16>, String) = (None, String::new());
     let mut stopping = false;
     let mut give_up: Option<tokio::time::Instant> = None;
@@ -336,8 +361,7 @@ async fn serve_client<S>(
             .await
             .is_err()
         {
-            lock(&shared.clients).remove(&id);
-            return;
+            return (None, "the client left at once".into());
         }
     }
     loop {
@@ -378,8 +402,8 @@ async fn serve_client<S>(
                 let opcode = if m.is_text() { Opcode::Text } else { Opcode::Binary };
                 shared.emit(id, &peer, ServerEventKind::Message { opcode, len: m.len() });
                 let answered = match sio.as_mut() {
-                    Some(c) => sio_data(c, m, &shared, &mut ws).await,
-                    None => plain_data(m, &shared, &mut ws).await,
+                    Some(c) => sio_data(c, m, shared, ws).await,
+                    None => plain_data(m, shared, ws).await,
                 };
                 if let Err(why) = answered {
                     end = (Some(1002), why);
@@ -404,18 +428,10 @@ async fn serve_client<S>(
             None => break,
         }
     }
-    lock(&shared.clients).remove(&id);
     if sio.is_some() && end.0 == Some(1002) {
         let _ = ws.close(None).await;
     }
-    shared.emit(
-        id,
-        &peer,
-        ServerEventKind::Disconnected {
-            code: end.0,
-            reason: end.1,
-        },
-    );
+    end
 }
 
 /// Every client's queue (a slow client misses messages rather than stalling the others).
