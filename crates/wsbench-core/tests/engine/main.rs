@@ -14,6 +14,7 @@ mod frame_log;
 mod fuzz;
 mod history;
 mod import;
+mod import_sio;
 mod keepalive;
 mod lifecycle;
 mod proxy;
