@@ -304,6 +304,12 @@ impl<R> SioClient<R> {
                         .map_or_else(|| d.to_string(), str::to_owned),
                     None => "refused".into(),
                 };
+                // An empty message (found by the property test) still says something.
+                let msg = if msg.trim().is_empty() {
+                    "refused, with no reason given".to_owned()
+                } else {
+                    msg
+                };
                 if let Some(n) = step.note.as_mut() {
                     n.error = Some(msg.clone());
                 }

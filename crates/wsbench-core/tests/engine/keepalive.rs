@@ -37,17 +37,20 @@ async fn a_silent_server_is_declared_dead_and_reconnect_follows() {
     let mut c = ConnectConfig::new(format!("ws://{addr}/"));
     c.keepalive.ping_interval_ms = 200;
     c.keepalive.dead_after_ms = 1_000;
-    c.reconnect.enabled = true;
-    c.reconnect.max_attempts = 1;
-    c.reconnect.initial_delay_ms = 100;
-    let (_, s) = open(&m, c);
+    let (_, s) = open(&m, c.clone());
     wait_open(&s).await;
-    let lost = wait_for(&s, "declared dead", |st| !st.is_open()).await;
-    let text = format!("{lost:?}");
+    let end = wait_end(&s).await;
+    let text = format!("{end:?}");
     assert!(
         text.contains("no answer from the server for 1 s (keepalive timeout)"),
         "{text}"
     );
-    // Reconnect follows the reconnect settings (the server upgrades again).
+    // With reconnect on, a new connection follows (the server upgrades again).
+    c.reconnect.enabled = true;
+    c.reconnect.max_attempts = 1;
+    c.reconnect.initial_delay_ms = 500;
+    let (_, s) = open(&m, c);
+    wait_open(&s).await;
+    wait_for(&s, "reconnecting", |st| matches!(st, ConnState::Reconnecting { .. })).await;
     wait_for(&s, "reconnected", |st| matches!(st, ConnState::Open { .. })).await;
 }
