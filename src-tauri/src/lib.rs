@@ -81,6 +81,7 @@ impl AppState {
         data.create()?;
         let loaded = AppStateFile::load(&data.state_file());
         let mut file = loaded.state;
+        wsbench_core::connection::set_global_proxy(file.proxy.clone());
         let may_persist = AtomicBool::new(loaded.safe_to_overwrite);
         let manager = Arc::new(SessionManager::new(Arc::new(NullSink)));
 
@@ -253,6 +254,9 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>, state: AppSt
         commands::dialogs::pick_save_path,
         commands::dialogs::pick_open_path,
         commands::dialogs::pick_folder,
+        commands::dialogs::send_file,
+        commands::settings::proxy_get,
+        commands::settings::proxy_set,
     ])
 }
 

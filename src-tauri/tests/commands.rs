@@ -549,3 +549,206 @@ fn collections_are_made_from_parent_and_name_and_a_rename_lists_moved_ids() {
     assert_eq!(e["kind"], "invalidName", "{e}");
     assert!(e["message"].as_str().unwrap().contains("\"base url\""), "{e}");
 }
+
+impl App {
+    fn state(&self) -> tauri::State<'_, AppState> {
+        use tauri::Manager;
+        self._app.state::<AppState>()
+    }
+
+    /// Frames of tab `id` (with their decoded views) once `done` holds, within 10 s.
+    fn wait_rows(&self, id: u64, what: &str, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+        let t = Instant::now();
+        loop {
+            let rows: Vec<Value> = self.call("log_page", json!({ "id": id, "fromSeq": 0, "limit": 1000 }));
+            if done(&rows) {
+                return rows;
+            }
+            assert!(t.elapsed() < Duration::from_secs(10), "waiting for {what}: {rows:#?}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+fn event_rows<'a>(rows: &'a [Value], event: &str, direction: &str) -> Vec<&'a Value> {
+    rows.iter()
+        .filter(|r| r["direction"] == direction && r["socketio"]["event"] == event && r["socketio"]["partial"] != true)
+        .collect()
+}
+
+/// Socket.IO through IPC: a tab in Socket.IO mode on the built-in Socket.IO server
+/// joins its namespace, emits with an ack, sees the broadcast and the ack decoded
+/// beside the raw frames, and sends a file as an attachment and as a binary message.
+#[test]
+fn a_socketio_tab_emits_reads_decoded_rows_and_sends_files() {
+    use wsbench_app::commands::dialogs::{send_file_at, FileAs};
+    let server =
+        tauri::async_runtime::block_on(wsbench_core::LocalServer::start(wsbench_core::ServerConfig::socketio()))
+            .unwrap();
+    let a = app();
+    let config = json!({
+        "url": server.url(),
+        "socketio": { "version": 4, "namespaces": [{ "name": "/chat", "auth": { "token": "t" } }] }
+    });
+    let tab: Value = a.call("create_tab", json!({ "name": "sio", "config": config }));
+    let id = tab["id"].as_u64().unwrap();
+    a.call::<Value>("connect", json!({ "id": id }));
+    a.wait_state(id, "open");
+    a.wait_rows(id, "the CONNECT answer", |r| {
+        r.iter()
+            .any(|f| f["socketio"]["packet"] == "connect" && f["direction"] == "in")
+    });
+    let tab = a.tab(id);
+    assert_eq!(
+        tab["socketio"]["pingInterval"], 25000,
+        "the open packet is shown: {tab}"
+    );
+
+    let emit = r#"{"type":"emit","namespace":"/chat","event":"chat","args":["hi",{"n":1}],"ack":true}"#;
+    let seq: u64 = a.call(
+        "send",
+        json!({ "id": id, "message": { "type": "socketIo", "data": emit } }),
+    );
+    let rows = a.wait_rows(id, "the broadcast and the ack", |r| {
+        !event_rows(r, "chat", "in").is_empty() && r.iter().any(|f| f["socketio"]["ackOf"] == "chat")
+    });
+    let sent = rows.iter().find(|r| r["seq"] == seq).unwrap();
+    assert_eq!(
+        sent["text"], r#"42/chat,0["chat","hi",{"n":1}]"#,
+        "the raw frame as it went"
+    );
+    assert_eq!(sent["socketio"]["ackId"], 0);
+    let back = event_rows(&rows, "chat", "in")[0];
+    assert_eq!(back["socketio"]["namespace"], "/chat");
+    assert_eq!(back["socketio"]["args"], json!(["hi", {"n": 1}]));
+    let ack = rows.iter().find(|f| f["socketio"]["ackOf"] == "chat").unwrap();
+    assert_eq!(ack["socketio"]["args"], json!(["hi", {"n": 1}]));
+    assert!(ack["socketio"]["rttUs"].as_u64().is_some());
+    // Search by event name works on the decoded view.
+    let found: Value = a.call("log_search", json!({ "id": id, "query": { "events": ["chat"] } }));
+    assert_eq!(found["total"], 2, "{found}");
+
+    // A file as an attachment: read in Rust, sent as a binary frame after its packet.
+    let dir = temp_dir();
+    let file = dir.join("pic.bin");
+    std::fs::write(&file, [0xde, 0xad, 0xbe, 0xef]).unwrap();
+    let as_event = FileAs::SocketIo {
+        namespace: "/chat".into(),
+        event: "file".into(),
+        args: vec![json!("caption")],
+        ack: false,
+    };
+    let sent = tauri::async_runtime::block_on(send_file_at(&a.state(), id, file.clone(), as_event.clone())).unwrap();
+    assert_eq!((sent.name.as_str(), sent.bytes), ("pic.bin", 4));
+    let rows = a.wait_rows(id, "the file broadcast", |r| !event_rows(r, "file", "in").is_empty());
+    let got = event_rows(&rows, "file", "in")[0];
+    assert_eq!(got["socketio"]["args"], json!(["caption", {"_binary": "3q2+7w=="}]));
+    assert!(rows
+        .iter()
+        .any(|r| r["direction"] == "out" && r["opcode"] == "binary" && r["base64"] == "3q2+7w=="));
+
+    // Too large: refused before reading, naming the size and the limit; the tab goes on.
+    let mut cfg = a.tab(id)["config"].clone();
+    cfg["limits"]["maxMessageSize"] = json!(1024);
+    a.call::<Value>("set_config", json!({ "id": id, "config": cfg }));
+    std::fs::write(&file, vec![7u8; 2048]).unwrap();
+    let e = tauri::async_runtime::block_on(send_file_at(&a.state(), id, file.clone(), as_event)).unwrap_err();
+    let e = serde_json::to_value(&e).unwrap();
+    assert_eq!(e["kind"], "file", "{e}");
+    assert!(
+        e["message"].as_str().unwrap().contains(
+            "the file is 2.0 KiB (2048 bytes), over this connection's maximum message size of 1.0 KiB (1024 bytes)"
+        ),
+        "{e}"
+    );
+    let e = tauri::async_runtime::block_on(send_file_at(&a.state(), id, dir.clone(), FileAs::Binary)).unwrap_err();
+    assert!(serde_json::to_value(&e).unwrap()["message"]
+        .as_str()
+        .unwrap()
+        .contains("not a file"));
+    let again: u64 = a.call(
+        "send",
+        json!({ "id": id, "message": { "type": "socketIo", "data": emit } }),
+    );
+    assert!(again > seq, "the tab still sends");
+
+    // The command itself takes no path: on this display-less runtime it says dialogs
+    // are unavailable, whatever path the caller adds.
+    let e = a.err(
+        "send_file",
+        json!({ "id": id, "sendAs": { "type": "binary" }, "path": file.display().to_string() }),
+    );
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .contains("native file dialogs are not available"),
+        "{e}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A binary message from a file in WebSocket mode goes out whole and echoes back.
+#[test]
+fn a_file_is_sent_as_a_binary_message() {
+    use wsbench_app::commands::dialogs::{send_file_at, FileAs};
+    let a = app();
+    let tab: Value = a.call("create_tab", json!({ "name": "bin" }));
+    let id = tab["id"].as_u64().unwrap();
+    let dir = temp_dir();
+    let file = dir.join("blob.dat");
+    let body: Vec<u8> = (0..=255u8).cycle().take(70_000).collect();
+    std::fs::write(&file, &body).unwrap();
+    let e = tauri::async_runtime::block_on(send_file_at(&a.state(), id, file.clone(), FileAs::Binary)).unwrap_err();
+    assert_eq!(serde_json::to_value(&e).unwrap()["kind"], "notConnected");
+    a.call::<Value>("connect", json!({ "id": id }));
+    a.wait_state(id, "open");
+    let sent = tauri::async_runtime::block_on(send_file_at(&a.state(), id, file, FileAs::Binary)).unwrap();
+    assert_eq!(sent.bytes, 70_000);
+    let rows = a.wait_rows(id, "the echo", |r| {
+        r.iter().any(|f| f["direction"] == "in" && f["opcode"] == "binary")
+    });
+    let echoed = rows.iter().find(|f| f["direction"] == "in").unwrap();
+    let back = wsbench_core::payload::parse_base64(echoed["base64"].as_str().unwrap()).unwrap();
+    assert_eq!(&back[..], &body[..], "the whole file, byte for byte");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The global proxy setting: checked, applied, kept in state.json across a restart.
+/// (The setting is process-wide: this test only sets "none", which changes nothing
+/// for the other tests here, and puts "system" back.)
+#[test]
+fn the_global_proxy_is_checked_applied_and_kept() {
+    let dir = temp_dir();
+    let a = app_in(dir.clone());
+    let v: Value = a.call("proxy_get", json!({}));
+    assert_eq!(v["setting"], json!({ "mode": "system" }));
+    assert!(v["environment"].is_array());
+    let e = a.err(
+        "proxy_set",
+        json!({ "setting": { "mode": "url", "url": "ftp://u:hunter2@proxy:1" } }),
+    );
+    let msg = e["message"].as_str().unwrap();
+    assert!(
+        msg.contains("use http://, socks5:// or socks5h://") && !msg.contains("hunter2"),
+        "{e}"
+    );
+    let v: Value = a.call("proxy_get", json!({}));
+    assert_eq!(v["setting"]["mode"], "system", "a refused setting changes nothing");
+    let v: Value = a.call("proxy_set", json!({ "setting": { "mode": "none" } }));
+    assert_eq!(v["setting"], json!({ "mode": "none" }));
+    assert_eq!(
+        wsbench_core::connection::global_proxy(),
+        wsbench_core::config::ProxySetting::None
+    );
+    let saved: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("state.json")).unwrap()).unwrap();
+    assert_eq!(saved["proxy"], json!({ "mode": "none" }));
+    drop(a);
+    let b = app_in(dir.clone());
+    let v: Value = b.call("proxy_get", json!({}));
+    assert_eq!(v["setting"], json!({ "mode": "none" }), "restored after a restart");
+    let v: Value = b.call("proxy_set", json!({ "setting": { "mode": "system" } }));
+    assert_eq!(v["setting"]["mode"], "system");
+    let saved: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("state.json")).unwrap()).unwrap();
+    assert!(saved.get("proxy").is_none(), "the default is not written");
+}

@@ -779,6 +779,36 @@ def test_a_proxy_in_the_connection_settings_carries_the_echo(d, out):
     wait("closed", lambda: (d.text("#state-line") or "").startswith("Closed"))
 
 
+def test_the_global_proxy_from_the_sidebar_carries_a_system_tab(d, out):
+    """Proxy… in the sidebar sets the proxy of every tab left on "system"; it is put back after."""
+    proxy = ConnectProxy()
+    d.click("#proxy-settings")
+    wait("the proxy dialog", lambda: d.js("return !!document.querySelector(\"dialog[open] select[name='mode']\")"))
+    d.set_value("dialog[open] select[name='mode']", "url")
+    dialog_input(d, "url", proxy.url)
+    d.screenshot(f"{out}/global-proxy.png")
+    d.click("dialog[open] button[aria-label='Save']")
+    wait("the dialog closes", lambda: not d.js("return !!document.querySelector('dialog[open]')"))
+    n = d.js("return document.querySelectorAll('.tab').length")
+    d.keys(CTRL, "t")
+    wait("the new tab", lambda: d.js("return document.querySelectorAll('.tab').length") == n + 1)
+    try:
+        d.click("button[aria-label='Connect']")
+        wait("Open", lambda: (d.text("#state-line") or "").startswith("Open"))
+        d.type("#message", "via the global proxy")
+        d.keys(CTRL, ENTER)
+        wait("the echo", lambda: any("via the global proxy" in t for t in in_texts(d)))
+        assert len(proxy.asked) == 1, proxy.asked
+        d.click("button[aria-label='Disconnect']")
+        wait("closed", lambda: (d.text("#state-line") or "").startswith("Closed"))
+    finally:
+        d.click("#proxy-settings")
+        wait("the proxy dialog", lambda: d.js("return !!document.querySelector(\"dialog[open] select[name='mode']\")"))
+        d.set_value("dialog[open] select[name='mode']", "system")
+        d.click("dialog[open] button[aria-label='Save']")
+        wait("the dialog closes", lambda: not d.js("return !!document.querySelector('dialog[open]')"))
+
+
 def sio_server():
     """A stock socket.io@4 chat server (tests/socketio/server.js), npm-installed on first use."""
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -851,6 +881,7 @@ TESTS = [
     test_history_reopens_a_past_session_read_only,
     test_export_from_the_app_writes_the_file,
     test_a_proxy_in_the_connection_settings_carries_the_echo,
+    test_the_global_proxy_from_the_sidebar_carries_a_system_tab,
     test_window_stays_responsive_during_a_big_rescan,
     test_socketio_chat_decoded_with_raw_frames_one_click_away,
 ]

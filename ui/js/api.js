@@ -72,6 +72,11 @@ export const api = {
   pickSavePath: (suggested) => call("pick_save_path", { suggested }),
   pickOpenPath: () => call("pick_open_path"),
   pickFolder: () => call("pick_folder"),
+  /** Pick a file in a native dialog and send it; resolves with { name, bytes, seq } or null. */
+  sendFile: (id, sendAs) => call("send_file", { id, sendAs }),
+  /** { setting: { mode, url? }, environment: [variable names] } */
+  proxyGet: () => call("proxy_get"),
+  proxySet: (setting) => call("proxy_set", { setting }),
 };
 
 /** A readable line for any error the API rejects with. */

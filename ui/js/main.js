@@ -17,6 +17,7 @@ import { workspaceActions, watchWorkspace } from "./actions/workspace.js";
 import { environmentActions } from "./actions/environments.js";
 import { transferActions } from "./actions/transfer.js";
 import { historyActions } from "./actions/history.js";
+import { settingsActions } from "./actions/settings.js";
 import { ConnectionView } from "./views/connection.js";
 import { Composer } from "./views/composer.js";
 import { FrameLog } from "./views/framelog.js";
@@ -29,7 +30,7 @@ const actions = {};
 const app = new App(createModel(), actions);
 Object.assign(actions,
   tabActions(app), connectionActions(app), messageActions(app), savedActions(app), savedFileActions(app), workspaceActions(app),
-  environmentActions(app), transferActions(app), historyActions(app));
+  environmentActions(app), transferActions(app), historyActions(app), settingsActions(app));
 
 const $ = (id) => document.getElementById(id);
 app.views = {

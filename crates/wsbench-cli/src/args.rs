@@ -91,6 +91,13 @@ pub struct ConnectArgs {
     /// Largest message accepted, in bytes
     #[arg(long, value_name = "BYTES")]
     pub max_message_size: Option<usize>,
+    /// Send a keepalive ping every SECS seconds while connected
+    #[arg(long, value_name = "SECS")]
+    pub ping_every: Option<f64>,
+    /// Declare the connection dead (exit 1, "no answer from the server for SECS s") when
+    /// nothing arrives for SECS seconds; pair it with --ping-every
+    #[arg(long, value_name = "SECS")]
+    pub dead_after: Option<f64>,
     /// When the session ends (also after a failure or timeout), write its whole log
     /// to FILE; the format follows the extension: .ndjson, .json, .har, .csv, .txt
     #[arg(long, value_name = "FILE")]
@@ -124,8 +131,25 @@ pub struct ServeArgs {
     #[arg(long, conflicts_with = "broadcast")]
     pub echo: bool,
     /// Send every message to every connected client
-    #[arg(long)]
+    #[arg(long, conflicts_with = "socketio")]
     pub broadcast: bool,
+    /// A Socket.IO v4 server (WebSocket transport, any path and namespace): every event
+    /// goes to the clients joined to its namespace, the sender included; ack requests
+    /// are answered with the event's arguments
+    #[arg(long, conflicts_with = "echo")]
+    pub socketio: bool,
+}
+
+/// Seconds as typed (`5`, `0.5`) in milliseconds; anything else is a usage error.
+fn secs_ms(setting: &str, t: f64) -> Result<u64, Error> {
+    if Duration::try_from_secs_f64(t).is_err() {
+        return Err(Error::InvalidTimeout {
+            setting: setting.into(),
+            value: t.to_string(),
+            reason: "not a number of seconds (e.g. 5 or 0.5)".into(),
+        });
+    }
+    Ok((t * 1000.0).min(u64::MAX as f64) as u64)
 }
 
 /// The engine config the connect arguments describe; a bad argument is a usage error.
@@ -160,6 +184,12 @@ pub fn build_config(a: &ConnectArgs) -> Result<ConnectConfig, Error> {
     if let Some(m) = a.max_message_size {
         c.limits.max_message_size = m;
         c.limits.max_frame_size = c.limits.max_frame_size.min(m);
+    }
+    if let Some(t) = a.ping_every {
+        c.keepalive.ping_interval_ms = secs_ms("--ping-every", t)?.max(1);
+    }
+    if let Some(t) = a.dead_after {
+        c.keepalive.dead_after_ms = secs_ms("--dead-after", t)?.max(1);
     }
     if let Some(t) = a.timeout {
         if Duration::try_from_secs_f64(t).is_err() {

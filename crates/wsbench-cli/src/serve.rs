@@ -11,6 +11,8 @@ use crate::EXIT_FAILED;
 pub async fn serve(args: ServeArgs) -> u8 {
     let mode = if args.broadcast {
         ServerMode::Broadcast
+    } else if args.socketio {
+        ServerMode::SocketIo
     } else {
         ServerMode::Echo
     };

@@ -305,6 +305,80 @@ fn serve_prints_its_url_and_echoes() {
     assert_eq!(out(&o), "ping?\n");
 }
 
+/// A server that upgrades, then never reads nor writes (a half-open peer): with
+/// `--ping-every` and `--dead-after` the CLI gives up with a clear reason.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dead_after_gives_up_on_a_silent_server() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let ws = tokio_tungstenite::accept_async(tcp).await;
+                tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+                drop(ws);
+            });
+        }
+    });
+    let url = format!("ws://{addr}/");
+    let o = run(
+        s(&[
+            "connect",
+            &url,
+            "--ping-every",
+            "0.2",
+            "--dead-after",
+            "1",
+            "--count",
+            "1",
+        ]),
+        None,
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(1), "{}", err(&o));
+    assert!(err(&o).contains("no answer from the server for 1 s"), "{}", err(&o));
+    let o = run(s(&["connect", &url, "--dead-after", "soon"]), None).await;
+    assert_eq!(o.status.code(), Some(2), "{}", err(&o));
+}
+
+/// `serve --socketio` is a Socket.IO v4 server the Socket.IO client talks to: the
+/// emit comes back as a broadcast and its ack carries the same arguments.
+#[test]
+fn serve_socketio_broadcasts_events_and_answers_acks() {
+    let mut child = cli()
+        .args(["serve", "--socketio", "--port", "0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line.trim().to_string();
+    let o = cli()
+        .args(["connect", "--timeout", "15", "--socketio", &url])
+        .args([
+            "--namespace",
+            "/chat",
+            "--emit",
+            "chat",
+            r#"["hi",{"n":1}]"#,
+            "--ack",
+            "--count",
+            "1",
+        ])
+        .output()
+        .unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(o.status.success(), "{}", err(&o));
+    let printed = out(&o);
+    let lines: Vec<&str> = printed.lines().collect();
+    assert!(lines.contains(&r#"["chat","hi",{"n":1}]"#), "{lines:?}");
+    assert!(lines.contains(&r#"{"ack":0,"args":["hi",{"n":1}]}"#), "{lines:?}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn count_stops_at_n_even_when_more_arrived_together() {
     let url = sender((1..=50).map(|i| Message::text(format!("m{i}"))).collect()).await;

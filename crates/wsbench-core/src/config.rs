@@ -364,6 +364,16 @@ pub struct Keepalive {
     /// Answer the server's pings automatically (RFC 6455 requires it; turn off to test
     /// a server's timeout handling).
     pub auto_pong: bool,
+    /// Declare the connection dead when nothing (no data, no pong) arrives for this
+    /// long while open; 0 turns it off (the default). Pair it with `ping_interval_ms`
+    /// so a quiet but healthy server still answers (see `connection/keepalive.rs`).
+    /// Left out of files while 0.
+    #[serde(skip_serializing_if = "is_zero_u64")]
+    pub dead_after_ms: u64,
+}
+
+fn is_zero_u64(n: &u64) -> bool {
+    *n == 0
 }
 
 impl Default for Keepalive {
@@ -371,6 +381,7 @@ impl Default for Keepalive {
         Self {
             ping_interval_ms: 0,
             auto_pong: true,
+            dead_after_ms: 0,
         }
     }
 }

@@ -334,6 +334,11 @@ impl FrameLog {
         seq
     }
 
+    /// Attach a decoded view to a frame already held (a log read back from a file).
+    pub fn set_decoded(&self, seq: u64, note: Decoded) {
+        self.notes.insert(seq, note);
+    }
+
     /// The decoded view of frame `seq` (Socket.IO mode).
     pub fn decoded(&self, seq: u64) -> Option<std::sync::Arc<Decoded>> {
         self.notes.get(seq)

@@ -36,6 +36,10 @@ pub struct AppStateFile {
     /// The built-in echo server's port last run, reused when free so restored tabs
     /// still reach it.
     pub local_server_port: Option<u16>,
+    /// The global proxy: used by connections whose own setting is "system", before
+    /// the environment (see [`crate::config::ProxySetting`]).
+    #[serde(skip_serializing_if = "crate::config::ProxySetting::is_system")]
+    pub proxy: crate::config::ProxySetting,
 }
 
 impl Default for AppStateFile {
@@ -48,6 +52,7 @@ impl Default for AppStateFile {
             tabs: Vec::new(),
             active: 0,
             local_server_port: None,
+            proxy: crate::config::ProxySetting::System,
         }
     }
 }

@@ -24,6 +24,8 @@ use crate::frame::{now_us, Opcode};
 use crate::handshake::Header;
 use crate::sync::lock;
 
+mod sio;
+
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum ServerMode {
@@ -32,6 +34,10 @@ pub enum ServerMode {
     Echo,
     /// Send every data message to every connected client, the sender included.
     Broadcast,
+    /// A Socket.IO v4 server (Engine.IO 4, WebSocket transport): every event goes to
+    /// the clients joined to its namespace, the sender included; ack requests are
+    /// answered with the event's arguments (see `server/sio.rs`).
+    SocketIo,
 }
 
 #[derive(Clone)]
@@ -62,6 +68,13 @@ impl ServerConfig {
     pub fn broadcast() -> Self {
         Self {
             mode: ServerMode::Broadcast,
+            ..Self::default()
+        }
+    }
+
+    pub fn socketio() -> Self {
+        Self {
+            mode: ServerMode::SocketIo,
             ..Self::default()
         }
     }
@@ -109,7 +122,9 @@ const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 
 struct Shared {
     mode: ServerMode,
-    clients: Mutex<HashMap<u64, mpsc::Sender<Message>>>,
+    /// Each client's queue: a frame, with the Socket.IO namespace it is for (a
+    /// client not joined to it skips it).
+    clients: Mutex<HashMap<u64, mpsc::Sender<(Option<Arc<str>>, Message)>>>,
     history: Mutex<VecDeque<ServerEvent>>,
     events: broadcast::Sender<ServerEvent>,
     next: AtomicU64,
@@ -289,7 +304,7 @@ async fn serve_client<S>(
     stream: S,
     peer: SocketAddr,
     shared: Arc<Shared>,
-    mut stop: watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
     ws_config: WebSocketConfig,
 ) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
@@ -307,18 +322,65 @@ async fn serve_client<S>(
             subprotocol,
         },
     );
-    let (tx, mut rx) = mpsc::channel::<Message>(1024);
+    let (tx, rx) = mpsc::channel::<(Option<Arc<str>>, Message)>(1024);
     lock(&shared.clients).insert(id, tx);
+    let end = client_loop(&mut ws, id, peer, &shared, rx, stop, ws_config).await;
+    lock(&shared.clients).remove(&id);
+    shared.emit(
+        id,
+        &peer,
+        ServerEventKind::Disconnected {
+            code: end.0,
+            reason: end.1,
+        },
+    );
+}
+
+/// Serve one client until it or the server ends: how it ended (code, reason).
+async fn client_loop<S>(
+    ws: &mut WebSocketStream<S>,
+    id: u64,
+    peer: SocketAddr,
+    shared: &Shared,
+    mut rx: mpsc::Receiver<(Option<Arc<str>>, Message)>,
+    mut stop: watch::Receiver<bool>,
+    ws_config: WebSocketConfig,
+) -> (Option<u16>, String)
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
     let mut end: (Option<u16>, String) = (None, String::new());
     let mut stopping = false;
     let mut give_up: Option<tokio::time::Instant> = None;
+    let mut sio = (shared.mode == ServerMode::SocketIo).then(|| sio::SioClient::new(id));
+    let ping_every = std::time::Duration::from_millis(sio::PING_INTERVAL_MS);
+    let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + ping_every, ping_every);
+    if let Some(c) = &sio {
+        if ws
+            .send(c.open(ws_config.max_message_size.unwrap_or(usize::MAX)))
+            .await
+            .is_err()
+        {
+            return (None, "the client left at once".into());
+        }
+    }
     loop {
         // One owner, one loop: an echo is written before the next frame is read, so
         // replies keep their order relative to the close handshake.
         let msg = tokio::select! {
             m = ws.next() => m,
-            Some(out) = rx.recv() => {
-                if ws.send(out).await.is_err() {
+            Some((nsp, out)) = rx.recv() => {
+                let joined = match (&nsp, &sio) {
+                    (Some(n), Some(c)) => c.joined.contains(&**n),
+                    _ => true,
+                };
+                if joined && ws.send(out).await.is_err() {
+                    break;
+                }
+                continue;
+            }
+            _ = ping.tick(), if sio.is_some() => {
+                if ws.send(Message::Text("2".into())).await.is_err() {
                     break;
                 }
                 continue;
@@ -339,19 +401,13 @@ async fn serve_client<S>(
             Some(Ok(m @ (Message::Text(_) | Message::Binary(_)))) => {
                 let opcode = if m.is_text() { Opcode::Text } else { Opcode::Binary };
                 shared.emit(id, &peer, ServerEventKind::Message { opcode, len: m.len() });
-                match shared.mode {
-                    ServerMode::Echo => {
-                        if ws.send(m).await.is_err() {
-                            break;
-                        }
-                    }
-                    ServerMode::Broadcast => {
-                        let all: Vec<_> = lock(&shared.clients).values().cloned().collect();
-                        for c in all {
-                            // A slow client misses messages rather than stalling the others.
-                            let _ = c.try_send(m.clone());
-                        }
-                    }
+                let answered = match sio.as_mut() {
+                    Some(c) => sio_data(c, m, shared, ws).await,
+                    None => plain_data(m, shared, ws).await,
+                };
+                if let Err(why) = answered {
+                    end = (Some(1002), why);
+                    break;
                 }
             }
             Some(Ok(Message::Close(cf))) => {
@@ -372,13 +428,57 @@ async fn serve_client<S>(
             None => break,
         }
     }
-    lock(&shared.clients).remove(&id);
-    shared.emit(
-        id,
-        &peer,
-        ServerEventKind::Disconnected {
-            code: end.0,
-            reason: end.1,
-        },
-    );
+    if sio.is_some() && end.0 == Some(1002) {
+        let _ = ws.close(None).await;
+    }
+    end
+}
+
+/// Every client's queue (a slow client misses messages rather than stalling the others).
+fn broadcast(shared: &Shared, nsp: Option<Arc<str>>, frames: &[Message]) {
+    let all: Vec<_> = lock(&shared.clients).values().cloned().collect();
+    for c in all {
+        for m in frames {
+            let _ = c.try_send((nsp.clone(), m.clone()));
+        }
+    }
+}
+
+/// Echo or broadcast mode: a data message back to its sender, or to everyone.
+async fn plain_data<S>(m: Message, shared: &Shared, ws: &mut WebSocketStream<S>) -> std::result::Result<(), String>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    match shared.mode {
+        ServerMode::Broadcast => {
+            broadcast(shared, None, std::slice::from_ref(&m));
+            Ok(())
+        }
+        _ => ws.send(m).await.map_err(|e| e.to_string()),
+    }
+}
+
+/// Socket.IO mode: answer the sender, pass events on to their namespace. A malformed
+/// packet ends the connection (`Err` says why).
+async fn sio_data<S>(
+    c: &mut sio::SioClient,
+    m: Message,
+    shared: &Shared,
+    ws: &mut WebSocketStream<S>,
+) -> std::result::Result<(), String>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let reply = match m {
+        Message::Text(t) => c.on_text(t.as_str())?,
+        Message::Binary(b) => c.on_binary(b)?,
+        _ => return Ok(()),
+    };
+    for out in reply.to_sender {
+        ws.send(out).await.map_err(|e| e.to_string())?;
+    }
+    if let Some((nsp, frames)) = reply.broadcast {
+        broadcast(shared, Some(Arc::from(nsp.as_str())), &frames);
+    }
+    Ok(())
 }

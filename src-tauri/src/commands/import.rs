@@ -8,7 +8,7 @@ use serde::Serialize;
 use tauri::State;
 use wsbench_core::export::{self, RecordedConnection};
 use wsbench_core::import::{self, ImportDone, Preview};
-use wsbench_core::{Error, FrameLog, SessionSnapshot};
+use wsbench_core::{Error, SessionSnapshot};
 
 use super::collections::{on_workspace, SavedView, WorkspaceView};
 use super::CmdResult;
@@ -51,8 +51,10 @@ pub(crate) async fn open_recorded(state: &AppState, path: PathBuf, index: usize)
     let rec = read_connection(path, index).await?;
     let config = rec.to_saved_connection().config;
     let handshake = rec.handshake.clone();
-    let log = FrameLog::from_frames(Default::default(), rec.frames);
-    let id = state.manager.create_read_only(rec.name, config, log, handshake);
+    let name = rec.name.clone();
+    // Frames with their decoded Socket.IO views, so a reopened Socket.IO log shows them.
+    let log = rec.into_frame_log(Default::default());
+    let id = state.manager.create_read_only(name, config, log, handshake);
     Ok(state.manager.get(id)?.snapshot())
 }
 

@@ -14,6 +14,7 @@ pub mod history;
 pub mod import;
 pub mod log;
 pub mod server;
+pub mod settings;
 pub mod tabs;
 
 pub type CmdResult<T> = Result<T, wsbench_core::ErrorInfo>;

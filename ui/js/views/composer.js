@@ -80,7 +80,8 @@ export class Composer {
     if (tab.config.socketio) {
       this.input = sioComposer(root, draft, () => this.actions.draftChanged(tab.id),
         (body) => this.actions.send(tab.id, { type: "socketIo", data: body }),
-        (body) => this.actions.saveMessage(tab.id, "socketIo", body));
+        (body) => this.actions.saveMessage(tab.id, "socketIo", body),
+        (sendAs) => this.actions.sendFile(tab.id, sendAs));
       return;
     }
     const editingIdx = this.editingIndex(tab.id);
@@ -147,6 +148,8 @@ export class Composer {
       h("div", { class: "composer-bar" },
         mode, format, status,
         h("span", { class: "spacer" }),
+        h("button", { id: "send-file", "aria-label": "Send file", title: "Send a file as one binary message, chosen in a dialog (checked against the max message size first)",
+          onclick: () => this.actions.sendFile(tab.id, { type: "binary" }) }, "Send file…"),
         h("button", { id: "send-ping", "aria-label": "Send ping", title: "Send ping (Ctrl+P)", onclick: () => this.actions.send(tab.id, { type: "ping", data: "" }) }, "Send ping"),
         code, reason,
         h("button", { id: "close-with-code", "aria-label": "Close with code", title: "Close the connection with this code and reason", onclick: () => this.actions.closeWith(tab.id, Number(code.value), reason.value) }, "Close"),

@@ -195,6 +195,7 @@ export class ConnectionView {
         h("div", {},
           h("h3", {}, "Keepalive & limits"),
           number("Ping every (ms, 0 = off)", c.keepalive?.pingIntervalMs ?? 0, (v) => edit((c) => (c.keepalive.pingIntervalMs = v))),
+          number("Dead after (ms with nothing received, 0 = off)", c.keepalive?.deadAfterMs ?? 0, (v) => edit((c) => (c.keepalive.deadAfterMs = v))),
           check("Answer pings automatically", c.keepalive?.autoPong ?? true, (v) => edit((c) => (c.keepalive.autoPong = v))),
           number("Max message (bytes)", c.limits?.maxMessageSize ?? 67108864, (v) => edit((c) => (c.limits.maxMessageSize = v))),
           number("Connect timeout (ms)", c.timeouts?.connectMs ?? 10000, (v) => edit((c) => (c.timeouts.connectMs = v)))),

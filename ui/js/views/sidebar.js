@@ -72,7 +72,8 @@ export class Sidebar {
     root.append(
       h("div", { class: "ws-head" },
         name,
-        h("button", { id: "open-folder", class: "small", "aria-label": "Open folder", title: "Open a workspace folder (Ctrl+O)", onclick: () => this.actions.openFolder() }, "Open…")),
+        h("button", { id: "open-folder", class: "small", "aria-label": "Open folder", title: "Open a workspace folder (Ctrl+O)", onclick: () => this.actions.openFolder() }, "Open…"),
+        h("button", { id: "proxy-settings", class: "small", "aria-label": "Proxy settings", title: "The proxy for every connection set to \"system\"", onclick: () => this.actions.editProxy() }, "Proxy…")),
       h("div", { class: "env-row" }, envSelect,
         h("button", { id: "edit-environments", class: "small", "aria-label": "Edit environments", title: "Edit environments and variables", onclick: () => this.actions.editEnvironments() }, "Edit")),
       filter,

@@ -30,6 +30,15 @@ export function emitBody(d) {
   return { body: JSON.stringify({ type: "emit", namespace: d.namespace || "/", event: d.event.trim(), args, ack: !!d.ack }), problem: null };
 }
 
+/** What "Emit with file…" sends: the emit, the picked file going as its last argument
+ * (a binary attachment). `{ sendAs, problem }`. */
+export function fileEmit(d) {
+  const { args, problem } = parseArgs(d.args);
+  if (problem) return { sendAs: null, problem };
+  if (!String(d.event ?? "").trim()) return { sendAs: null, problem: "An emit needs an event name" };
+  return { sendAs: { type: "socketIo", namespace: d.namespace || "/", event: d.event.trim(), args, ack: !!d.ack }, problem: null };
+}
+
 /** The composer fields from a saved Socket.IO message body. */
 export function draftFromBody(body) {
   try {
@@ -124,7 +133,7 @@ export function sioSettings(tab, edit, modeChanged) {
 }
 
 /** The event composer: event, namespace, arguments, ack. Returns the send function. */
-export function sioComposer(root, draft, onChange, send, save) {
+export function sioComposer(root, draft, onChange, send, save, sendFile) {
   const s = draft.sio ?? (draft.sio = { event: "", namespace: "/", args: "", ack: false });
   const status = h("span", { id: "composer-status", class: "composer-status", role: "status" });
   const event = h("input", { id: "sio-event", value: s.event, placeholder: "event", "aria-label": "Event name", spellcheck: "false" });
@@ -148,6 +157,8 @@ export function sioComposer(root, draft, onChange, send, save) {
     h("div", { class: "composer-bar sio-bar" },
       event, ns, h("label", { class: "check" }, ack, "Ack"), status, h("span", { class: "spacer" }),
       h("button", { id: "save-message", "aria-label": "Save message", onclick: () => { const b = validate(); if (b) save(b); } }, "Save message"),
+      h("button", { id: "emit-file", "aria-label": "Emit with file", title: "Emit with a file as its last argument (a binary attachment), chosen in a dialog",
+        onclick: () => { validate(); const { sendAs, problem } = fileEmit(s); if (sendAs) sendFile(sendAs); else status.textContent = problem; } }, "Emit with file…"),
       h("button", { id: "send", class: "primary", "aria-label": "Emit", title: "Emit (Ctrl+Enter)", onclick: go }, "Emit")),
     args);
   validate();

@@ -22,6 +22,7 @@ mod certs;
 mod closing;
 mod deflate;
 pub mod dial;
+mod keepalive;
 mod open;
 mod outgoing;
 pub mod proxy;

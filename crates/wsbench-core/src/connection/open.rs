@@ -76,9 +76,11 @@ impl Actor {
         keepalive.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         keepalive.reset();
         let pings = open.pings.clone();
+        let mut live = super::keepalive::Liveness::new(&self.config.keepalive);
         loop {
             tokio::select! {
                 (burst, end) = std::future::poll_fn(|cx| poll_burst(&mut stream, cx, &clock, &pings, &deflate)) => {
+                    live.heard();
                     if let Flow::Over = open.on_read(burst, end) {
                         break;
                     }
@@ -94,6 +96,10 @@ impl Actor {
                     if let Flow::Over = open.on_sio_timer() {
                         break;
                     }
+                }
+                _ = sleep_until(live.deadline()), if !open.close.is_closing() => {
+                    open.close.lost(live.why());
+                    break;
                 }
                 _ = sleep_until(open.close.deadline()) => {
                     open.close.time_out();

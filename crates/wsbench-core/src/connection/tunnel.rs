@@ -358,3 +358,7 @@ fn socks5_reply(code: u8) -> String {
         c => format!("reply code {c}"),
     }
 }
+
+#[cfg(test)]
+#[path = "tunnel_fuzz.rs"]
+mod fuzz;

@@ -6,6 +6,10 @@
 //! Columns: `seq,time,atUs,offsetUs,direction,opcode,len,rttUs,closeCode,closeReason,encoding,payload`.
 //! `encoding` is `text` (payload as UTF-8), `base64`, or empty when there is no
 //! payload (an empty frame, or a close frame, whose code and reason have columns).
+//!
+//! A Socket.IO connection's export has the decoded packet in more columns:
+//! `sioEngine,sioPacket,sioNamespace,sioEvent,sioArgs,sioAckId,sioAttachments,sioError`
+//! (`sioArgs` is the JSON array of arguments; empty cells where a frame has no view).
 
 use base64::Engine as _;
 
@@ -13,11 +17,20 @@ use super::{time, LogWriter, SessionMeta};
 use crate::close::CloseInfo;
 use crate::error::Result;
 use crate::frame::{Frame, Opcode};
+use crate::socketio::Decoded;
 
 pub(super) const HEADER: &str =
     "seq,time,atUs,offsetUs,direction,opcode,len,rttUs,closeCode,closeReason,encoding,payload\r\n";
 
-pub(super) struct CsvWriter;
+/// The Socket.IO columns, after [`HEADER`]'s.
+pub(super) const SIO_HEADER: &str =
+    ",sioEngine,sioPacket,sioNamespace,sioEvent,sioArgs,sioAckId,sioAttachments,sioError";
+
+#[derive(Default)]
+pub(super) struct CsvWriter {
+    /// The connection is in Socket.IO mode: rows carry the decoded columns.
+    socketio: bool,
+}
 
 /// A number: never quoted, never neutralized.
 fn num(out: &mut Vec<u8>, n: impl std::fmt::Display) {
@@ -49,12 +62,23 @@ fn cell(out: &mut Vec<u8>, s: &str) {
 }
 
 impl LogWriter for CsvWriter {
-    fn begin(&mut self, out: &mut Vec<u8>, _meta: &SessionMeta) -> Result<()> {
-        out.extend_from_slice(HEADER.as_bytes());
+    fn begin(&mut self, out: &mut Vec<u8>, meta: &SessionMeta) -> Result<()> {
+        self.socketio = meta.config.socketio.is_some();
+        if self.socketio {
+            out.extend_from_slice(HEADER.trim_end().as_bytes());
+            out.extend_from_slice(SIO_HEADER.as_bytes());
+            out.extend_from_slice(b"\r\n");
+        } else {
+            out.extend_from_slice(HEADER.as_bytes());
+        }
         Ok(())
     }
 
     fn frame(&mut self, out: &mut Vec<u8>, f: &Frame) -> Result<()> {
+        self.frame_decoded(out, f, None)
+    }
+
+    fn frame_decoded(&mut self, out: &mut Vec<u8>, f: &Frame, decoded: Option<&Decoded>) -> Result<()> {
         let close = f.close_info();
         num(out, f.seq);
         out.push(b',');
@@ -103,6 +127,9 @@ impl LogWriter for CsvWriter {
                 cell(out, &base64::engine::general_purpose::STANDARD.encode(&f.payload));
             }
         }
+        if self.socketio {
+            sio_cells(out, decoded);
+        }
         out.extend_from_slice(b"\r\n");
         Ok(())
     }
@@ -110,6 +137,35 @@ impl LogWriter for CsvWriter {
     fn end(&mut self, _out: &mut Vec<u8>) -> Result<()> {
         Ok(())
     }
+}
+
+/// The Socket.IO columns of a row (all empty without a decoded view).
+fn sio_cells(out: &mut Vec<u8>, d: Option<&Decoded>) {
+    let Some(d) = d else {
+        out.extend_from_slice(",,,,,,,,".as_bytes());
+        return;
+    };
+    let text = |out: &mut Vec<u8>, s: Option<&str>| {
+        out.push(b',');
+        if let Some(s) = s {
+            cell(out, s);
+        }
+    };
+    text(out, Some(&d.engine));
+    text(out, d.packet.as_deref());
+    text(out, d.namespace.as_deref());
+    text(out, d.event.as_deref());
+    let args = d.args.as_ref().map(|a| serde_json::Value::Array(a.clone()).to_string());
+    text(out, args.as_deref());
+    out.push(b',');
+    if let Some(id) = d.ack_id {
+        num(out, id);
+    }
+    out.push(b',');
+    if d.attachments > 0 {
+        num(out, d.attachments);
+    }
+    text(out, d.error.as_deref());
 }
 
 pub(super) fn opcode_name(o: Opcode) -> &'static str {

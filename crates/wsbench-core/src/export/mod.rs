@@ -320,7 +320,7 @@ fn writer_for(format: ExportFormat) -> Box<dyn LogWriter> {
         ExportFormat::Ndjson => Box::new(ndjson::NdjsonWriter),
         ExportFormat::Json => Box::new(json::JsonWriter::default()),
         ExportFormat::Har => Box::new(har::HarWriter::default()),
-        ExportFormat::Csv => Box::new(csv::CsvWriter),
+        ExportFormat::Csv => Box::new(csv::CsvWriter::default()),
         ExportFormat::Text => Box::new(text::TextWriter),
     }
 }

@@ -16,6 +16,33 @@ use crate::error::{Error, Result};
 use crate::frame::{Frame, FrameRecord};
 use crate::handshake::Handshake;
 use crate::parse::{json_error_after, parse_error};
+use crate::socketio::Decoded;
+
+/// A frame record as read back: the raw fields with the decoded Socket.IO view
+/// (`socketio`) when the export had one.
+#[derive(Deserialize)]
+struct RecordIn {
+    #[serde(flatten)]
+    record: FrameRecord,
+    #[serde(default)]
+    socketio: Option<Decoded>,
+}
+
+/// Frames read so far, with their decoded views by index.
+#[derive(Default)]
+struct ReadFrames {
+    frames: Vec<Frame>,
+    decoded: Vec<(usize, Decoded)>,
+}
+
+impl ReadFrames {
+    fn push(&mut self, f: Frame, d: Option<Decoded>) {
+        if let Some(d) = d {
+            self.decoded.push((self.frames.len(), d));
+        }
+        self.frames.push(f);
+    }
+}
 
 /// Read every connection in a log file: a wsbench NDJSON or JSON export (one
 /// connection; concatenated NDJSON exports give one each), the CLI's `--ndjson`
@@ -101,10 +128,14 @@ pub fn read_log(mut r: impl BufRead, path: &Path) -> Result<Vec<RecordedConnecti
             }
             from_document(*doc, path, skipped_lines)
         }
-        Sniffed::Meta(meta) => read_ndjson(r, path, Some(*meta), Vec::new(), line_no),
-        Sniffed::Frame(f) => read_ndjson(r, path, None, vec![f], line_no),
+        Sniffed::Meta(meta) => read_ndjson(r, path, Some(*meta), ReadFrames::default(), line_no),
+        Sniffed::Frame(f, d) => {
+            let mut read = ReadFrames::default();
+            read.push(f, d);
+            read_ndjson(r, path, None, read, line_no)
+        }
         Sniffed::Handshake(h) => {
-            let mut found = read_ndjson(r, path, None, Vec::new(), line_no)?;
+            let mut found = read_ndjson(r, path, None, ReadFrames::default(), line_no)?;
             if let Some(c) = found.first_mut().filter(|c| c.meta.is_none()) {
                 c.url.clone_from(&h.url);
                 c.subprotocol.clone_from(&h.subprotocol);
@@ -120,7 +151,7 @@ enum Sniffed {
     /// A HAR or JSON export (handled by `from_document`).
     Document(Box<Doc>),
     Meta(Box<SessionMeta>),
-    Frame(Frame),
+    Frame(Frame, Option<Decoded>),
     /// `wsbench-cli connect --ndjson` prints the handshake first: `{"handshake": {...}}`.
     Handshake(Box<Handshake>),
 }
@@ -168,10 +199,10 @@ fn classify(doc: Doc, path: &Path, line: usize) -> Result<Sniffed> {
         return Ok(Sniffed::Handshake(Box::new(h)));
     }
     if doc.rest.contains_key("seq") && doc.rest.contains_key("opcode") {
-        let record: FrameRecord = serde_json::from_value(serde_json::Value::Object(doc.rest))
+        let r: RecordIn = serde_json::from_value(serde_json::Value::Object(doc.rest))
             .map_err(|e| parse_error(path.display(), line, 1, format!("not a frame record: {e}")))?;
-        let f = Frame::from_record(&record).map_err(|e| parse_error(path.display(), line, 1, e.to_string()))?;
-        return Ok(Sniffed::Frame(f));
+        let f = Frame::from_record(&r.record).map_err(|e| parse_error(path.display(), line, 1, e.to_string()))?;
+        return Ok(Sniffed::Frame(f, r.socketio));
     }
     Err(parse_error(
         path.display(),
@@ -196,7 +227,7 @@ fn from_document(doc: Doc, path: &Path, skipped_lines: usize) -> Result<Vec<Reco
     let meta = meta_from(doc.rest, path, skipped_lines + 1)?;
     Ok(vec![from_export(
         meta,
-        doc.frames.unwrap_or_default(),
+        doc.frames.map(|f| f.0).unwrap_or_default(),
         path,
         ExportFormat::Json,
     )])
@@ -210,7 +241,8 @@ pub(super) fn stem(path: &Path) -> String {
         .to_owned()
 }
 
-fn from_export(meta: SessionMeta, frames: Vec<Frame>, path: &Path, source: ExportFormat) -> RecordedConnection {
+fn from_export(meta: SessionMeta, read: ReadFrames, path: &Path, source: ExportFormat) -> RecordedConnection {
+    let ReadFrames { frames, decoded } = read;
     let started_at_us = meta
         .started_at_us
         .or_else(|| frames.first().map(|f| f.at_us - f.offset_us as i64))
@@ -242,6 +274,7 @@ fn from_export(meta: SessionMeta, frames: Vec<Frame>, path: &Path, source: Expor
         handshake: meta.handshake.clone(),
         meta: Some(meta),
         frames,
+        decoded,
         source,
         notes: Vec::new(),
     }
@@ -251,21 +284,22 @@ fn read_ndjson(
     mut r: impl BufRead,
     path: &Path,
     mut meta: Option<SessionMeta>,
-    mut frames: Vec<Frame>,
+    mut frames: ReadFrames,
     mut line_no: usize,
 ) -> Result<Vec<RecordedConnection>> {
     let mut out = Vec::new();
-    let finish = |meta: Option<SessionMeta>, frames: Vec<Frame>| match meta {
-        Some(m) => from_export(m, frames, path, ExportFormat::Ndjson),
+    let finish = |meta: Option<SessionMeta>, read: ReadFrames| match meta {
+        Some(m) => from_export(m, read, path, ExportFormat::Ndjson),
         None => RecordedConnection {
             name: stem(path),
             url: String::new(),
             request_headers: Vec::new(),
             subprotocol: None,
-            started_at_us: frames.first().map_or(0, |f| f.at_us - f.offset_us as i64),
+            started_at_us: read.frames.first().map_or(0, |f| f.at_us - f.offset_us as i64),
             handshake: None,
             meta: None,
-            frames,
+            frames: read.frames,
+            decoded: read.decoded,
             source: ExportFormat::Ndjson,
             notes: vec!["no metadata line: the URL and handshake are unknown".into()],
         },
@@ -280,11 +314,11 @@ fn read_ndjson(
         if line.iter().all(|c| c.is_ascii_whitespace()) {
             continue;
         }
-        match serde_json::from_slice::<FrameRecord>(&line) {
-            Ok(record) => {
-                let f =
-                    Frame::from_record(&record).map_err(|e| parse_error(path.display(), line_no, 1, e.to_string()))?;
-                frames.push(f);
+        match serde_json::from_slice::<RecordIn>(&line) {
+            Ok(r) => {
+                let f = Frame::from_record(&r.record)
+                    .map_err(|e| parse_error(path.display(), line_no, 1, e.to_string()))?;
+                frames.push(f, r.socketio);
             }
             Err(e) => {
                 // Another export's metadata line: concatenated exports.
@@ -317,7 +351,7 @@ fn read_ndjson(
 #[derive(Default)]
 struct Doc {
     log: Option<HarLog>,
-    frames: Option<Vec<Frame>>,
+    frames: Option<Frames>,
     rest: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -334,7 +368,7 @@ impl<'de> Deserialize<'de> for Doc {
                 while let Some(key) = map.next_key::<String>()? {
                     match key.as_str() {
                         "log" => doc.log = Some(map.next_value()?),
-                        "frames" => doc.frames = Some(map.next_value::<Frames>()?.0),
+                        "frames" => doc.frames = Some(map.next_value::<Frames>()?),
                         _ => {
                             let v = map.next_value()?;
                             doc.rest.insert(key, v);
@@ -348,7 +382,7 @@ impl<'de> Deserialize<'de> for Doc {
     }
 }
 
-struct Frames(Vec<Frame>);
+struct Frames(ReadFrames);
 
 impl<'de> Deserialize<'de> for Frames {
     fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
@@ -359,11 +393,14 @@ impl<'de> Deserialize<'de> for Frames {
                 f.write_str("an array of frame records")
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<Frames, A::Error> {
-                let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1 << 16));
-                while let Some(r) = seq.next_element::<FrameRecord>()? {
-                    let f = Frame::from_record(&r)
-                        .map_err(|e| de::Error::custom(format!("frame {}: {e}", out.len() + 1)))?;
-                    out.push(f);
+                let mut out = ReadFrames {
+                    frames: Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1 << 16)),
+                    decoded: Vec::new(),
+                };
+                while let Some(r) = seq.next_element::<RecordIn>()? {
+                    let f = Frame::from_record(&r.record)
+                        .map_err(|e| de::Error::custom(format!("frame {}: {e}", out.frames.len() + 1)))?;
+                    out.push(f, r.socketio);
                 }
                 Ok(Frames(out))
             }

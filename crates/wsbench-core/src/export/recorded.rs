@@ -14,6 +14,7 @@ use crate::config::{ConnectConfig, KeyValue, LogLimits};
 use crate::connection::{Handshake, Header};
 use crate::frame::{Direction, Frame, Opcode};
 use crate::frame_log::FrameLog;
+use crate::socketio::Decoded;
 
 /// At most this many saved messages come out of one recorded connection (the
 /// first distinct ones sent).
@@ -56,6 +57,9 @@ pub struct RecordedConnection {
     /// Oldest first. wsbench exports keep their sequence numbers and times; HAR
     /// messages get sequence numbers 1..=n and times from their `time`.
     pub frames: Vec<Frame>,
+    /// Socket.IO mode: the decoded view of frames, by their index in `frames` (the
+    /// `socketio` field of NDJSON/JSON records, `_socketio` of HAR messages).
+    pub decoded: Vec<(usize, Decoded)>,
     pub source: ExportFormat,
     /// What was not imported, in plain words (e.g. "2 error events skipped").
     pub notes: Vec<String>,
@@ -103,6 +107,10 @@ impl RecordedConnection {
             return m.config.clone();
         }
         let mut c = ConnectConfig::new(self.url.clone());
+        if !self.decoded.is_empty() {
+            // A HAR written by wsbench in Socket.IO mode: reopen it as one.
+            c.socketio = Some(crate::config::SocketIoConfig::default());
+        }
         for h in &self.request_headers {
             let lower = h.name.to_ascii_lowercase();
             if lower.starts_with(':') || GENERATED_HEADERS.contains(&lower.as_str()) {
@@ -177,9 +185,10 @@ impl RecordedConnection {
         saved
     }
 
-    /// The frames as a read-only log (their sequence numbers kept), under `limits`.
+    /// The frames as a read-only log (their sequence numbers kept), under `limits`,
+    /// with their decoded Socket.IO views.
     pub fn into_frame_log(self, limits: LogLimits) -> FrameLog {
-        FrameLog::from_frames(limits, self.frames)
+        frame_log(limits, self.frames, self.decoded)
     }
 
     /// What an export of this connection reads from (to convert it to another
@@ -192,15 +201,36 @@ impl RecordedConnection {
             config,
             handshake: self.handshake,
             stats,
-            log: Arc::new(FrameLog::from_frames(
+            log: Arc::new(frame_log(
                 LogLimits {
                     max_frames: usize::MAX,
                     max_bytes: usize::MAX,
                 },
                 self.frames,
+                self.decoded,
             )),
         }
     }
+}
+
+/// A log of `frames` with `decoded` (by index) attached to the frames' sequence
+/// numbers. Numbers that do not strictly increase from 1 are renumbered 1..=n first,
+/// as [`FrameLog::from_frames`] would, so the views land on the right frames.
+fn frame_log(limits: LogLimits, mut frames: Vec<Frame>, decoded: Vec<(usize, Decoded)>) -> FrameLog {
+    let ordered = frames.first().is_none_or(|f| f.seq > 0) && frames.windows(2).all(|w| w[0].seq < w[1].seq);
+    if !ordered {
+        for (i, f) in frames.iter_mut().enumerate() {
+            f.seq = i as u64 + 1;
+        }
+    }
+    let seqs: Vec<Option<u64>> = decoded.iter().map(|(i, _)| frames.get(*i).map(|f| f.seq)).collect();
+    let log = FrameLog::from_frames(limits, frames);
+    for (seq, (_, note)) in seqs.into_iter().zip(decoded) {
+        if let Some(seq) = seq {
+            log.set_decoded(seq, note);
+        }
+    }
+    log
 }
 
 fn looks_like_json(t: &str) -> bool {

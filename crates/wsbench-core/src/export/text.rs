@@ -10,6 +10,10 @@
 //! `→` is sent, `←` received. Text is escaped so that every frame stays on one line
 //! and nothing in it can fool the reader's terminal: `\n`, `\r`, `\t`, `\\`, and
 //! other control or bidirectional-override characters as `\u{…}`.
+//!
+//! In Socket.IO mode each frame's decoded packet follows in brackets:
+//! `[socket.io event / "chat" args ["hi"] ack 3]`, `[engine.io ping]`,
+//! `[attachment 0]`.
 
 use base64::Engine as _;
 use std::io::Write as _;
@@ -18,6 +22,7 @@ use super::{csv::opcode_name, time, LogWriter, SelectionKind, SessionMeta};
 use crate::close::CloseInfo;
 use crate::error::Result;
 use crate::frame::{Direction, Frame, Opcode};
+use crate::socketio::Decoded;
 
 pub(super) struct TextWriter;
 
@@ -42,6 +47,48 @@ pub fn escape(s: &str) -> String {
         }
     }
     out
+}
+
+/// A decoded Socket.IO packet in a few words (see the module doc).
+pub fn sio_summary(d: &Decoded) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::new();
+    match (&d.packet, d.attachment) {
+        (None, Some(i)) => {
+            let _ = write!(s, "attachment {i}");
+        }
+        (None, None) => {
+            let _ = write!(s, "engine.io {}", d.engine);
+        }
+        (Some(p), _) => {
+            let _ = write!(s, "socket.io {p} {}", d.namespace.as_deref().unwrap_or("/"));
+            if let Some(e) = &d.event {
+                let _ = write!(s, " {}", serde_json::Value::String(e.clone()));
+            }
+            if let Some(a) = &d.args {
+                let _ = write!(s, " args {}", serde_json::Value::Array(a.clone()));
+            }
+        }
+    }
+    if let Some(id) = d.ack_id {
+        let _ = write!(s, " ack {id}");
+    }
+    if d.attachments > 0 {
+        let _ = write!(s, " attachments {}", d.attachments);
+    }
+    if d.partial {
+        s.push_str(" partial");
+    }
+    if let Some(sid) = &d.sid {
+        let _ = write!(s, " sid {sid}");
+    }
+    if d.auto {
+        s.push_str(" auto");
+    }
+    if let Some(e) = &d.error {
+        let _ = write!(s, " error {}", serde_json::Value::String(e.clone()));
+    }
+    s
 }
 
 impl LogWriter for TextWriter {
@@ -73,6 +120,10 @@ impl LogWriter for TextWriter {
     }
 
     fn frame(&mut self, out: &mut Vec<u8>, f: &Frame) -> Result<()> {
+        self.frame_decoded(out, f, None)
+    }
+
+    fn frame_decoded(&mut self, out: &mut Vec<u8>, f: &Frame, decoded: Option<&Decoded>) -> Result<()> {
         let arrow = match f.direction {
             Direction::Out => '→',
             Direction::In => '←',
@@ -109,6 +160,9 @@ impl LogWriter for TextWriter {
         }
         if f.rtt_us > 0 {
             let _ = write!(out, "  (rtt {} ms)", time::millis(f.rtt_us as u64));
+        }
+        if let Some(d) = decoded {
+            let _ = write!(out, "  [{}]", escape(&sio_summary(d)));
         }
         out.push(b'\n');
         Ok(())

@@ -304,6 +304,12 @@ impl<R> SioClient<R> {
                         .map_or_else(|| d.to_string(), str::to_owned),
                     None => "refused".into(),
                 };
+                // An empty message (found by the property test) still says something.
+                let msg = if msg.trim().is_empty() {
+                    "refused, with no reason given".to_owned()
+                } else {
+                    msg
+                };
                 if let Some(n) = step.note.as_mut() {
                     n.error = Some(msg.clone());
                 }
@@ -411,6 +417,23 @@ impl<R> SioClient<R> {
             note,
             reply: None,
         }
+    }
+
+    /// A packet or attachment the server would refuse: larger than the `maxPayload` of
+    /// its open packet (Engine.IO 4), which it enforces by dropping the connection.
+    fn over_max_payload(&self, p: &SioPacket, attachments: &[Bytes]) -> Option<Error> {
+        let max = self.open.as_ref()?.max_payload?;
+        let text = 1 + p.encode().len() as u64;
+        let (what, size) = std::iter::once(("the packet", text))
+            .chain(attachments.iter().map(|b| ("an attachment", b.len() as u64)))
+            .find(|(_, n)| *n > max)?;
+        Some(Error::InvalidPayload {
+            format: "Socket.IO",
+            reason: format!(
+                "{what} is {size} bytes, over the server's maxPayload of {max} bytes (from its open packet); \
+                 the server would drop the connection, so it was not sent"
+            ),
+        })
     }
 
     /// A user command: the frames to send now (none if it waits for its namespace).
@@ -526,6 +549,9 @@ impl<R> SioClient<R> {
         let mut p = SioPacket::new(kind, &ns, Some(data));
         p.id = id;
         p.attachments = attachments.len();
+        if let Some(e) = self.over_max_payload(&p, &attachments) {
+            return Err((reply, e));
+        }
         if let (Some(id), Some(event)) = (id, event) {
             self.acks.insert((ns, id), (Instant::now(), event));
         }

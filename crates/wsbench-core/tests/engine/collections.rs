@@ -131,6 +131,7 @@ fn full_connection() -> SavedConnection {
     config.keepalive = Keepalive {
         ping_interval_ms: 30_000,
         auto_pong: false,
+        dead_after_ms: 90_000,
     };
     config.reconnect = Reconnect {
         enabled: true,

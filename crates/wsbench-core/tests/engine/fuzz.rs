@@ -7,8 +7,13 @@
 //! an error that says where (line >= 1). The wire tap's frame parser is crate-private:
 //! its property test is a unit test in `src/connection/wire/fuzz.rs`.
 //!
-//! Each target prints how many inputs it ran. Layers that land later (Socket.IO codec,
-//! permessage-deflate) add a target here the same way.
+//! The Socket.IO codec (Engine.IO 3/4 packets, Socket.IO packets with attachments, and
+//! whole client sessions of arbitrary server frames) has its target here; the proxy
+//! reply parsers (HTTP CONNECT, SOCKS5) are crate-private: their property tests are unit
+//! tests in `src/connection/tunnel_fuzz.rs`.
+//!
+//! Each target prints how many inputs it ran. Layers that land later (permessage-deflate)
+//! add a target here the same way.
 
 use std::io::Cursor;
 use std::path::Path;
@@ -297,6 +302,93 @@ fn har_ndjson_and_json_log_reader() {
     fuzz("log reader", input(seeds), |b| {
         if let Err(e) = wsbench_core::export::read_log(Cursor::new(&b), Path::new("fuzz.log")) {
             positioned(&e, &b)?;
+        }
+        Ok(())
+    });
+}
+
+/// Socket.IO and Engine.IO text packets as servers send them (both protocol versions).
+const SIO_SEEDS: [&str; 12] = [
+    r#"0{"sid":"lv_VI97HAXpY6yYWAAAC","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}"#,
+    r#"0{"sid":"old","upgrades":["websocket"],"pingInterval":25000,"pingTimeout":5000}"#,
+    "2",
+    "3probe",
+    "40",
+    r#"40/chat,{"sid":"abc"}"#,
+    r#"42["chat",{"msg":"hi"},2]"#,
+    r#"42/chat,17["echo","a"]"#,
+    r#"43/chat,17["ok"]"#,
+    r#"44/admin,{"message":"Not authorized"}"#,
+    r#"452-/files,9["up",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]"#,
+    r#"461-3[{"_placeholder":true,"num":0}]"#,
+];
+
+/// A server frame: text (a mutated seed) or binary (random bytes).
+#[derive(Debug, Clone)]
+enum SioFrame {
+    Text(String),
+    Binary(Vec<u8>),
+}
+
+fn sio_frame() -> impl Strategy<Value = SioFrame> {
+    let seeds: Vec<Vec<u8>> = SIO_SEEDS.iter().map(|s| s.as_bytes().to_vec()).collect();
+    prop_oneof![
+        4 => input(seeds).prop_map(|b| SioFrame::Text(text(&b))),
+        1 => prop::collection::vec(any::<u8>(), 0..64).prop_map(SioFrame::Binary),
+    ]
+}
+
+#[test]
+fn socketio_and_engineio_codec() {
+    use bytes::Bytes;
+    use wsbench_core::socketio::{EioVersion, EnginePacket, SioClient, SioPacket};
+    // Single packets: an error points inside the input.
+    let seeds: Vec<Vec<u8>> = SIO_SEEDS.iter().map(|s| s.as_bytes().to_vec()).collect();
+    fuzz("engine.io + socket.io packet", input(seeds), |b| {
+        let s = text(&b);
+        if let Err(e) = EnginePacket::decode_text(&s) {
+            prop_assert!(e.pos <= s.len() && !e.reason.is_empty(), "{e:?} in {s:?}");
+        }
+        let body = s.get(1..).unwrap_or("");
+        match SioPacket::decode(body) {
+            Err(e) => prop_assert!(e.pos <= body.len() && !e.reason.is_empty(), "{e:?} in {body:?}"),
+            // What decodes encodes back to a packet that decodes the same.
+            Ok(p) => prop_assert_eq!(SioPacket::decode(&p.encode()).ok(), Some(p)),
+        }
+        for v in [EioVersion::V3, EioVersion::V4] {
+            let _ = EnginePacket::decode_binary(&Bytes::from(b.clone()), v);
+        }
+        Ok(())
+    });
+    // Whole sessions: any frames in any order, for v4, v3 and v2 clients, never panic,
+    // and a frame that cannot be decoded says why on its decoded view.
+    let session = (
+        prop::sample::select(vec![4u8, 3, 2]),
+        prop::collection::vec(sio_frame(), 1..24),
+    );
+    fuzz("socket.io client session", session, |(version, frames)| {
+        let cfg = wsbench_core::config::SocketIoConfig {
+            version,
+            ..Default::default()
+        };
+        let mut c: SioClient<()> = SioClient::new(&cfg).unwrap();
+        let now = tokio::time::Instant::now();
+        for f in frames {
+            let step = match &f {
+                SioFrame::Text(t) => c.on_text(t, now),
+                SioFrame::Binary(b) => c.on_binary(&Bytes::from(b.clone()), now),
+            };
+            if let Some(n) = &step.note {
+                if let Some(e) = &n.error {
+                    prop_assert!(!e.is_empty());
+                }
+            }
+            prop_assert!(
+                step.send.len() <= 64,
+                "{} frames to send for one frame",
+                step.send.len()
+            );
+            let _ = c.on_timer(now + std::time::Duration::from_secs(3600));
         }
         Ok(())
     });

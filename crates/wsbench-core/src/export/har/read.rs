@@ -26,6 +26,7 @@ use crate::error::{Error, Result};
 use crate::export::{time, ExportFormat, RecordedConnection};
 use crate::frame::{Direction, Frame, Opcode};
 use crate::parse::{json_error, parse_error};
+use crate::socketio::Decoded;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
@@ -106,6 +107,9 @@ struct HarMessage {
     time: Option<f64>,
     opcode: Option<f64>,
     data: Option<String>,
+    /// wsbench's decoded Socket.IO view of the frame.
+    #[serde(rename = "_socketio")]
+    socketio: Option<Decoded>,
 }
 
 fn headers(h: &[HarHeader]) -> Vec<Header> {
@@ -201,7 +205,7 @@ fn har_connection(mut e: HarEntry, path: &Path) -> Result<RecordedConnection> {
         .and_then(time::parse_iso)
         .or_else(|| messages.iter().find_map(|m| message_time_us(m.time)))
         .unwrap_or(0);
-    let frames = har_frames(&messages, started_at_us, &mut notes);
+    let (frames, decoded) = har_frames(messages, started_at_us, &mut notes);
     let handshake = har_handshake(&e, &url, &request_headers);
     let name = e
         .comment
@@ -219,6 +223,7 @@ fn har_connection(mut e: HarEntry, path: &Path) -> Result<RecordedConnection> {
         handshake,
         meta: None,
         frames,
+        decoded,
         source: ExportFormat::Har,
         notes,
     })
@@ -250,12 +255,21 @@ struct Skipped {
     not_base64: usize,
 }
 
-/// The messages as frames, numbered from 1; what could not be kept is said in `notes`.
-fn har_frames(messages: &[HarMessage], started_at_us: i64, notes: &mut Vec<String>) -> Vec<Frame> {
+/// The messages as frames, numbered from 1, with their decoded Socket.IO views by
+/// index; what could not be kept is said in `notes`.
+fn har_frames(
+    messages: Vec<HarMessage>,
+    started_at_us: i64,
+    notes: &mut Vec<String>,
+) -> (Vec<Frame>, Vec<(usize, Decoded)>) {
     let mut frames = Vec::with_capacity(messages.len());
+    let mut decoded = Vec::new();
     let mut skipped = Skipped::default();
-    for m in messages {
-        if let Some(mut frame) = har_frame(m, started_at_us, &mut skipped) {
+    for mut m in messages {
+        if let Some(mut frame) = har_frame(&m, started_at_us, &mut skipped) {
+            if let Some(d) = m.socketio.take() {
+                decoded.push((frames.len(), d));
+            }
             frame.seq = frames.len() as u64 + 1;
             frames.push(frame);
         }
@@ -278,7 +292,7 @@ fn har_frames(messages: &[HarMessage], started_at_us: i64, notes: &mut Vec<Strin
             skipped.not_base64
         ));
     }
-    frames
+    (frames, decoded)
 }
 
 /// One message as a frame (its `seq` left 0), or `None` (counted) when it is not a

@@ -14,6 +14,8 @@
 //!   happen, `ssl` included in `connect`.
 //! - mitmproxy `addons/savehar.py`: the same four fields, text as text, binary as
 //!   base64, `time` in seconds.
+//! - wsbench's own addition, in Socket.IO mode: `_socketio` on a message holds the
+//!   decoded packet (the `socketio` field of an NDJSON record); it is read back.
 //!
 //! The entry is written as it goes: everything but the messages is serialized
 //! first, then one message per line, so a million frames never sit in memory.
@@ -25,6 +27,7 @@ use crate::connection::{Handshake, Header};
 use crate::error::{Error, Result};
 use crate::export::{json_err, time, LogWriter, SessionMeta};
 use crate::frame::{Direction, Frame, Opcode};
+use crate::socketio::Decoded;
 
 #[derive(Default)]
 pub(crate) struct HarWriter {
@@ -357,6 +360,12 @@ impl LogWriter for HarWriter {
     }
 
     fn frame(&mut self, out: &mut Vec<u8>, f: &Frame) -> Result<()> {
+        self.frame_decoded(out, f, None)
+    }
+
+    /// A message, with wsbench's decoded Socket.IO view as `_socketio` (HAR allows
+    /// custom fields that start with `_`; other readers ignore it).
+    fn frame_decoded(&mut self, out: &mut Vec<u8>, f: &Frame, decoded: Option<&Decoded>) -> Result<()> {
         out.extend_from_slice(if self.any { b",\n" } else { b"\n" });
         self.any = true;
         out.extend_from_slice(match f.direction {
@@ -378,6 +387,10 @@ impl LogWriter for HarWriter {
             out.push(b'"');
             out.extend_from_slice(base64::engine::general_purpose::STANDARD.encode(&f.payload).as_bytes());
             out.push(b'"');
+        }
+        if let Some(d) = decoded {
+            out.extend_from_slice(b",\"_socketio\":");
+            serde_json::to_writer(&mut *out, d).map_err(json_err)?;
         }
         out.push(b'}');
         Ok(())

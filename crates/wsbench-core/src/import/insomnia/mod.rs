@@ -19,6 +19,12 @@
 //!   WebSocket items told apart by a `meta.id` starting with `ws-req`, `meta.sortKey`,
 //!   `environments.subEnvironments`, `authentication` types and API key `addTo`).
 //!
+//! - `packages/insomnia/src/models/socket-io-request.ts` (`eventListeners` with `isOpen`,
+//!   `settingPath`), `models/socket-io-payload.ts` (`eventName`, `ack`, `args` of
+//!   `{value, mode}`), `main/network/socket-io.ts` (the URL goes to socket.io-client as
+//!   is: its path is the namespace), and the v5 `SocketIORequestSchema` (`meta.id`
+//!   starting with `socketio-req`, `settings.path`, no payloads).
+//!
 //! Choices where the sources leave room:
 //! - Insomnia's v5 export writes no WebSocket payloads (its `WebsocketRequestSchema` has
 //!   none), so a v5 request comes over without messages.
@@ -33,8 +39,9 @@ mod template;
 mod v4;
 mod v5;
 
-use crate::config::{ApiKeyPlacement, Auth, ConnectConfig, KeyValue};
+use crate::config::{ApiKeyPlacement, Auth, ConnectConfig, KeyValue, SioNamespace, SocketIoConfig};
 use crate::error::Result;
+use crate::socketio::SioCommand;
 
 use super::convert::{
     fill_path_params, inherit_headers, key_value, label, merge_variables, message_name, parse_error, parse_json,
@@ -164,10 +171,40 @@ impl Cx {
     }
 
     fn websocket(&mut self, folder: &[String], inh: &Inherited, r: &Node, payloads: &[&Node], v5: bool) {
+        let (name, item, config) = self.connection_of(folder, inh, r, v5, "WebSocket request");
+        let messages = payloads
+            .iter()
+            .enumerate()
+            .map(|(i, p)| SavedMessage {
+                name: message_name(&p.text("name"), i, payloads.len()),
+                format: if p.text("mode").trim().eq_ignore_ascii_case("application/json") {
+                    MessageFormat::Json
+                } else {
+                    MessageFormat::Text
+                },
+                body: self.t(&p.text("value"), &item),
+                send_on_connect: false,
+            })
+            .collect();
+        let mut connection = SavedConnection::new(name, config);
+        connection.messages = messages;
+        self.out.connection(folder.to_vec(), connection);
+    }
+
+    /// A WebSocket or Socket.IO request's name, label and settings (URL, headers,
+    /// parameters, auth), with notes for what does not come over.
+    fn connection_of(
+        &mut self,
+        folder: &[String],
+        inh: &Inherited,
+        r: &Node,
+        v5: bool,
+        kind: &str,
+    ) -> (String, String, ConnectConfig) {
         let mut name = r.text("name");
         if name.trim().is_empty() {
             name = if r.text("url").is_empty() {
-                "WebSocket request".to_owned()
+                kind.to_owned()
             } else {
                 r.text("url")
             };
@@ -237,24 +274,77 @@ impl Cx {
         }
 
         settle_headers(&mut config, &item, &mut self.out);
+        (name, item, config)
+    }
 
+    /// A Socket.IO request (Insomnia 11+): as socket.io-client reads it, the URL's
+    /// path is the namespace and `settingPath` (v5: `settings.path`) the handshake
+    /// path; listeners that are on become the events listened to; each v4
+    /// `socketio_payload` (event, arguments, ack) a saved emit.
+    fn socketio(&mut self, folder: &[String], inh: &Inherited, r: &Node, payloads: &[&Node], v5: bool) {
+        let (name, item, mut config) = self.connection_of(folder, inh, r, v5, "Socket.IO request");
+        let (url, namespace) = split_namespace(&config.url);
+        config.url = url;
+        let mut sio = SocketIoConfig::default();
+        let path = if v5 {
+            r.at(&["settings", "path"])
+        } else {
+            r.get("settingPath")
+        };
+        if let Some(p) = path.as_str().map(str::trim).filter(|p| !p.is_empty()) {
+            sio.path = p.to_owned();
+        }
+        if namespace != "/" {
+            sio.namespaces.push(SioNamespace {
+                name: namespace.clone(),
+                auth: None,
+            });
+        }
+        sio.listen = r
+            .get("eventListeners")
+            .items()
+            .iter()
+            .filter(|l| l.get("isOpen").as_bool() == Some(true))
+            .map(|l| l.text("eventName"))
+            .filter(|e| !e.trim().is_empty())
+            .collect();
+        config.socketio = Some(sio);
         let messages = payloads
             .iter()
             .enumerate()
-            .map(|(i, p)| SavedMessage {
-                name: message_name(&p.text("name"), i, payloads.len()),
-                format: if p.text("mode").trim().eq_ignore_ascii_case("application/json") {
-                    MessageFormat::Json
-                } else {
-                    MessageFormat::Text
-                },
-                body: self.t(&p.text("value"), &item),
-                send_on_connect: false,
+            .map(|(i, p)| {
+                let event = non_empty(p.text("eventName"), "message");
+                let args = p.get("args").items().iter().map(|a| self.sio_arg(a, &item)).collect();
+                let ack = p.get("ack").as_bool() == Some(true);
+                let cmd = SioCommand::emit(&namespace, &event, args, ack);
+                SavedMessage {
+                    name: message_name(&p.text("name"), i, payloads.len()),
+                    format: MessageFormat::SocketIo,
+                    body: serde_json::to_string(&cmd).unwrap_or_default(),
+                    send_on_connect: false,
+                }
             })
             .collect();
         let mut connection = SavedConnection::new(name, config);
         connection.messages = messages;
         self.out.connection(folder.to_vec(), connection);
+    }
+
+    /// One Socket.IO argument: JSON (`mode: application/json`, the default) parsed,
+    /// else text; JSON that does not parse (often a template) is kept as text.
+    fn sio_arg(&mut self, a: &Node, item: &str) -> serde_json::Value {
+        let value = self.t(&a.text("value"), item);
+        let mode = a.text("mode");
+        if !mode.is_empty() && !mode.trim().eq_ignore_ascii_case("application/json") {
+            return serde_json::Value::String(value);
+        }
+        serde_json::from_str(&value).unwrap_or_else(|_| {
+            self.out.note(
+                format!("argument `{value}` of `{item}`"),
+                "it is not JSON; it is sent as a string",
+            );
+            serde_json::Value::String(value)
+        })
     }
 
     /// The wsbench auth for an Insomnia `authentication` object, or a header when that
@@ -450,10 +540,7 @@ fn other_kind(r: &Node, ty: &str) -> (String, &'static str) {
             (format!("{} request", if graphql { "GraphQL" } else { "HTTP" }), NOT_WS)
         }
         "grpc_request" => ("gRPC request".into(), NOT_WS),
-        "socketio_request" | "socket_io_request" => (
-            "Socket.IO request".into(),
-            "Socket.IO is its own protocol on top of WebSocket; wsbench sends plain WebSocket messages",
-        ),
+        "socketio_payload" => ("Socket.IO payload".into(), "its Socket.IO request is not in the export"),
         "mcp_request" => ("MCP request".into(), NOT_WS),
         "unit_test_suite" => ("test suite".into(), "wsbench has no test runner"),
         "unit_test" => ("test".into(), "wsbench has no test runner"),
@@ -480,6 +567,27 @@ fn other_kind(r: &Node, ty: &str) -> (String, &'static str) {
         "websocket_request" => ("WebSocket request".into(), "it belongs to no workspace in the export"),
         _ => (format!("Insomnia {ty}"), "wsbench has nothing like it"),
     }
+}
+
+/// socket.io-client's reading of a URL: `http://host/chat?x=1` is the server
+/// `http://host/?x=1` and the namespace `/chat`. A URL without `scheme://` (a
+/// `{{variable}}`) is left whole, with the main namespace.
+fn split_namespace(url: &str) -> (String, String) {
+    let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
+        return (url.to_owned(), "/".into());
+    };
+    let rest = &url[scheme_end..];
+    let Some(slash) = rest.find('/') else {
+        return (url.to_owned(), "/".into());
+    };
+    let after = &rest[slash..];
+    let end = after.find(['?', '#']).unwrap_or(after.len());
+    let ns = after[..end].trim_end_matches('/');
+    if ns.is_empty() || rest[..slash].contains(['?', '#']) {
+        return (url.to_owned(), "/".into());
+    }
+    let base = format!("{}{}/{}", &url[..scheme_end], &rest[..slash], &after[end..]);
+    (base, ns.to_owned())
 }
 
 fn named(kind: &str, folder: &[String], name: &str) -> String {

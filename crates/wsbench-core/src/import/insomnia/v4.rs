@@ -100,6 +100,15 @@ impl<'a> V4<'a> {
                     let payloads: Vec<&Node> = payload_ids.iter().map(|&p| &resources[p]).collect();
                     self.cx.websocket(folder, inh, r, &payloads, false);
                 }
+                "socketio_request" => {
+                    self.used[i] = true;
+                    let payload_ids = self.kids(&r.text("_id"), Some("socketio_payload"));
+                    for &p in &payload_ids {
+                        self.used[p] = true;
+                    }
+                    let payloads: Vec<&Node> = payload_ids.iter().map(|&p| &resources[p]).collect();
+                    self.cx.socketio(folder, inh, r, &payloads, false);
+                }
                 _ => {
                     self.used[i] = true;
                     let (kind, reason) = other_kind(r, &ty);

@@ -57,8 +57,8 @@ fn walk_v5(cx: &mut Cx, items: &[Node], folder: &[String], inh: &Inherited) {
             let (kind, reason) = other_kind(r, "grpc_request");
             cx.out.note(named(&kind, folder, &name), reason);
         } else if id.starts_with("socketio-req") || !r.get("eventListeners").is_null() {
-            let (kind, reason) = other_kind(r, "socketio_request");
-            cx.out.note(named(&kind, folder, &name), reason);
+            // Insomnia's v5 export writes no Socket.IO payloads (like WebSocket ones).
+            cx.socketio(folder, inh, r, &[], true);
         } else if id.starts_with("mcp") || !r.get("transportType").is_null() {
             let (kind, reason) = other_kind(r, "mcp_request");
             cx.out.note(named(&kind, folder, &name), reason);

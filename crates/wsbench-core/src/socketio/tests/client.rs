@@ -131,6 +131,18 @@ fn connect_error_refuses_waiting_emits_with_the_servers_message() {
 }
 
 #[test]
+fn a_connect_error_with_an_empty_message_still_says_why() {
+    // Found by the Socket.IO property test: `44/admin,{"message":""}` gave an empty error.
+    let mut c = client(4, &[("/admin", None)]);
+    c.on_text(OPEN4, Instant::now());
+    let step = c.on_text(r#"44/admin,{"message":""}"#, Instant::now());
+    assert_eq!(
+        step.note.unwrap().error.as_deref(),
+        Some("refused, with no reason given")
+    );
+}
+
+#[test]
 fn server_ack_requests_are_answered_automatically_or_by_hand() {
     let cfg = SocketIoConfig {
         auto_ack: Some(json!("got it")),

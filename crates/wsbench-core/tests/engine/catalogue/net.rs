@@ -39,6 +39,9 @@ pub enum Input {
 pub enum Then {
     Wait,
     Disconnect,
+    /// Socket.IO: once `/` is joined, emit an event with an argument of this many
+    /// bytes; the row's outcome is the send's error (then the tab is disconnected).
+    Emit(usize),
 }
 
 pub struct Row {
@@ -49,6 +52,9 @@ pub struct Row {
     pub then: Then,
     pub kind: &'static str,
     pub message: &'static str,
+    /// Socket.IO: a logged frame's decoded view must carry this error (a bad packet
+    /// is shown on its frame, and the connection goes on).
+    pub note: Option<&'static str>,
 }
 
 pub struct Prepared {
@@ -77,6 +83,7 @@ fn row(name: &'static str, input: Input, kind: &'static str, message: &'static s
         then: Then::Wait,
         kind,
         message,
+        note: None,
     }
 }
 
@@ -161,7 +168,213 @@ pub fn rows() -> Vec<Row> {
             then: Then::Disconnect,
             ..row("half-open peer (no FIN, no data) on disconnect", Upgraded(half_open), "Closed 1000 by Client", "bye (no close reply from the peer)")
         },
+        tweaked("half-open peer, keepalive timeout", Upgraded(half_open), dead_after_1s, "Closed 1006 by Server", "no answer from the server for 1 s (keepalive timeout)"),
+        // --- proxies: which hop failed, with the proxy's status and body
+        row("proxy refused", Custom(proxy_refused), "Proxy", "proxy http://127.0.0.1:{port} (the connection's setting): could not reach the proxy: connection refused by 127.0.0.1:{port}"),
+        row("proxy 407 with a body", Custom(proxy_407), "Proxy", "*requires credentials (HTTP 407*proxy login needed*"),
+        row("target unreachable through an HTTP proxy", Custom(proxy_502), "Proxy", "*is unreachable through the proxy (HTTP 502 Bad Gateway)*cannot reach the target*"),
+        row("target unreachable through SOCKS5", Custom(socks_unreachable), "Proxy", "*is unreachable through the proxy: connection refused by the target*"),
+        row("bad SOCKS reply", Custom(socks_garbage), "Proxy", "proxy socks5://127.0.0.1:* (the connection's setting): the proxy does not speak SOCKS5 (is it an HTTP proxy? then use http://)"),
+        row("proxy closes mid-CONNECT", Custom(proxy_closes), "Proxy", "proxy http://127.0.0.1:* (the connection's setting): the proxy closed the connection (reading the CONNECT answer)"),
+        // --- Socket.IO: the raw frame stays, its decoded view says what is wrong
+        Row {
+            note: Some("bad JSON data: EOF while parsing a value at line 1 column 20 (Socket.IO packet, byte 21 of the frame)"),
+            ..row("Socket.IO: malformed packet", Custom(sio_malformed), "Closed 1000 by Server", "done")
+        },
+        Row {
+            note: Some("Invalid namespace"),
+            ..row("Socket.IO: unknown namespace (CONNECT_ERROR)", Custom(sio_bad_namespace), "Closed 1000 by Server", "done")
+        },
+        row("Socket.IO: wrong Engine.IO version", Custom(sio_eio3), "Closed 1006 by Server", "the server speaks Engine.IO 3 (a Socket.IO v2 server): choose Socket.IO version 2"),
+        Row {
+            then: Then::Emit(200),
+            ..row("Socket.IO: emit over the server's maxPayload", Custom(sio_small_max_payload), "InvalidPayload", "invalid Socket.IO payload: the packet is 212 bytes, over the server's maxPayload of 100 bytes (from its open packet); the server would drop the connection, so it was not sent")
+        },
     ]
+}
+
+fn dead_after_1s(c: &mut ConnectConfig) {
+    c.keepalive.ping_interval_ms = 200;
+    c.keepalive.dead_after_ms = 1_000;
+}
+
+// --- proxies and Socket.IO servers ----------------------------------------------------
+
+fn via_proxy(
+    target: String,
+    proxy: String,
+    vars: Vec<(&'static str, String)>,
+    keep: Vec<Box<dyn Any + Send>>,
+) -> Prepared {
+    let mut config = ConnectConfig::new(target);
+    config.proxy = wsbench_core::config::ProxySetting::Url { url: proxy };
+    Prepared { config, vars, keep }
+}
+fn proxy_refused() -> BoxFut<Prepared> {
+    Box::pin(async {
+        let port = closed_port().await;
+        via_proxy(
+            "ws://127.0.0.1:9/".into(),
+            format!("http://127.0.0.1:{port}"),
+            vec![("port", port.to_string())],
+            Vec::new(),
+        )
+    })
+}
+fn proxy_407() -> BoxFut<Prepared> {
+    Box::pin(async {
+        let p = crate::proxy_support::http_proxy(Some(("u", "pw"))).await;
+        via_proxy(
+            "ws://127.0.0.1:9/".into(),
+            format!("http://{}", p.addr),
+            Vec::new(),
+            vec![Box::new(p)],
+        )
+    })
+}
+fn proxy_502() -> BoxFut<Prepared> {
+    Box::pin(async {
+        let p = crate::proxy_support::http_proxy(None).await;
+        let port = closed_port().await;
+        via_proxy(
+            format!("ws://127.0.0.1:{port}/"),
+            format!("http://{}", p.addr),
+            Vec::new(),
+            vec![Box::new(p)],
+        )
+    })
+}
+fn socks_unreachable() -> BoxFut<Prepared> {
+    Box::pin(async {
+        let p = crate::proxy_support::socks5_proxy(None).await;
+        let port = closed_port().await;
+        via_proxy(
+            format!("ws://127.0.0.1:{port}/"),
+            format!("socks5://{}", p.addr),
+            Vec::new(),
+            vec![Box::new(p)],
+        )
+    })
+}
+/// A raw "proxy" running `script` on each accepted socket.
+async fn raw_proxy(script: Script, scheme: &str) -> Prepared {
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = l.accept().await {
+            tokio::spawn(script(tcp));
+        }
+    });
+    via_proxy(
+        "ws://127.0.0.1:9/".into(),
+        format!("{scheme}://{addr}"),
+        Vec::new(),
+        Vec::new(),
+    )
+}
+fn socks_garbage() -> BoxFut<Prepared> {
+    fn script(mut tcp: TcpStream) -> BoxFut<()> {
+        Box::pin(async move {
+            let mut hello = [0u8; 3];
+            let _ = tcp.read_exact(&mut hello).await;
+            let _ = tcp.write_all(b"HTTP/1.1 400 Bad Request\r\n\r\n").await;
+            drain(tcp).await;
+        })
+    }
+    Box::pin(raw_proxy(script, "socks5"))
+}
+fn proxy_closes() -> BoxFut<Prepared> {
+    fn script(mut tcp: TcpStream) -> BoxFut<()> {
+        Box::pin(async move {
+            read_request(&mut tcp).await;
+            let _ = tcp.write_all(b"HTTP/1.1 200 Conn").await;
+            let _ = tcp.shutdown().await;
+        })
+    }
+    Box::pin(raw_proxy(script, "http"))
+}
+
+const OPEN4: &str = r#"0{"sid":"cat","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}"#;
+
+/// A Socket.IO "server": upgrades, then for each step either sends a text frame or
+/// (an empty step) waits for a frame from the client; then closes with 1000 "done".
+async fn sio_server(steps: &'static [&'static str], socketio: wsbench_core::config::SocketIoConfig) -> Prepared {
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut tcp, _)) = l.accept().await {
+            tokio::spawn(async move {
+                let Some(req) = read_request(&mut tcp).await else {
+                    return;
+                };
+                let key = header_of(&req, "sec-websocket-key").unwrap_or_default();
+                let resp = format!(
+                    "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {}\r\n\r\n",
+                    derive_accept_key(key.as_bytes())
+                );
+                let _ = tcp.write_all(resp.as_bytes()).await;
+                for step in steps {
+                    if step.is_empty() {
+                        let mut buf = [0u8; 1024];
+                        let _ = tcp.read(&mut buf).await;
+                    } else {
+                        let _ = tcp.write_all(&server_frame(0x1, step.as_bytes())).await;
+                    }
+                }
+                let _ = tcp
+                    .write_all(&server_frame(0x8, &[&1000u16.to_be_bytes()[..], b"done"].concat()))
+                    .await;
+                drain(tcp).await;
+            });
+        }
+    });
+    let mut config = ConnectConfig::new(format!("ws://{addr}/"));
+    config.socketio = Some(socketio);
+    Prepared {
+        config,
+        vars: Vec::new(),
+        keep: Vec::new(),
+    }
+}
+fn sio_malformed() -> BoxFut<Prepared> {
+    Box::pin(sio_server(
+        &[OPEN4, "", "40", r#"42["chat",{"unclosed":"#],
+        Default::default(),
+    ))
+}
+fn sio_bad_namespace() -> BoxFut<Prepared> {
+    let cfg = wsbench_core::config::SocketIoConfig {
+        namespaces: vec![wsbench_core::config::SioNamespace {
+            name: "/nope".into(),
+            auth: None,
+        }],
+        ..Default::default()
+    };
+    Box::pin(sio_server(
+        &[OPEN4, "", r#"44/nope,{"message":"Invalid namespace"}"#],
+        cfg,
+    ))
+}
+fn sio_eio3() -> BoxFut<Prepared> {
+    Box::pin(sio_server(
+        &[
+            r#"0{"sid":"old","upgrades":[],"pingInterval":25000,"pingTimeout":5000}"#,
+            "",
+        ],
+        Default::default(),
+    ))
+}
+fn sio_small_max_payload() -> BoxFut<Prepared> {
+    Box::pin(sio_server(
+        &[
+            r#"0{"sid":"cat","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":100}"#,
+            "",
+            "40",
+            "",
+            "",
+        ],
+        Default::default(),
+    ))
 }
 
 // --- servers -----------------------------------------------------------------------
@@ -501,6 +714,29 @@ async fn run_row(m: &SessionManager, r: &Row) -> (Seen, Vec<(&'static str, Strin
         wait_frame(&s, "hello", |f| f.direction == Direction::In).await;
         m.disconnect(id, 1000, "bye").unwrap();
     }
+    if let Then::Emit(n) = r.then {
+        wait_open(&s).await;
+        wait_frame(&s, "the CONNECT answer", |f| {
+            f.direction == Direction::In && f.payload.as_ref() == b"40"
+        })
+        .await;
+        let big = serde_json::Value::String("x".repeat(n));
+        let cmd = wsbench_core::socketio::SioCommand::emit("/", "big", vec![big], false);
+        let seen = match m.send(id, Outgoing::SocketIo(cmd)).await {
+            Ok(seq) => Seen {
+                kind: "sent".into(),
+                message: format!("frame {seq}"),
+            },
+            Err(e) => Seen {
+                kind: format!("{:?}", e.kind()),
+                message: e.to_string(),
+            },
+        };
+        m.disconnect(id, 1000, "bye").unwrap();
+        wait_end(&s).await;
+        drop(p.keep);
+        return (seen, p.vars, None);
+    }
     let end = wait_end(&s).await;
     let mut lost = None;
     if matches!(r.input, Input::Upgraded(_)) {
@@ -510,6 +746,17 @@ async fn run_row(m: &SessionManager, r: &Row) -> (Seen, Vec<(&'static str, Strin
             .any(|f| f.direction == Direction::In && f.opcode == Opcode::Text && f.payload.as_ref() == b"hello");
         if !hello {
             lost = Some(format!("{}: the message logged before the failure is gone", r.name));
+        }
+    }
+    if let Some(want) = r.note {
+        let shown = s
+            .log()
+            .page(0, usize::MAX)
+            .iter()
+            .filter_map(|f| s.decoded(f.seq).and_then(|d| d.error.clone()))
+            .collect::<Vec<_>>();
+        if !shown.iter().any(|e| super::glob(want, e)) {
+            lost = Some(format!("{}: no decoded error {want:?} in {shown:?}", r.name));
         }
     }
     drop(p.keep);
