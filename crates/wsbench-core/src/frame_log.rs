@@ -4,7 +4,9 @@
 //! an `.await`. Search copies frames out in chunks (cheap `Bytes` clones) and scans
 //! them with the lock released, so a long search never stalls the socket reader.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
+use std::task::{Context, Poll, Waker};
 
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
@@ -117,8 +119,23 @@ impl FrameStore {
     }
 }
 
+/// A log with one reader that must see every frame (the CLI printing a stream): frames
+/// not marked read are never evicted, and the connection stops reading its socket
+/// while too many are unread (TCP then slows the peer down), so memory stays bounded
+/// whatever the stream length and however slow the reader.
+struct ReadGate {
+    /// At most this many frames, and this many payload bytes, unread (a read may go
+    /// past by one burst of buffered frames).
+    max_frames: u64,
+    max_bytes: u64,
+    /// The first sequence number not read yet.
+    next_unread: u64,
+    unread_bytes: u64,
+}
+
 struct Inner {
     frames: FrameStore,
+    gate: Option<ReadGate>,
     /// Sequence numbers are consecutive (always, for a live log). A log built from
     /// imported frames (a filtered export, say) may have gaps: lookups then search.
     contiguous: bool,
@@ -134,6 +151,10 @@ pub struct FrameLog {
     notes: Notes,
     /// Last sequence number pushed; followers (the CLI, exporters) wait on it.
     last_seq: watch::Sender<u64>,
+    /// With a read gate: whether the connection may read more (see [`FrameLog::poll_room`]).
+    room: AtomicBool,
+    /// The connection's reader, waiting for room.
+    room_waker: Mutex<Option<Waker>>,
 }
 
 /// A search over the log. Empty `text` matches every frame passing the filters.
@@ -235,6 +256,7 @@ impl FrameLog {
         Self {
             inner: Mutex::new(Inner {
                 frames: FrameStore::new(),
+                gate: None,
                 contiguous: true,
                 held_bytes: 0,
                 next_seq: 1,
@@ -243,6 +265,8 @@ impl FrameLog {
             }),
             last_seq: watch::channel(0).0,
             notes: Notes::default(),
+            room: AtomicBool::new(true),
+            room_waker: Mutex::new(None),
         }
     }
 
@@ -297,6 +321,7 @@ impl FrameLog {
             let mut g = self.lock();
             frame.seq = Self::append(&mut g, frame.clone());
             Self::evict(&mut g);
+            self.update_room(&g);
         }
         self.last_seq.send_replace(frame.seq);
         frame
@@ -309,6 +334,7 @@ impl FrameLog {
             let mut g = self.lock();
             let seq = Self::append(&mut g, frame);
             Self::evict(&mut g);
+            self.update_room(&g);
             seq
         };
         self.notes.insert(seq, note);
@@ -340,6 +366,7 @@ impl FrameLog {
                 Self::append(&mut g, f);
             }
             Self::evict(&mut g);
+            self.update_room(&g);
             g.next_seq - 1
         };
         (last > 0).then(|| {
@@ -362,18 +389,89 @@ impl FrameLog {
         *bytes += len as u64;
         inner.held_bytes += len;
         inner.frames.push_back(frame);
+        if let Some(g) = inner.gate.as_mut() {
+            g.unread_bytes += len as u64;
+        }
         seq
     }
 
     fn evict(inner: &mut Inner) {
+        let keep_from = inner.gate.as_ref().map_or(u64::MAX, |g| g.next_unread);
         while inner.frames.len() > 1
             && (inner.frames.len() > inner.limits.max_frames || inner.held_bytes > inner.limits.max_bytes)
+            && inner.frames.front().is_some_and(|f| f.seq < keep_from)
         {
             if let Some(old) = inner.frames.pop_front() {
                 inner.held_bytes -= old.payload.len();
                 inner.stats.evicted_frames += 1;
                 inner.stats.evicted_bytes += old.payload.len() as u64;
             }
+        }
+    }
+
+    /// Give the log one reader that must see every frame: from now on frames not
+    /// marked read ([`FrameLog::mark_read`]) are never evicted, and while more than
+    /// `max_frames` frames or `max_bytes` payload bytes are unread the connection
+    /// stops reading its socket ([`FrameLog::poll_room`]). The caps then bound what
+    /// is kept of the frames already read.
+    pub fn keep_unread(&self, max_frames: usize, max_bytes: usize) {
+        let mut g = self.lock();
+        let next_unread = g.frames.front().map_or(g.next_seq, |f| f.seq);
+        g.gate = Some(ReadGate {
+            max_frames: max_frames.max(1) as u64,
+            max_bytes: max_bytes.max(1) as u64,
+            next_unread,
+            unread_bytes: g.held_bytes as u64,
+        });
+        self.update_room(&g);
+    }
+
+    /// The reader has seen every frame before `next_seq`: they may be evicted, and
+    /// the connection may read again if it was waiting for room.
+    pub fn mark_read(&self, next_seq: u64) {
+        let mut guard = self.lock();
+        let g = &mut *guard;
+        let Some(unread) = g.gate.as_ref().map(|gate| gate.next_unread) else {
+            return;
+        };
+        if next_seq <= unread {
+            return;
+        }
+        let from = Self::index_of(g, unread);
+        let to = Self::index_of(g, next_seq).min(g.frames.len());
+        let read: u64 = g.frames.range(from..to).map(|f| f.payload.len() as u64).sum();
+        let Some(gate) = g.gate.as_mut() else { return };
+        gate.unread_bytes = gate.unread_bytes.saturating_sub(read);
+        gate.next_unread = next_seq;
+        Self::evict(g);
+        self.update_room(g);
+        drop(guard);
+        if self.room.load(Ordering::SeqCst) {
+            if let Some(w) = crate::sync::lock(&self.room_waker).take() {
+                w.wake();
+            }
+        }
+    }
+
+    fn update_room(&self, inner: &Inner) {
+        let room = inner.gate.as_ref().is_none_or(|g| {
+            inner.next_seq.saturating_sub(g.next_unread) < g.max_frames && g.unread_bytes < g.max_bytes
+        });
+        self.room.store(room, Ordering::SeqCst);
+    }
+
+    /// Ready while the connection may read more frames: always, unless a reader
+    /// gate ([`FrameLog::keep_unread`]) is full; then the reader's next
+    /// [`FrameLog::mark_read`] wakes `cx`.
+    pub fn poll_room(&self, cx: &mut Context<'_>) -> Poll<()> {
+        if self.room.load(Ordering::SeqCst) {
+            return Poll::Ready(());
+        }
+        *crate::sync::lock(&self.room_waker) = Some(cx.waker().clone());
+        if self.room.load(Ordering::SeqCst) {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
         }
     }
 
@@ -408,6 +506,12 @@ impl FrameLog {
         g.frames.clear();
         g.held_bytes = 0;
         g.contiguous = true;
+        let next = g.next_seq;
+        if let Some(gate) = g.gate.as_mut() {
+            gate.next_unread = next;
+            gate.unread_bytes = 0;
+        }
+        self.update_room(&g);
         self.notes.clear();
     }
 
@@ -612,6 +716,49 @@ mod tests {
         );
         let st = capped.stats();
         assert_eq!((st.held_frames, st.evicted_frames, st.first_seq), (2, 3, 4));
+    }
+
+    struct Flag(std::sync::atomic::AtomicBool);
+
+    impl std::task::Wake for Flag {
+        fn wake(self: std::sync::Arc<Self>) {
+            self.0.store(true, Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn a_read_gate_keeps_unread_frames_and_holds_the_reader_until_there_is_room() {
+        let log = FrameLog::new(LogLimits {
+            max_frames: 2,
+            max_bytes: usize::MAX,
+        });
+        log.keep_unread(5, 1000);
+        let flag = std::sync::Arc::new(Flag(Default::default()));
+        let waker = std::task::Waker::from(flag.clone());
+        let mut cx = Context::from_waker(&waker);
+        for i in 1..=4 {
+            log.push(frame(i));
+        }
+        assert!(log.poll_room(&mut cx).is_ready(), "4 unread of 5");
+        log.push(frame(5));
+        assert!(log.poll_room(&mut cx).is_pending(), "5 unread: full");
+        assert_eq!(log.stats().held_frames, 5, "unread frames are kept past the cap");
+        log.mark_read(3);
+        assert!(flag.0.load(Ordering::SeqCst), "reading makes room and wakes the reader");
+        assert!(log.poll_room(&mut cx).is_ready());
+        let seqs: Vec<u64> = log.page(0, 10).iter().map(|f| f.seq).collect();
+        assert_eq!(seqs, [3, 4, 5], "read frames go as the cap says, unread ones stay");
+        log.mark_read(6);
+        assert_eq!(log.stats().held_frames, 2);
+
+        // The byte cap counts too.
+        log.push(Frame {
+            payload: Bytes::from(vec![0u8; 1000]),
+            ..frame(0)
+        });
+        assert!(log.poll_room(&mut cx).is_pending(), "1000 bytes unread: full");
+        log.clear();
+        assert!(log.poll_room(&mut cx).is_ready(), "a cleared log has nothing unread");
     }
 
     #[test]

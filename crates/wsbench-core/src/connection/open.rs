@@ -67,9 +67,10 @@ impl Actor {
         keepalive.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         keepalive.reset();
         let pings = open.pings.clone();
+        let recorder = self.recorder.clone();
         loop {
             tokio::select! {
-                (burst, end) = std::future::poll_fn(|cx| poll_burst(&mut stream, cx, &clock, &pings)) => {
+                (burst, end) = std::future::poll_fn(|cx| poll_burst(&mut stream, cx, &clock, &pings, &*recorder)) => {
                     if let Flow::Over = open.on_read(burst, end) {
                         break;
                     }

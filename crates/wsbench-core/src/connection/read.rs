@@ -14,12 +14,15 @@ use tokio_tungstenite::tungstenite::error::{CapacityError, ProtocolError};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
 use super::dial::Socket;
-use super::CloseInfo;
+use super::{CloseInfo, Recorder};
 use crate::frame::{Clock, Direction, Frame, Opcode};
 use crate::sync::lock;
 
 /// Frames logged together at most, so a flood still yields to commands.
 const MAX_BURST: usize = 1024;
+/// Payload bytes after which a burst ends (it keeps what a gated log may take beyond
+/// its cap small: see `FrameLog::keep_unread`).
+const MAX_BURST_BYTES: usize = 1 << 20;
 
 /// Pings we sent, to match pongs and measure the round trip.
 pub(super) type PendingPings = Arc<Mutex<VecDeque<(Bytes, Instant)>>>;
@@ -33,21 +36,33 @@ pub(super) type BurstEnd = Option<Option<Result<Message, WsError>>>;
 /// burst (a close, an error or the end of the stream) for the caller to handle.
 /// Polling with the real context matters: tokio-tungstenite re-registers its waker
 /// on every poll, and a changing waker costs a clone and a drop each time.
+/// Nothing is read while the recorder has no room for more.
 pub(super) fn poll_burst(
     stream: &mut SplitStream<Socket>,
     cx: &mut Context<'_>,
     clock: &Clock,
     pings: &PendingPings,
+    recorder: &dyn Recorder,
 ) -> Poll<(Vec<Frame>, BurstEnd)> {
+    if recorder.poll_room(cx).is_pending() {
+        return Poll::Pending;
+    }
     let mut burst = Vec::new();
-    while burst.len() < MAX_BURST {
+    let mut bytes = 0;
+    while burst.len() < MAX_BURST && bytes < MAX_BURST_BYTES {
         let item = match stream.poll_next_unpin(cx) {
             Poll::Ready(item) => item,
             Poll::Pending => break,
         };
         match item {
-            Some(Ok(Message::Text(t))) => burst.push(clock.frame(Direction::In, Opcode::Text, Bytes::from(t), 0)),
-            Some(Ok(Message::Binary(b))) => burst.push(clock.frame(Direction::In, Opcode::Binary, b, 0)),
+            Some(Ok(Message::Text(t))) => {
+                bytes += t.len();
+                burst.push(clock.frame(Direction::In, Opcode::Text, Bytes::from(t), 0));
+            }
+            Some(Ok(Message::Binary(b))) => {
+                bytes += b.len();
+                burst.push(clock.frame(Direction::In, Opcode::Binary, b, 0));
+            }
             Some(Ok(Message::Ping(b))) => {
                 // The next poll makes tungstenite write its pong (logged by the tap):
                 // log the ping first.

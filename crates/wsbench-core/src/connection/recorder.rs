@@ -29,6 +29,14 @@ pub trait Recorder: Send + Sync + 'static {
     /// last, once the connection's command channel is closed.
     fn state(&self, state: ConnState);
 
+    /// Ready while the connection may read more from its socket. A recorder whose
+    /// reader must see every frame (the CLI) returns Pending while too much is
+    /// unread, and wakes `cx` once there is room; the default is always ready.
+    fn poll_room(&self, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+        let _ = cx;
+        std::task::Poll::Ready(())
+    }
+
     /// A number naming the connection in tracing output (the session's id).
     fn id(&self) -> u64 {
         0
