@@ -117,8 +117,8 @@ pub struct ServeArgs {
 }
 
 /// Without --out, what the log keeps of frames already printed.
-const PRINTED_FRAMES_KEPT: usize = 1024;
-const PRINTED_BYTES_KEPT: usize = 1 << 20;
+const PRINTED_FRAMES_KEPT: usize = 64;
+const PRINTED_BYTES_KEPT: usize = 64 * 1024;
 
 /// The engine config the connect arguments describe; a bad argument is a usage error.
 pub fn build_config(a: &ConnectArgs) -> Result<ConnectConfig, Error> {

@@ -23,7 +23,7 @@ const FLUSH_AT: usize = 256 * 1024;
 /// Without --out: frames and payload bytes received and not printed yet, at most
 /// (the connection stops reading beyond them until the printer catches up).
 const UNREAD_FRAMES: usize = 16 * 1024;
-const UNREAD_BYTES: usize = 4 << 20;
+const UNREAD_BYTES: usize = 2 << 20;
 
 /// How long the connection gets to finish its close once the CLI is done with it.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
@@ -360,6 +360,8 @@ impl<'a> Printer<'a> {
                 print_frame(&mut self.buf, f, self.mode);
                 if self.buf.len() >= FLUSH_AT {
                     self.flush(link)?;
+                    // Room for the connection as soon as possible, not a page later.
+                    session.log().mark_read(self.next_seq);
                 }
                 if data_in {
                     self.received += 1;
