@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
+use bytes::{Bytes, BytesMut};
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
@@ -36,14 +37,80 @@ pub struct LogStats {
     pub last_seq: u64,
 }
 
+/// A frame as the log stores it: 56 bytes plus the payload. The sequence number
+/// comes from the position (see [`FrameStore`]), the offset, direction and opcode
+/// share one word.
+struct Stored {
+    payload: Bytes,
+    at_us: i64,
+    /// `offset_us << 8 | direction << 4 | opcode` (offsets saturate at 2^56 µs).
+    offset_kind: u64,
+    rtt_us: u32,
+    // 4 bytes of padding left: room for one more per-frame u32 at no cost.
+}
+
+const OFFSET_MAX: u64 = (1 << 56) - 1;
+
+impl Stored {
+    fn new(f: Frame, payload: Bytes) -> Self {
+        let kind = ((f.direction as u64) << 4) | f.opcode as u64;
+        Self {
+            payload,
+            at_us: f.at_us,
+            offset_kind: (f.offset_us.min(OFFSET_MAX) << 8) | kind,
+            rtt_us: f.rtt_us,
+        }
+    }
+
+    fn frame(&self, seq: u64) -> Frame {
+        let direction = if (self.offset_kind >> 4) & 0xf == Direction::Out as u64 {
+            Direction::Out
+        } else {
+            Direction::In
+        };
+        let opcode = match self.offset_kind & 0xf {
+            0 => Opcode::Text,
+            1 => Opcode::Binary,
+            2 => Opcode::Ping,
+            3 => Opcode::Pong,
+            _ => Opcode::Close,
+        };
+        Frame {
+            seq,
+            at_us: self.at_us,
+            offset_us: self.offset_kind >> 8,
+            payload: self.payload.clone(),
+            rtt_us: self.rtt_us,
+            direction,
+            opcode,
+        }
+    }
+}
+
+/// Payloads up to this size are copied into the log's arena; larger ones are kept
+/// as they came (no copy).
+const SMALL_PAYLOAD: usize = 256;
+/// The size of one arena block.
+const ARENA_BLOCK: usize = 256 * 1024;
+
 /// Frames in fixed-size chunks: pushing never reallocates or copies the frames
 /// already held (a `VecDeque` doubles, copying everything and holding up to twice
 /// the memory), and evicting from the front frees whole chunks.
+///
+/// Small payloads are copied into shared arena blocks: the socket's read buffer is
+/// then free to be reused at once (instead of each kept frame pinning part of it,
+/// and the reader zeroing fresh pages for the next), and a block goes when its last
+/// frame does. Sequence numbers are `first_seq + index` while they are consecutive
+/// (always, for a live log); an imported log with gaps keeps them beside the frames.
 struct FrameStore {
-    chunks: std::collections::VecDeque<Vec<Frame>>,
+    chunks: std::collections::VecDeque<Vec<Stored>>,
     /// Index of the first live frame in `chunks[0]`.
     head: usize,
     len: usize,
+    first_seq: u64,
+    /// Each held frame's sequence number, only once they stop being consecutive.
+    seqs: Option<std::collections::VecDeque<u64>>,
+    arena: BytesMut,
 }
 
 const CHUNK: usize = 4096;
@@ -54,6 +121,9 @@ impl FrameStore {
             chunks: Default::default(),
             head: 0,
             len: 0,
+            first_seq: 0,
+            seqs: None,
+            arena: BytesMut::new(),
         }
     }
 
@@ -61,38 +131,63 @@ impl FrameStore {
         self.len
     }
 
-    fn push_back(&mut self, f: Frame) {
+    fn keep(&mut self, payload: Bytes) -> Bytes {
+        if payload.is_empty() || payload.len() > SMALL_PAYLOAD {
+            return payload;
+        }
+        if self.arena.capacity() - self.arena.len() < payload.len() {
+            self.arena = BytesMut::with_capacity(ARENA_BLOCK);
+        }
+        self.arena.extend_from_slice(&payload);
+        self.arena.split().freeze()
+    }
+
+    fn push_back(&mut self, mut f: Frame) {
+        if self.len == 0 {
+            self.first_seq = f.seq;
+        }
+        let consecutive = f.seq == self.first_seq + self.len as u64;
+        match self.seqs.as_mut() {
+            Some(seqs) => seqs.push_back(f.seq),
+            None if !consecutive => {
+                let mut seqs: std::collections::VecDeque<u64> =
+                    (self.first_seq..self.first_seq + self.len as u64).collect();
+                seqs.push_back(f.seq);
+                self.seqs = Some(seqs);
+            }
+            None => {}
+        }
         if self.chunks.back().is_none_or(|c| c.len() == CHUNK) {
             self.chunks.push_back(Vec::with_capacity(CHUNK));
         }
+        let payload = self.keep(std::mem::take(&mut f.payload));
         if let Some(c) = self.chunks.back_mut() {
-            c.push(f);
+            c.push(Stored::new(f, payload));
             self.len += 1;
         }
     }
 
-    fn pop_front(&mut self) -> Option<Frame> {
+    /// Drop the oldest frame; returns its payload length.
+    fn pop_front(&mut self) -> Option<usize> {
         let first = self.chunks.front_mut()?;
-        let placeholder = Frame {
-            seq: 0,
-            at_us: 0,
-            offset_us: 0,
-            payload: bytes::Bytes::new(),
-            rtt_us: 0,
-            direction: Direction::In,
-            opcode: Opcode::Text,
-        };
-        let f = std::mem::replace(first.get_mut(self.head)?, placeholder);
+        let len = std::mem::take(&mut first.get_mut(self.head)?.payload).len();
         self.head += 1;
         self.len -= 1;
         if self.head == first.len() && (first.len() == CHUNK || self.len == 0) {
             self.chunks.pop_front();
             self.head = 0;
         }
-        Some(f)
+        match self.seqs.as_mut() {
+            Some(seqs) => {
+                seqs.pop_front();
+                self.first_seq = seqs.front().copied().unwrap_or(self.first_seq + 1);
+            }
+            None => self.first_seq += 1,
+        }
+        Some(len)
     }
 
-    fn get(&self, i: usize) -> Option<&Frame> {
+    fn stored(&self, i: usize) -> Option<&Stored> {
         if i >= self.len {
             return None;
         }
@@ -100,15 +195,33 @@ impl FrameStore {
         self.chunks.get(i / CHUNK)?.get(i % CHUNK)
     }
 
-    fn front(&self) -> Option<&Frame> {
-        self.get(0)
+    fn seq(&self, i: usize) -> Option<u64> {
+        if i >= self.len {
+            return None;
+        }
+        match &self.seqs {
+            Some(seqs) => seqs.get(i).copied(),
+            None => Some(self.first_seq + i as u64),
+        }
     }
 
-    fn back(&self) -> Option<&Frame> {
-        self.len.checked_sub(1).and_then(|i| self.get(i))
+    fn payload_len(&self, i: usize) -> usize {
+        self.stored(i).map_or(0, |s| s.payload.len())
     }
 
-    fn range(&self, r: std::ops::Range<usize>) -> impl Iterator<Item = &Frame> + '_ {
+    fn get(&self, i: usize) -> Option<Frame> {
+        Some(self.stored(i)?.frame(self.seq(i)?))
+    }
+
+    fn front_seq(&self) -> Option<u64> {
+        self.seq(0)
+    }
+
+    fn back_seq(&self) -> Option<u64> {
+        self.len.checked_sub(1).and_then(|i| self.seq(i))
+    }
+
+    fn range(&self, r: std::ops::Range<usize>) -> impl Iterator<Item = Frame> + '_ {
         r.filter_map(move |i| self.get(i))
     }
 
@@ -116,6 +229,7 @@ impl FrameStore {
         self.chunks.clear();
         self.head = 0;
         self.len = 0;
+        self.seqs = None;
     }
 }
 
@@ -399,12 +513,12 @@ impl FrameLog {
         let keep_from = inner.gate.as_ref().map_or(u64::MAX, |g| g.next_unread);
         while inner.frames.len() > 1
             && (inner.frames.len() > inner.limits.max_frames || inner.held_bytes > inner.limits.max_bytes)
-            && inner.frames.front().is_some_and(|f| f.seq < keep_from)
+            && inner.frames.front_seq().is_some_and(|s| s < keep_from)
         {
-            if let Some(old) = inner.frames.pop_front() {
-                inner.held_bytes -= old.payload.len();
+            if let Some(len) = inner.frames.pop_front() {
+                inner.held_bytes -= len;
                 inner.stats.evicted_frames += 1;
-                inner.stats.evicted_bytes += old.payload.len() as u64;
+                inner.stats.evicted_bytes += len as u64;
             }
         }
     }
@@ -416,7 +530,7 @@ impl FrameLog {
     /// is kept of the frames already read.
     pub fn keep_unread(&self, max_frames: usize, max_bytes: usize) {
         let mut g = self.lock();
-        let next_unread = g.frames.front().map_or(g.next_seq, |f| f.seq);
+        let next_unread = g.frames.front_seq().unwrap_or(g.next_seq);
         g.gate = Some(ReadGate {
             max_frames: max_frames.max(1) as u64,
             max_bytes: max_bytes.max(1) as u64,
@@ -439,7 +553,7 @@ impl FrameLog {
         }
         let from = Self::index_of(g, unread);
         let to = Self::index_of(g, next_seq).min(g.frames.len());
-        let read: u64 = g.frames.range(from..to).map(|f| f.payload.len() as u64).sum();
+        let read: u64 = (from..to).map(|i| g.frames.payload_len(i) as u64).sum();
         let Some(gate) = g.gate.as_mut() else { return };
         gate.unread_bytes = gate.unread_bytes.saturating_sub(read);
         gate.next_unread = next_seq;
@@ -480,8 +594,8 @@ impl FrameLog {
         let mut s = g.stats;
         s.held_frames = g.frames.len() as u64;
         s.held_bytes = g.held_bytes as u64;
-        s.first_seq = g.frames.front().map_or(0, |f| f.seq);
-        s.last_seq = g.frames.back().map_or(0, |f| f.seq);
+        s.first_seq = g.frames.front_seq().unwrap_or(0);
+        s.last_seq = g.frames.back_seq().unwrap_or(0);
         s
     }
 
@@ -519,13 +633,13 @@ impl FrameLog {
     /// the end).
     fn index_of(inner: &Inner, seq: u64) -> usize {
         if inner.contiguous {
-            let first = inner.frames.front().map_or(inner.next_seq, |f| f.seq);
+            let first = inner.frames.front_seq().unwrap_or(inner.next_seq);
             return seq.saturating_sub(first).min(usize::MAX as u64) as usize;
         }
         let (mut lo, mut hi) = (0, inner.frames.len());
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
-            if inner.frames.get(mid).is_some_and(|f| f.seq < seq) {
+            if inner.frames.seq(mid).is_some_and(|s| s < seq) {
                 lo = mid + 1;
             } else {
                 hi = mid;
@@ -536,7 +650,11 @@ impl FrameLog {
 
     pub fn get(&self, seq: u64) -> Option<Frame> {
         let g = self.lock();
-        g.frames.get(Self::index_of(&g, seq)).filter(|f| f.seq == seq).cloned()
+        let i = Self::index_of(&g, seq);
+        if g.frames.seq(i) != Some(seq) {
+            return None;
+        }
+        g.frames.get(i)
     }
 
     /// Up to `limit` frames with `seq >= from_seq`, oldest first. A `from_seq` older
@@ -546,19 +664,19 @@ impl FrameLog {
         let start = Self::index_of(&g, from_seq);
         let start = start.min(g.frames.len());
         let end = start.saturating_add(limit).min(g.frames.len());
-        g.frames.range(start..end).cloned().collect()
+        g.frames.range(start..end).collect()
     }
 
     /// Up to `limit` frames with `seq <= before_seq`, returned oldest first: the page
     /// that ends at `before_seq` (for scrolling backwards and "jump to latest").
     pub fn page_before(&self, before_seq: u64, limit: usize) -> Vec<Frame> {
         let g = self.lock();
-        if g.frames.front().is_none_or(|f| before_seq < f.seq) {
+        if g.frames.front_seq().is_none_or(|s| before_seq < s) {
             return Vec::new();
         }
         let end = Self::index_of(&g, before_seq.saturating_add(1)).min(g.frames.len());
         let start = end.saturating_sub(limit);
-        g.frames.range(start..end).cloned().collect()
+        g.frames.range(start..end).collect()
     }
 
     pub fn search(&self, q: &SearchQuery) -> Result<SearchResult> {
@@ -676,6 +794,32 @@ mod tests {
             total + 11,
             "sequence numbers go on after a clear"
         );
+    }
+
+    #[test]
+    fn a_stored_frame_costs_56_bytes_and_gives_back_the_frame_it_was_given() {
+        assert_eq!(std::mem::size_of::<Stored>(), 56);
+        let log = FrameLog::new(LogLimits::default());
+        let big = Bytes::from(vec![7u8; SMALL_PAYLOAD + 1]);
+        for (direction, opcode, payload) in [
+            (Direction::In, Opcode::Text, Bytes::from("small")),
+            (Direction::Out, Opcode::Binary, big),
+            (Direction::In, Opcode::Ping, Bytes::new()),
+            (Direction::Out, Opcode::Pong, Bytes::from("p")),
+            (Direction::In, Opcode::Close, Bytes::from_static(&[3, 232])),
+        ] {
+            let f = Frame {
+                seq: 0,
+                at_us: -5,
+                offset_us: 1 << 40,
+                payload,
+                rtt_us: 812,
+                direction,
+                opcode,
+            };
+            let pushed = log.push(f.clone());
+            assert_eq!(log.get(pushed.seq), Some(Frame { seq: pushed.seq, ..f }));
+        }
     }
 
     #[test]

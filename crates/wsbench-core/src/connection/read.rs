@@ -20,6 +20,8 @@ use crate::sync::lock;
 
 /// Frames logged together at most, so a flood still yields to commands.
 const MAX_BURST: usize = 1024;
+/// Frames drained in one burst share one clock reading per this many.
+const STAMP_EVERY: usize = 64;
 /// Payload bytes after which a burst ends (it keeps what a gated log may take beyond
 /// its cap small: see `FrameLog::keep_unread`).
 const MAX_BURST_BYTES: usize = 1 << 20;
@@ -49,29 +51,35 @@ pub(super) fn poll_burst(
     }
     let mut burst = Vec::new();
     let mut bytes = 0;
+    let mut stamp = None;
     while burst.len() < MAX_BURST && bytes < MAX_BURST_BYTES {
         let item = match stream.poll_next_unpin(cx) {
             Poll::Ready(item) => item,
             Poll::Pending => break,
         };
+        // One clock read for every STAMP_EVERY frames: see the README (timestamps).
+        if burst.len() % STAMP_EVERY == 0 {
+            stamp = None;
+        }
+        let at = *stamp.get_or_insert_with(|| clock.stamp());
         match item {
             Some(Ok(Message::Text(t))) => {
                 bytes += t.len();
-                burst.push(clock.frame(Direction::In, Opcode::Text, Bytes::from(t), 0));
+                burst.push(at.frame(Direction::In, Opcode::Text, Bytes::from(t), 0));
             }
             Some(Ok(Message::Binary(b))) => {
                 bytes += b.len();
-                burst.push(clock.frame(Direction::In, Opcode::Binary, b, 0));
+                burst.push(at.frame(Direction::In, Opcode::Binary, b, 0));
             }
             Some(Ok(Message::Ping(b))) => {
                 // The next poll makes tungstenite write its pong (logged by the tap):
                 // log the ping first.
-                burst.push(clock.frame(Direction::In, Opcode::Ping, b, 0));
+                burst.push(at.frame(Direction::In, Opcode::Ping, b, 0));
                 return Poll::Ready((burst, None));
             }
             Some(Ok(Message::Pong(b))) => {
                 let rtt = take_rtt(pings, &b);
-                burst.push(clock.frame(Direction::In, Opcode::Pong, b, rtt));
+                burst.push(at.frame(Direction::In, Opcode::Pong, b, rtt));
             }
             Some(Ok(Message::Frame(_))) => {}
             other => return Poll::Ready((burst, Some(other))),
