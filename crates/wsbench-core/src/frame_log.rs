@@ -8,15 +8,21 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
-use bytes::{Bytes, BytesMut};
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
 use crate::config::LogLimits;
-use crate::error::{Error, Result};
-use crate::frame::{Direction, Frame, Opcode};
+use crate::error::Result;
+use crate::frame::{Direction, Frame};
 use crate::socketio::notes::Notes;
 use crate::socketio::{Decoded, OpenInfo};
+
+mod search;
+mod store;
+
+pub use search::{FrameFilter, SearchQuery, SearchResult};
+
+use store::FrameStore;
 
 /// Counters a user sees next to the log.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -35,202 +41,6 @@ pub struct LogStats {
     /// Sequence numbers held now: `first_seq..=last_seq` (both 0 when empty).
     pub first_seq: u64,
     pub last_seq: u64,
-}
-
-/// A frame as the log stores it: 56 bytes plus the payload. The sequence number
-/// comes from the position (see [`FrameStore`]), the offset, direction and opcode
-/// share one word.
-struct Stored {
-    payload: Bytes,
-    at_us: i64,
-    /// `offset_us << 8 | direction << 4 | opcode` (offsets saturate at 2^56 µs).
-    offset_kind: u64,
-    rtt_us: u32,
-    // 4 bytes of padding left: room for one more per-frame u32 at no cost.
-}
-
-const OFFSET_MAX: u64 = (1 << 56) - 1;
-
-impl Stored {
-    fn new(f: Frame, payload: Bytes) -> Self {
-        let kind = ((f.direction as u64) << 4) | f.opcode as u64;
-        Self {
-            payload,
-            at_us: f.at_us,
-            offset_kind: (f.offset_us.min(OFFSET_MAX) << 8) | kind,
-            rtt_us: f.rtt_us,
-        }
-    }
-
-    fn frame(&self, seq: u64) -> Frame {
-        let direction = if (self.offset_kind >> 4) & 0xf == Direction::Out as u64 {
-            Direction::Out
-        } else {
-            Direction::In
-        };
-        let opcode = match self.offset_kind & 0xf {
-            0 => Opcode::Text,
-            1 => Opcode::Binary,
-            2 => Opcode::Ping,
-            3 => Opcode::Pong,
-            _ => Opcode::Close,
-        };
-        Frame {
-            seq,
-            at_us: self.at_us,
-            offset_us: self.offset_kind >> 8,
-            payload: self.payload.clone(),
-            rtt_us: self.rtt_us,
-            direction,
-            opcode,
-        }
-    }
-}
-
-/// Payloads up to this size are copied into the log's arena; larger ones are kept
-/// as they came (no copy).
-const SMALL_PAYLOAD: usize = 256;
-/// The size of one arena block.
-const ARENA_BLOCK: usize = 256 * 1024;
-
-/// Frames in fixed-size chunks: pushing never reallocates or copies the frames
-/// already held (a `VecDeque` doubles, copying everything and holding up to twice
-/// the memory), and evicting from the front frees whole chunks.
-///
-/// Small payloads are copied into shared arena blocks: the socket's read buffer is
-/// then free to be reused at once (instead of each kept frame pinning part of it,
-/// and the reader zeroing fresh pages for the next), and a block goes when its last
-/// frame does. Sequence numbers are `first_seq + index` while they are consecutive
-/// (always, for a live log); an imported log with gaps keeps them beside the frames.
-struct FrameStore {
-    chunks: std::collections::VecDeque<Vec<Stored>>,
-    /// Index of the first live frame in `chunks[0]`.
-    head: usize,
-    len: usize,
-    first_seq: u64,
-    /// Each held frame's sequence number, only once they stop being consecutive.
-    seqs: Option<std::collections::VecDeque<u64>>,
-    arena: BytesMut,
-}
-
-const CHUNK: usize = 4096;
-
-impl FrameStore {
-    fn new() -> Self {
-        Self {
-            chunks: Default::default(),
-            head: 0,
-            len: 0,
-            first_seq: 0,
-            seqs: None,
-            arena: BytesMut::new(),
-        }
-    }
-
-    fn len(&self) -> usize {
-        self.len
-    }
-
-    fn keep(&mut self, payload: Bytes) -> Bytes {
-        if payload.is_empty() || payload.len() > SMALL_PAYLOAD {
-            return payload;
-        }
-        if self.arena.capacity() - self.arena.len() < payload.len() {
-            self.arena = BytesMut::with_capacity(ARENA_BLOCK);
-        }
-        self.arena.extend_from_slice(&payload);
-        self.arena.split().freeze()
-    }
-
-    fn push_back(&mut self, mut f: Frame) {
-        if self.len == 0 {
-            self.first_seq = f.seq;
-        }
-        let consecutive = f.seq == self.first_seq + self.len as u64;
-        match self.seqs.as_mut() {
-            Some(seqs) => seqs.push_back(f.seq),
-            None if !consecutive => {
-                let mut seqs: std::collections::VecDeque<u64> =
-                    (self.first_seq..self.first_seq + self.len as u64).collect();
-                seqs.push_back(f.seq);
-                self.seqs = Some(seqs);
-            }
-            None => {}
-        }
-        if self.chunks.back().is_none_or(|c| c.len() == CHUNK) {
-            self.chunks.push_back(Vec::with_capacity(CHUNK));
-        }
-        let payload = self.keep(std::mem::take(&mut f.payload));
-        if let Some(c) = self.chunks.back_mut() {
-            c.push(Stored::new(f, payload));
-            self.len += 1;
-        }
-    }
-
-    /// Drop the oldest frame; returns its payload length.
-    fn pop_front(&mut self) -> Option<usize> {
-        let first = self.chunks.front_mut()?;
-        let len = std::mem::take(&mut first.get_mut(self.head)?.payload).len();
-        self.head += 1;
-        self.len -= 1;
-        if self.head == first.len() && (first.len() == CHUNK || self.len == 0) {
-            self.chunks.pop_front();
-            self.head = 0;
-        }
-        match self.seqs.as_mut() {
-            Some(seqs) => {
-                seqs.pop_front();
-                self.first_seq = seqs.front().copied().unwrap_or(self.first_seq + 1);
-            }
-            None => self.first_seq += 1,
-        }
-        Some(len)
-    }
-
-    fn stored(&self, i: usize) -> Option<&Stored> {
-        if i >= self.len {
-            return None;
-        }
-        let i = i + self.head;
-        self.chunks.get(i / CHUNK)?.get(i % CHUNK)
-    }
-
-    fn seq(&self, i: usize) -> Option<u64> {
-        if i >= self.len {
-            return None;
-        }
-        match &self.seqs {
-            Some(seqs) => seqs.get(i).copied(),
-            None => Some(self.first_seq + i as u64),
-        }
-    }
-
-    fn payload_len(&self, i: usize) -> usize {
-        self.stored(i).map_or(0, |s| s.payload.len())
-    }
-
-    fn get(&self, i: usize) -> Option<Frame> {
-        Some(self.stored(i)?.frame(self.seq(i)?))
-    }
-
-    fn front_seq(&self) -> Option<u64> {
-        self.seq(0)
-    }
-
-    fn back_seq(&self) -> Option<u64> {
-        self.len.checked_sub(1).and_then(|i| self.seq(i))
-    }
-
-    fn range(&self, r: std::ops::Range<usize>) -> impl Iterator<Item = Frame> + '_ {
-        r.filter_map(move |i| self.get(i))
-    }
-
-    fn clear(&mut self) {
-        self.chunks.clear();
-        self.head = 0;
-        self.len = 0;
-        self.seqs = None;
-    }
 }
 
 /// A log with one reader that must see every frame (the CLI printing a stream): frames
@@ -269,94 +79,6 @@ pub struct FrameLog {
     room: AtomicBool,
     /// The connection's reader, waiting for room.
     room_waker: Mutex<Option<Waker>>,
-}
-
-/// A search over the log. Empty `text` matches every frame passing the filters.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct SearchQuery {
-    pub text: String,
-    /// Treat `text` as a regular expression (Rust `regex` syntax).
-    pub regex: bool,
-    pub case_sensitive: bool,
-    /// Only these directions; empty means both.
-    pub directions: Vec<Direction>,
-    /// Only these opcodes; empty means all.
-    pub opcodes: Vec<Opcode>,
-    /// Start at this sequence number (inclusive); 0 means the oldest held frame.
-    pub from_seq: u64,
-    /// Return at most this many sequence numbers; 0 means 10 000. All are counted.
-    pub limit: usize,
-    /// Socket.IO mode: only frames carrying one of these events; empty means all.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub events: Vec<String>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SearchResult {
-    /// Matching sequence numbers, oldest first, at most `limit`.
-    pub seqs: Vec<u64>,
-    /// How many frames matched in all.
-    pub total: u64,
-    pub scanned: u64,
-}
-
-/// A compiled [`SearchQuery`]; usable on any frame (live or imported).
-pub struct FrameFilter {
-    re: Option<regex::bytes::Regex>,
-    directions: Vec<Direction>,
-    opcodes: Vec<Opcode>,
-    events: Vec<String>,
-}
-
-impl FrameFilter {
-    pub fn new(q: &SearchQuery) -> Result<Self> {
-        let re = if q.text.is_empty() {
-            None
-        } else {
-            let pattern = if q.regex {
-                q.text.clone()
-            } else {
-                regex::escape(&q.text)
-            };
-            let re = regex::bytes::RegexBuilder::new(&pattern)
-                .case_insensitive(!q.case_sensitive)
-                .size_limit(16 << 20)
-                .build()
-                .map_err(|e| Error::InvalidSearch {
-                    pattern: q.text.clone(),
-                    reason: e.to_string(),
-                })?;
-            Some(re)
-        };
-        Ok(Self {
-            re,
-            directions: q.directions.clone(),
-            opcodes: q.opcodes.clone(),
-            events: q.events.clone(),
-        })
-    }
-
-    /// [`FrameFilter::matches`], plus the Socket.IO event names, read from `log`'s
-    /// decoded views (a frame with none never matches an event filter).
-    pub fn matches_in(&self, log: &FrameLog, f: &Frame) -> bool {
-        let event_ok = self.events.is_empty()
-            || log
-                .decoded(f.seq)
-                .is_some_and(|n| n.event.as_ref().is_some_and(|e| self.events.contains(e)));
-        event_ok && self.matches(f)
-    }
-
-    pub fn matches(&self, f: &Frame) -> bool {
-        (self.directions.is_empty() || self.directions.contains(&f.direction))
-            && (self.opcodes.is_empty() || self.opcodes.contains(&f.opcode))
-            && match &self.re {
-                None => true,
-                Some(re) if f.opcode == Opcode::Close => re.is_match(f.payload.get(2..).unwrap_or(&[])),
-                Some(re) => re.is_match(&f.payload),
-            }
-    }
 }
 
 const SEARCH_CHUNK: usize = 32 * 1024;
@@ -712,7 +434,9 @@ impl FrameLog {
 
 #[cfg(test)]
 mod tests {
+    use super::store::CHUNK;
     use super::*;
+    use crate::frame::Opcode;
     use bytes::Bytes;
 
     fn frame(i: u64) -> Frame {
@@ -794,32 +518,6 @@ mod tests {
             total + 11,
             "sequence numbers go on after a clear"
         );
-    }
-
-    #[test]
-    fn a_stored_frame_costs_56_bytes_and_gives_back_the_frame_it_was_given() {
-        assert_eq!(std::mem::size_of::<Stored>(), 56);
-        let log = FrameLog::new(LogLimits::default());
-        let big = Bytes::from(vec![7u8; SMALL_PAYLOAD + 1]);
-        for (direction, opcode, payload) in [
-            (Direction::In, Opcode::Text, Bytes::from("small")),
-            (Direction::Out, Opcode::Binary, big),
-            (Direction::In, Opcode::Ping, Bytes::new()),
-            (Direction::Out, Opcode::Pong, Bytes::from("p")),
-            (Direction::In, Opcode::Close, Bytes::from_static(&[3, 232])),
-        ] {
-            let f = Frame {
-                seq: 0,
-                at_us: -5,
-                offset_us: 1 << 40,
-                payload,
-                rtt_us: 812,
-                direction,
-                opcode,
-            };
-            let pushed = log.push(f.clone());
-            assert_eq!(log.get(pushed.seq), Some(Frame { seq: pushed.seq, ..f }));
-        }
     }
 
     #[test]
