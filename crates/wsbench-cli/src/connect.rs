@@ -357,7 +357,13 @@ impl<'a> Printer<'a> {
                 if data_in && self.count_reached() {
                     continue; // --count reached: later messages are not ours to print
                 }
-                print_frame(&mut self.buf, f, self.mode);
+                if self.mode == Print::Raw && data_in && f.opcode == Opcode::Binary && f.len() >= FLUSH_AT / 4 {
+                    // A big binary payload goes out as it is, without a copy into the buffer.
+                    self.flush(link)?;
+                    self.write(link, &f.payload)?;
+                } else {
+                    print_frame(&mut self.buf, f, self.mode);
+                }
                 if self.buf.len() >= FLUSH_AT {
                     self.flush(link)?;
                     // Room for the connection as soon as possible, not a page later.
@@ -390,10 +396,16 @@ impl<'a> Printer<'a> {
         if self.buf.is_empty() {
             return Ok(());
         }
-        let mut out = self.stdout.lock();
-        let written = out.write_all(&self.buf).and_then(|()| out.flush());
+        let buf = std::mem::take(&mut self.buf);
+        let written = self.write(link, &buf);
+        self.buf = buf;
         self.buf.clear();
-        if written.is_err() {
+        written
+    }
+
+    fn write(&mut self, link: &Link<'_>, bytes: &[u8]) -> Result<(), Stop> {
+        let mut out = self.stdout.lock();
+        if out.write_all(bytes).and_then(|()| out.flush()).is_err() {
             link.disconnect(1001, "output closed");
             return Err(Stop::Exit(EXIT_FAILED));
         }

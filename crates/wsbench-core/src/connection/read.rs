@@ -57,6 +57,9 @@ pub(super) fn poll_burst(
             Poll::Ready(item) => item,
             Poll::Pending => break,
         };
+        if burst.capacity() == 0 {
+            burst.reserve(MAX_BURST); // once, not by doubling as the burst grows
+        }
         // One clock read for every STAMP_EVERY frames: see the README (timestamps).
         if burst.len() % STAMP_EVERY == 0 {
             stamp = None;
