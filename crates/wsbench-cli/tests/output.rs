@@ -81,6 +81,38 @@ async fn a_stdout_that_stops_reading_slows_the_socket_and_nothing_is_lost() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ndjson_lines_are_the_engines_frame_records_byte_for_byte() {
+    let url = sender(vec![
+        Message::text("héllo \"q\"\n"),
+        Message::binary(vec![0u8, 1, 255]),
+        Message::binary(Vec::new()),
+    ])
+    .await;
+    let o = tokio::task::spawn_blocking(move || {
+        cli()
+            .args(["connect", &url, "--ndjson"])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = String::from_utf8(o.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    // The three messages, the server's close and ours.
+    assert_eq!(lines.len(), 5, "{text}");
+    for line in &lines {
+        let record: wsbench_core::FrameRecord = serde_json::from_str(line).unwrap();
+        let again = wsbench_core::Frame::from_record(&record).unwrap().to_record();
+        assert_eq!(&serde_json::to_string(&again).unwrap(), line);
+    }
+    assert!(lines[0].ends_with(r#""text":"héllo \"q\"\n"}"#), "{}", lines[0]);
+    assert!(lines[1].ends_with(r#""len":3,"base64":"AAH/"}"#), "{}", lines[1]);
+    assert!(lines[2].ends_with(r#""len":0}"#), "{}", lines[2]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn raw_writes_binary_as_it_is_and_text_as_lines() {
     let url = sender(vec![
         Message::text("hi"),

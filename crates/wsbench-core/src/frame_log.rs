@@ -4,7 +4,7 @@
 //! an `.await`. Search copies frames out in chunks (cheap `Bytes` clones) and scans
 //! them with the lock released, so a long search never stalls the socket reader.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
@@ -75,8 +75,9 @@ pub struct FrameLog {
     notes: Notes,
     /// Last sequence number pushed; followers (the CLI, exporters) wait on it.
     last_seq: watch::Sender<u64>,
-    /// With a read gate: whether the connection may read more (see [`FrameLog::poll_room`]).
-    room: AtomicBool,
+    /// How many more payload bytes the connection may read: `usize::MAX` without a
+    /// read gate, 0 while the gate is full (see [`FrameLog::poll_room`]).
+    room: AtomicUsize,
     /// The connection's reader, waiting for room.
     room_waker: Mutex<Option<Waker>>,
 }
@@ -101,7 +102,7 @@ impl FrameLog {
             }),
             last_seq: watch::channel(0).0,
             notes: Notes::default(),
-            room: AtomicBool::new(true),
+            room: AtomicUsize::new(usize::MAX),
             room_waker: Mutex::new(None),
         }
     }
@@ -282,7 +283,7 @@ impl FrameLog {
         Self::evict(g);
         self.update_room(g);
         drop(guard);
-        if self.room.load(Ordering::SeqCst) {
+        if self.room.load(Ordering::SeqCst) > 0 {
             if let Some(w) = crate::sync::lock(&self.room_waker).take() {
                 w.wake();
             }
@@ -290,24 +291,26 @@ impl FrameLog {
     }
 
     fn update_room(&self, inner: &Inner) {
-        let room = inner.gate.as_ref().is_none_or(|g| {
-            inner.next_seq.saturating_sub(g.next_unread) < g.max_frames && g.unread_bytes < g.max_bytes
-        });
+        let room = match &inner.gate {
+            None => usize::MAX,
+            Some(g) if inner.next_seq.saturating_sub(g.next_unread) >= g.max_frames => 0,
+            Some(g) => g.max_bytes.saturating_sub(g.unread_bytes).min(usize::MAX as u64) as usize,
+        };
         self.room.store(room, Ordering::SeqCst);
     }
 
-    /// Ready while the connection may read more frames: always, unless a reader
-    /// gate ([`FrameLog::keep_unread`]) is full; then the reader's next
-    /// [`FrameLog::mark_read`] wakes `cx`.
-    pub fn poll_room(&self, cx: &mut Context<'_>) -> Poll<()> {
-        if self.room.load(Ordering::SeqCst) {
-            return Poll::Ready(());
+    /// Ready, with how many payload bytes the connection may read now, unless a
+    /// read gate ([`FrameLog::keep_unread`]) is full; then the reader's next
+    /// [`FrameLog::mark_read`] wakes `cx`. Without a gate: always `usize::MAX`.
+    pub fn poll_room(&self, cx: &mut Context<'_>) -> Poll<usize> {
+        let room = self.room.load(Ordering::SeqCst);
+        if room > 0 {
+            return Poll::Ready(room);
         }
         *crate::sync::lock(&self.room_waker) = Some(cx.waker().clone());
-        if self.room.load(Ordering::SeqCst) {
-            Poll::Ready(())
-        } else {
-            Poll::Pending
+        match self.room.load(Ordering::SeqCst) {
+            0 => Poll::Pending,
+            room => Poll::Ready(room),
         }
     }
 
@@ -587,7 +590,11 @@ mod tests {
         assert_eq!(log.stats().held_frames, 5, "unread frames are kept past the cap");
         log.mark_read(3);
         assert!(flag.0.load(Ordering::SeqCst), "reading makes room and wakes the reader");
-        assert!(log.poll_room(&mut cx).is_ready());
+        assert_eq!(
+            log.poll_room(&mut cx),
+            Poll::Ready(1000 - 3 * 7),
+            "room for what the byte cap has left: frames 3 to 5 (7 bytes each) are unread"
+        );
         let seqs: Vec<u64> = log.page(0, 10).iter().map(|f| f.seq).collect();
         assert_eq!(seqs, [3, 4, 5], "read frames go as the cap says, unread ones stay");
         log.mark_read(6);

@@ -22,9 +22,9 @@ use crate::sync::lock;
 const MAX_BURST: usize = 1024;
 /// Frames drained in one burst share one clock reading per this many.
 const STAMP_EVERY: usize = 64;
-/// Payload bytes after which a burst ends (it keeps what a gated log may take beyond
-/// its cap small: see `FrameLog::keep_unread`).
-const MAX_BURST_BYTES: usize = 1 << 20;
+/// Payload bytes after which a burst ends, unless the recorder has less room (a
+/// gated log: see `FrameLog::keep_unread`), then after that room.
+const MAX_BURST_BYTES: usize = 8 << 20;
 
 /// Pings we sent, to match pongs and measure the round trip.
 pub(super) type PendingPings = Arc<Mutex<VecDeque<(Bytes, Instant)>>>;
@@ -46,13 +46,14 @@ pub(super) fn poll_burst(
     pings: &PendingPings,
     recorder: &dyn Recorder,
 ) -> Poll<(Vec<Frame>, BurstEnd)> {
-    if recorder.poll_room(cx).is_pending() {
+    let Poll::Ready(room) = recorder.poll_room(cx) else {
         return Poll::Pending;
-    }
+    };
+    let max_bytes = room.min(MAX_BURST_BYTES);
     let mut burst = Vec::new();
     let mut bytes = 0;
     let mut stamp = None;
-    while burst.len() < MAX_BURST && bytes < MAX_BURST_BYTES {
+    while burst.len() < MAX_BURST && bytes < max_bytes {
         let item = match stream.poll_next_unpin(cx) {
             Poll::Ready(item) => item,
             Poll::Pending => break,
