@@ -55,6 +55,10 @@ pub struct ConnectArgs {
     /// Print one JSON object per frame (both directions, control frames included)
     #[arg(long)]
     pub ndjson: bool,
+    /// Print binary messages as their bytes, with nothing added (text messages still
+    /// print one per line)
+    #[arg(long, conflicts_with_all = ["ndjson", "socketio"])]
+    pub raw: bool,
     /// Send this Origin header
     #[arg(long)]
     pub origin: Option<String>,
@@ -152,6 +156,10 @@ fn secs_ms(setting: &str, t: f64) -> Result<u64, Error> {
     Ok((t * 1000.0).min(u64::MAX as f64) as u64)
 }
 
+/// Without --out, what the log keeps of frames already printed.
+const PRINTED_FRAMES_KEPT: usize = 64;
+const PRINTED_BYTES_KEPT: usize = 64 * 1024;
+
 /// The engine config the connect arguments describe; a bad argument is a usage error.
 pub fn build_config(a: &ConnectArgs) -> Result<ConnectConfig, Error> {
     let mut c = ConnectConfig::new(a.url.clone());
@@ -203,10 +211,12 @@ pub fn build_config(a: &ConnectArgs) -> Result<ConnectConfig, Error> {
         c.timeouts.connect_ms = c.timeouts.connect_ms.min(ms.max(1));
         c.timeouts.handshake_ms = c.timeouts.handshake_ms.min(ms.max(1));
     }
-    // The CLI prints as it goes; the log only needs to hold what is not printed yet,
-    // unless the whole log is written to --out at the end (then the default caps).
+    // The CLI prints as it goes: the log only needs what is not printed yet (the
+    // printer's read gate keeps that, see `connect`) unless the whole log is written
+    // to --out at the end (then the app's caps).
     if a.out.is_none() {
-        c.log.max_frames = 1_000_000;
+        c.log.max_frames = PRINTED_FRAMES_KEPT;
+        c.log.max_bytes = PRINTED_BYTES_KEPT;
     }
     Ok(c)
 }

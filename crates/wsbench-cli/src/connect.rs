@@ -3,16 +3,27 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Stdout};
+use std::io::Write as _;
+
+use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 use wsbench_core::export::{ExportOptions, LogSource};
 use wsbench_core::{ConnState, Direction, Error, Initiator, NullSink, Opcode, Outgoing, Session, SessionManager};
 
 use crate::args::{build_config, ConnectArgs};
-use crate::output::{code_reason, is_usage, output_format, print_frame, redaction, write_log};
+use crate::output::{code_reason, is_usage, output_format, print_frame, redaction, write_log, Print};
 use crate::sio;
 use crate::{EXIT_FAILED, EXIT_TIMEOUT, EXIT_USAGE};
+
+/// Printed output is written to stdout once it holds this much (or the printer has
+/// caught up with the log).
+const FLUSH_AT: usize = 256 * 1024;
+
+/// Without --out: frames and payload bytes received and not printed yet, at most
+/// (the connection stops reading beyond them until the printer catches up).
+const UNREAD_FRAMES: usize = 16 * 1024;
+const UNREAD_BYTES: usize = 2 << 20;
 
 /// How long the connection gets to finish its close once the CLI is done with it.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
@@ -35,6 +46,11 @@ pub async fn connect(args: ConnectArgs) -> u8 {
             return EXIT_FAILED;
         }
     };
+    if out.is_none() {
+        // Printed frames are all the CLI needs: memory stays flat whatever the stream
+        // length, and a slow stdout slows the socket down instead of losing frames.
+        session.log().keep_unread(UNREAD_FRAMES, UNREAD_BYTES);
+    }
     let code = run(&args, &manager, id, &session).await;
     // The close handshake ends (bounded) before the log is written and the runtime
     // goes away: no task is left to race the exit.
@@ -87,7 +103,7 @@ async fn run(args: &ConnectArgs, manager: &SessionManager, id: u64, session: &Se
         .and_then(|d| Instant::now().checked_add(d));
     let link = Link { manager, id, deadline };
     match wait_open(session, &mut state, deadline).await {
-        Ok(()) => print_handshake(args, session).await,
+        Ok(()) => print_handshake(args, session),
         Err(Stop::Exit(code)) => return code,
         Err(Stop::TimedOut) => {
             eprintln!("wsbench-cli: timed out connecting to {}", args.url);
@@ -109,15 +125,16 @@ async fn run(args: &ConnectArgs, manager: &SessionManager, id: u64, session: &Se
 
 /// With --ndjson, the handshake first, as one line: `{"handshake": {...}}` (the
 /// negotiated permessage-deflate parameters under `deflate`).
-async fn print_handshake(args: &ConnectArgs, session: &Session) {
+fn print_handshake(args: &ConnectArgs, session: &Session) {
     let Some(h) = session.last_handshake().filter(|_| args.ndjson) else {
         return;
     };
     if let Ok(mut line) = serde_json::to_vec(&serde_json::json!({ "handshake": h })) {
         line.push(b'\n');
-        let mut out = tokio::io::stdout();
-        let _ = out.write_all(&line).await;
-        let _ = out.flush().await;
+        // Before any frame is printed: one small write, straight to stdout.
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(&line);
+        let _ = out.flush();
     }
 }
 
@@ -287,8 +304,11 @@ struct Printer<'a> {
     next_seq: u64,
     received: u64,
     closing: bool,
+    mode: Print,
+    /// What is printed and not yet written to stdout (written whenever it passes
+    /// `FLUSH_AT`, and each time the printer has caught up with the log).
     buf: Vec<u8>,
-    stdout: Stdout,
+    stdout: std::io::Stdout,
     /// Socket.IO mode: emits that asked for an ack not answered yet.
     pending_acks: u64,
     /// Close once every ack awaited has arrived and every namespace answered (stdin ended).
@@ -306,8 +326,15 @@ impl<'a> Printer<'a> {
             next_seq: 1,
             received: 0,
             closing: false,
-            buf: Vec::with_capacity(64 * 1024),
-            stdout: tokio::io::stdout(),
+            mode: if args.ndjson {
+                Print::Ndjson
+            } else if args.raw {
+                Print::Raw
+            } else {
+                Print::Lines
+            },
+            buf: Vec::with_capacity(FLUSH_AT + 128 * 1024),
+            stdout: std::io::stdout(),
             pending_acks: 0,
             close_when_acked: false,
             joins_pending: if args.socketio {
@@ -324,7 +351,7 @@ impl<'a> Printer<'a> {
         loop {
             let page = session.log().page(self.next_seq, 4096);
             if page.is_empty() {
-                return Ok(());
+                return self.flush(link);
             }
             if page[0].seq > self.next_seq && self.next_seq > 1 {
                 eprintln!(
@@ -332,18 +359,31 @@ impl<'a> Printer<'a> {
                     page[0].seq - self.next_seq
                 );
             }
-            self.buf.clear();
             for f in &page {
                 self.next_seq = f.seq + 1;
                 if self.args.socketio {
                     self.print_sio(link, session, f);
+                    if self.buf.len() >= FLUSH_AT {
+                        self.flush(link)?;
+                    }
                     continue;
                 }
                 let data_in = f.direction == Direction::In && f.opcode.is_data();
                 if data_in && self.count_reached() {
                     continue; // --count reached: later messages are not ours to print
                 }
-                print_frame(&mut self.buf, f, self.args.ndjson);
+                if self.mode == Print::Raw && data_in && f.opcode == Opcode::Binary && f.len() >= FLUSH_AT / 4 {
+                    // A big binary payload goes out as it is, without a copy into the buffer.
+                    self.flush(link)?;
+                    self.write(link, &f.payload)?;
+                } else {
+                    print_frame(&mut self.buf, f, self.mode);
+                }
+                if self.buf.len() >= FLUSH_AT {
+                    self.flush(link)?;
+                    // Room for the connection as soon as possible, not a page later.
+                    session.log().mark_read(self.next_seq);
+                }
                 if data_in {
                     self.received += 1;
                     if self.args.echo && !self.closing {
@@ -361,12 +401,30 @@ impl<'a> Printer<'a> {
                     }
                 }
             }
-            if self.stdout.write_all(&self.buf).await.is_err() {
-                link.disconnect(1001, "output closed");
-                return Err(Stop::Exit(EXIT_FAILED));
-            }
-            let _ = self.stdout.flush().await;
+            session.log().mark_read(self.next_seq);
         }
+    }
+
+    /// Write what is printed to stdout (one write for the lot); an output that is
+    /// gone ends the session.
+    fn flush(&mut self, link: &Link<'_>) -> Result<(), Stop> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let buf = std::mem::take(&mut self.buf);
+        let written = self.write(link, &buf);
+        self.buf = buf;
+        self.buf.clear();
+        written
+    }
+
+    fn write(&mut self, link: &Link<'_>, bytes: &[u8]) -> Result<(), Stop> {
+        let mut out = self.stdout.lock();
+        if out.write_all(bytes).and_then(|()| out.flush()).is_err() {
+            link.disconnect(1001, "output closed");
+            return Err(Stop::Exit(EXIT_FAILED));
+        }
+        Ok(())
     }
 
     /// Socket.IO mode: print events and acks, count events, stop on a refusal.

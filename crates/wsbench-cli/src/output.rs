@@ -27,12 +27,22 @@ pub fn code_reason(code: u16, reason: &str) -> String {
     }
 }
 
-/// Append `f` as printed: data received (text as is, binary as `b64:`), or with
-/// `ndjson` every frame as one JSON object.
-pub fn print_frame(out: &mut Vec<u8>, f: &Frame, ndjson: bool) {
-    if ndjson {
-        if let Ok(line) = serde_json::to_string(&f.to_record()) {
-            out.extend_from_slice(line.as_bytes());
+/// How received frames are printed on stdout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Print {
+    /// Data received, one per line: text as is, binary as `b64:` + base64.
+    Lines,
+    /// Data received: text as a line, binary as its bytes (nothing added).
+    Raw,
+    /// Every frame, both directions, as one JSON object per line.
+    Ndjson,
+}
+
+/// Append `f` as printed in `mode`. Nothing is allocated per frame: base64 and JSON
+/// are encoded straight into `out`.
+pub fn print_frame(out: &mut Vec<u8>, f: &Frame, mode: Print) {
+    if mode == Print::Ndjson {
+        if serde_json::to_writer(&mut *out, &RecordRef(f)).is_ok() {
             out.push(b'\n');
         }
         return;
@@ -40,14 +50,72 @@ pub fn print_frame(out: &mut Vec<u8>, f: &Frame, ndjson: bool) {
     if f.direction != Direction::In || !f.opcode.is_data() {
         return;
     }
-    match (f.opcode, f.text()) {
-        (Opcode::Text, Some(t)) => out.extend_from_slice(t.as_bytes()),
+    match (f.opcode, f.text(), mode) {
+        (Opcode::Text, Some(t), _) => out.extend_from_slice(t.as_bytes()),
+        (_, _, Print::Raw) => return out.extend_from_slice(&f.payload),
         _ => {
             out.extend_from_slice(b"b64:");
-            out.extend_from_slice(base64::engine::general_purpose::STANDARD.encode(&f.payload).as_bytes());
+            base64_into(out, &f.payload);
         }
     }
     out.push(b'\n');
+}
+
+/// Append the standard base64 of `bytes` to `out`.
+fn base64_into(out: &mut Vec<u8>, bytes: &[u8]) {
+    let start = out.len();
+    out.resize(start + 4 * bytes.len().div_ceil(3), 0);
+    let written = base64::engine::general_purpose::STANDARD
+        .encode_slice(bytes, &mut out[start..])
+        .unwrap_or(0);
+    out.truncate(start + written);
+}
+
+/// A frame serialized as its [`wsbench_core::FrameRecord`] (the same JSON, byte for
+/// byte), borrowing the payload instead of copying it into the record's strings.
+struct RecordRef<'a>(&'a Frame);
+
+impl serde::Serialize for RecordRef<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let f = self.0;
+        let m = f.meta();
+        let mut map = s.serialize_map(None)?;
+        map.serialize_entry("seq", &m.seq)?;
+        map.serialize_entry("atUs", &m.at_us)?;
+        map.serialize_entry("offsetUs", &m.offset_us)?;
+        map.serialize_entry("direction", &m.direction)?;
+        map.serialize_entry("opcode", &m.opcode)?;
+        map.serialize_entry("len", &m.len)?;
+        if let Some(c) = m.close_code {
+            map.serialize_entry("closeCode", &c)?;
+        }
+        if let Some(r) = &m.close_reason {
+            map.serialize_entry("closeReason", r)?;
+        }
+        if let Some(r) = m.rtt_us {
+            map.serialize_entry("rttUs", &r)?;
+        }
+        match (f.opcode, f.text()) {
+            (Opcode::Text, Some(t)) => map.serialize_entry("text", t)?,
+            (Opcode::Close, _) => {}
+            _ if f.payload.is_empty() => {}
+            _ => map.serialize_entry("base64", &Base64(&f.payload))?,
+        }
+        map.end()
+    }
+}
+
+/// Bytes serialized as a base64 string, encoded as it is written.
+struct Base64<'a>(&'a [u8]);
+
+impl serde::Serialize for Base64<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&base64::display::Base64Display::new(
+            self.0,
+            &base64::engine::general_purpose::STANDARD,
+        ))
+    }
 }
 
 /// The format for an output file, or why it cannot be written (a usage error).

@@ -239,11 +239,33 @@ impl Clock {
 
     /// A frame stamped now, with sequence number 0 until the log assigns one.
     pub fn frame(&self, direction: Direction, opcode: Opcode, payload: Bytes, rtt_us: u32) -> Frame {
+        self.stamp().frame(direction, opcode, payload, rtt_us)
+    }
+
+    /// One reading of the clock, for frames stamped together (drained in one burst).
+    pub fn stamp(&self) -> Stamp {
         let offset_us = self.started.elapsed().as_micros() as u64;
-        Frame {
-            seq: 0,
+        Stamp {
             at_us: self.wall_start_us + offset_us as i64,
             offset_us,
+        }
+    }
+}
+
+/// A time read from a [`Clock`]: wall-clock and offset from the connection's start.
+#[derive(Debug, Clone, Copy)]
+pub struct Stamp {
+    at_us: i64,
+    offset_us: u64,
+}
+
+impl Stamp {
+    /// A frame with this time, with sequence number 0 until the log assigns one.
+    pub fn frame(self, direction: Direction, opcode: Opcode, payload: Bytes, rtt_us: u32) -> Frame {
+        Frame {
+            seq: 0,
+            at_us: self.at_us,
+            offset_us: self.offset_us,
             payload,
             rtt_us,
             compressed_len: 0,

@@ -4,16 +4,25 @@
 //! an `.await`. Search copies frames out in chunks (cheap `Bytes` clones) and scans
 //! them with the lock released, so a long search never stalls the socket reader.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
+use std::task::{Context, Poll, Waker};
 
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
 use crate::config::LogLimits;
-use crate::error::{Error, Result};
-use crate::frame::{Direction, Frame, Opcode};
+use crate::error::Result;
+use crate::frame::{Direction, Frame};
 use crate::socketio::notes::Notes;
 use crate::socketio::{Decoded, OpenInfo};
+
+mod search;
+mod store;
+
+pub use search::{FrameFilter, SearchQuery, SearchResult};
+
+use store::FrameStore;
 
 impl LogStats {
     /// Count one frame in its direction: message bytes and wire bytes.
@@ -57,92 +66,23 @@ pub struct LogStats {
     pub last_seq: u64,
 }
 
-/// Frames in fixed-size chunks: pushing never reallocates or copies the frames
-/// already held (a `VecDeque` doubles, copying everything and holding up to twice
-/// the memory), and evicting from the front frees whole chunks.
-struct FrameStore {
-    chunks: std::collections::VecDeque<Vec<Frame>>,
-    /// Index of the first live frame in `chunks[0]`.
-    head: usize,
-    len: usize,
-}
-
-const CHUNK: usize = 4096;
-
-impl FrameStore {
-    fn new() -> Self {
-        Self {
-            chunks: Default::default(),
-            head: 0,
-            len: 0,
-        }
-    }
-
-    fn len(&self) -> usize {
-        self.len
-    }
-
-    fn push_back(&mut self, f: Frame) {
-        if self.chunks.back().is_none_or(|c| c.len() == CHUNK) {
-            self.chunks.push_back(Vec::with_capacity(CHUNK));
-        }
-        if let Some(c) = self.chunks.back_mut() {
-            c.push(f);
-            self.len += 1;
-        }
-    }
-
-    fn pop_front(&mut self) -> Option<Frame> {
-        let first = self.chunks.front_mut()?;
-        let placeholder = Frame {
-            seq: 0,
-            at_us: 0,
-            offset_us: 0,
-            payload: bytes::Bytes::new(),
-            rtt_us: 0,
-            compressed_len: 0,
-            direction: Direction::In,
-            opcode: Opcode::Text,
-        };
-        let f = std::mem::replace(first.get_mut(self.head)?, placeholder);
-        self.head += 1;
-        self.len -= 1;
-        if self.head == first.len() && (first.len() == CHUNK || self.len == 0) {
-            self.chunks.pop_front();
-            self.head = 0;
-        }
-        Some(f)
-    }
-
-    fn get(&self, i: usize) -> Option<&Frame> {
-        if i >= self.len {
-            return None;
-        }
-        let i = i + self.head;
-        self.chunks.get(i / CHUNK)?.get(i % CHUNK)
-    }
-
-    fn front(&self) -> Option<&Frame> {
-        self.get(0)
-    }
-
-    fn back(&self) -> Option<&Frame> {
-        self.len.checked_sub(1).and_then(|i| self.get(i))
-    }
-
-    fn range(&self, r: std::ops::Range<usize>) -> impl Iterator<Item = &Frame> + '_ {
-        r.filter_map(move |i| self.get(i))
-    }
-
-    fn clear(&mut self) {
-        self.chunks.clear();
-        self.head = 0;
-        self.len = 0;
-    }
+/// A log with one reader that must see every frame (the CLI printing a stream): frames
+/// not marked read are never evicted, and the connection stops reading its socket
+/// while too many are unread (TCP then slows the peer down), so memory stays bounded
+/// whatever the stream length and however slow the reader.
+struct ReadGate {
+    /// At most this many frames, and this many payload bytes, unread (a read may go
+    /// past by one burst of buffered frames).
+    max_frames: u64,
+    max_bytes: u64,
+    /// The first sequence number not read yet.
+    next_unread: u64,
+    unread_bytes: u64,
 }
 
 struct Inner {
     frames: FrameStore,
+    gate: Option<ReadGate>,
     /// Sequence numbers are consecutive (always, for a live log). A log built from
     /// imported frames (a filtered export, say) may have gaps: lookups then search.
     contiguous: bool,
@@ -158,94 +98,11 @@ pub struct FrameLog {
     notes: Notes,
     /// Last sequence number pushed; followers (the CLI, exporters) wait on it.
     last_seq: watch::Sender<u64>,
-}
-
-/// A search over the log. Empty `text` matches every frame passing the filters.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct SearchQuery {
-    pub text: String,
-    /// Treat `text` as a regular expression (Rust `regex` syntax).
-    pub regex: bool,
-    pub case_sensitive: bool,
-    /// Only these directions; empty means both.
-    pub directions: Vec<Direction>,
-    /// Only these opcodes; empty means all.
-    pub opcodes: Vec<Opcode>,
-    /// Start at this sequence number (inclusive); 0 means the oldest held frame.
-    pub from_seq: u64,
-    /// Return at most this many sequence numbers; 0 means 10 000. All are counted.
-    pub limit: usize,
-    /// Socket.IO mode: only frames carrying one of these events; empty means all.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub events: Vec<String>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SearchResult {
-    /// Matching sequence numbers, oldest first, at most `limit`.
-    pub seqs: Vec<u64>,
-    /// How many frames matched in all.
-    pub total: u64,
-    pub scanned: u64,
-}
-
-/// A compiled [`SearchQuery`]; usable on any frame (live or imported).
-pub struct FrameFilter {
-    re: Option<regex::bytes::Regex>,
-    directions: Vec<Direction>,
-    opcodes: Vec<Opcode>,
-    events: Vec<String>,
-}
-
-impl FrameFilter {
-    pub fn new(q: &SearchQuery) -> Result<Self> {
-        let re = if q.text.is_empty() {
-            None
-        } else {
-            let pattern = if q.regex {
-                q.text.clone()
-            } else {
-                regex::escape(&q.text)
-            };
-            let re = regex::bytes::RegexBuilder::new(&pattern)
-                .case_insensitive(!q.case_sensitive)
-                .size_limit(16 << 20)
-                .build()
-                .map_err(|e| Error::InvalidSearch {
-                    pattern: q.text.clone(),
-                    reason: e.to_string(),
-                })?;
-            Some(re)
-        };
-        Ok(Self {
-            re,
-            directions: q.directions.clone(),
-            opcodes: q.opcodes.clone(),
-            events: q.events.clone(),
-        })
-    }
-
-    /// [`FrameFilter::matches`], plus the Socket.IO event names, read from `log`'s
-    /// decoded views (a frame with none never matches an event filter).
-    pub fn matches_in(&self, log: &FrameLog, f: &Frame) -> bool {
-        let event_ok = self.events.is_empty()
-            || log
-                .decoded(f.seq)
-                .is_some_and(|n| n.event.as_ref().is_some_and(|e| self.events.contains(e)));
-        event_ok && self.matches(f)
-    }
-
-    pub fn matches(&self, f: &Frame) -> bool {
-        (self.directions.is_empty() || self.directions.contains(&f.direction))
-            && (self.opcodes.is_empty() || self.opcodes.contains(&f.opcode))
-            && match &self.re {
-                None => true,
-                Some(re) if f.opcode == Opcode::Close => re.is_match(f.payload.get(2..).unwrap_or(&[])),
-                Some(re) => re.is_match(&f.payload),
-            }
-    }
+    /// How many more payload bytes the connection may read: `usize::MAX` without a
+    /// read gate, 0 while the gate is full (see [`FrameLog::poll_room`]).
+    room: AtomicUsize,
+    /// The connection's reader, waiting for room.
+    room_waker: Mutex<Option<Waker>>,
 }
 
 const SEARCH_CHUNK: usize = 32 * 1024;
@@ -259,6 +116,7 @@ impl FrameLog {
         Self {
             inner: Mutex::new(Inner {
                 frames: FrameStore::new(),
+                gate: None,
                 contiguous: true,
                 held_bytes: 0,
                 next_seq: 1,
@@ -267,6 +125,8 @@ impl FrameLog {
             }),
             last_seq: watch::channel(0).0,
             notes: Notes::default(),
+            room: AtomicUsize::new(usize::MAX),
+            room_waker: Mutex::new(None),
         }
     }
 
@@ -315,6 +175,7 @@ impl FrameLog {
             let mut g = self.lock();
             frame.seq = Self::append(&mut g, frame.clone());
             Self::evict(&mut g);
+            self.update_room(&g);
         }
         self.last_seq.send_replace(frame.seq);
         frame
@@ -327,6 +188,7 @@ impl FrameLog {
             let mut g = self.lock();
             let seq = Self::append(&mut g, frame);
             Self::evict(&mut g);
+            self.update_room(&g);
             seq
         };
         self.notes.insert(seq, note);
@@ -363,6 +225,7 @@ impl FrameLog {
                 Self::append(&mut g, f);
             }
             Self::evict(&mut g);
+            self.update_room(&g);
             g.next_seq - 1
         };
         (last > 0).then(|| {
@@ -377,20 +240,94 @@ impl FrameLog {
         inner.next_seq += 1;
         frame.seq = seq;
         inner.stats.count(&frame);
-        inner.held_bytes += frame.payload.len();
+        let len = frame.payload.len();
+        inner.held_bytes += len;
         inner.frames.push_back(frame);
+        if let Some(g) = inner.gate.as_mut() {
+            g.unread_bytes += len as u64;
+        }
         seq
     }
 
     fn evict(inner: &mut Inner) {
+        let keep_from = inner.gate.as_ref().map_or(u64::MAX, |g| g.next_unread);
         while inner.frames.len() > 1
             && (inner.frames.len() > inner.limits.max_frames || inner.held_bytes > inner.limits.max_bytes)
+            && inner.frames.front_seq().is_some_and(|s| s < keep_from)
         {
-            if let Some(old) = inner.frames.pop_front() {
-                inner.held_bytes -= old.payload.len();
+            if let Some(len) = inner.frames.pop_front() {
+                inner.held_bytes -= len;
                 inner.stats.evicted_frames += 1;
-                inner.stats.evicted_bytes += old.payload.len() as u64;
+                inner.stats.evicted_bytes += len as u64;
             }
+        }
+    }
+
+    /// Give the log one reader that must see every frame: from now on frames not
+    /// marked read ([`FrameLog::mark_read`]) are never evicted, and while more than
+    /// `max_frames` frames or `max_bytes` payload bytes are unread the connection
+    /// stops reading its socket ([`FrameLog::poll_room`]). The caps then bound what
+    /// is kept of the frames already read.
+    pub fn keep_unread(&self, max_frames: usize, max_bytes: usize) {
+        let mut g = self.lock();
+        let next_unread = g.frames.front_seq().unwrap_or(g.next_seq);
+        g.gate = Some(ReadGate {
+            max_frames: max_frames.max(1) as u64,
+            max_bytes: max_bytes.max(1) as u64,
+            next_unread,
+            unread_bytes: g.held_bytes as u64,
+        });
+        self.update_room(&g);
+    }
+
+    /// The reader has seen every frame before `next_seq`: they may be evicted, and
+    /// the connection may read again if it was waiting for room.
+    pub fn mark_read(&self, next_seq: u64) {
+        let mut guard = self.lock();
+        let g = &mut *guard;
+        let Some(unread) = g.gate.as_ref().map(|gate| gate.next_unread) else {
+            return;
+        };
+        if next_seq <= unread {
+            return;
+        }
+        let from = Self::index_of(g, unread);
+        let to = Self::index_of(g, next_seq).min(g.frames.len());
+        let read: u64 = (from..to).map(|i| g.frames.payload_len(i) as u64).sum();
+        let Some(gate) = g.gate.as_mut() else { return };
+        gate.unread_bytes = gate.unread_bytes.saturating_sub(read);
+        gate.next_unread = next_seq;
+        Self::evict(g);
+        self.update_room(g);
+        drop(guard);
+        if self.room.load(Ordering::SeqCst) > 0 {
+            if let Some(w) = crate::sync::lock(&self.room_waker).take() {
+                w.wake();
+            }
+        }
+    }
+
+    fn update_room(&self, inner: &Inner) {
+        let room = match &inner.gate {
+            None => usize::MAX,
+            Some(g) if inner.next_seq.saturating_sub(g.next_unread) >= g.max_frames => 0,
+            Some(g) => g.max_bytes.saturating_sub(g.unread_bytes).min(usize::MAX as u64) as usize,
+        };
+        self.room.store(room, Ordering::SeqCst);
+    }
+
+    /// Ready, with how many payload bytes the connection may read now, unless a
+    /// read gate ([`FrameLog::keep_unread`]) is full; then the reader's next
+    /// [`FrameLog::mark_read`] wakes `cx`. Without a gate: always `usize::MAX`.
+    pub fn poll_room(&self, cx: &mut Context<'_>) -> Poll<usize> {
+        let room = self.room.load(Ordering::SeqCst);
+        if room > 0 {
+            return Poll::Ready(room);
+        }
+        *crate::sync::lock(&self.room_waker) = Some(cx.waker().clone());
+        match self.room.load(Ordering::SeqCst) {
+            0 => Poll::Pending,
+            room => Poll::Ready(room),
         }
     }
 
@@ -399,8 +336,8 @@ impl FrameLog {
         let mut s = g.stats;
         s.held_frames = g.frames.len() as u64;
         s.held_bytes = g.held_bytes as u64;
-        s.first_seq = g.frames.front().map_or(0, |f| f.seq);
-        s.last_seq = g.frames.back().map_or(0, |f| f.seq);
+        s.first_seq = g.frames.front_seq().unwrap_or(0);
+        s.last_seq = g.frames.back_seq().unwrap_or(0);
         s
     }
 
@@ -425,6 +362,12 @@ impl FrameLog {
         g.frames.clear();
         g.held_bytes = 0;
         g.contiguous = true;
+        let next = g.next_seq;
+        if let Some(gate) = g.gate.as_mut() {
+            gate.next_unread = next;
+            gate.unread_bytes = 0;
+        }
+        self.update_room(&g);
         self.notes.clear();
     }
 
@@ -432,13 +375,13 @@ impl FrameLog {
     /// the end).
     fn index_of(inner: &Inner, seq: u64) -> usize {
         if inner.contiguous {
-            let first = inner.frames.front().map_or(inner.next_seq, |f| f.seq);
+            let first = inner.frames.front_seq().unwrap_or(inner.next_seq);
             return seq.saturating_sub(first).min(usize::MAX as u64) as usize;
         }
         let (mut lo, mut hi) = (0, inner.frames.len());
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
-            if inner.frames.get(mid).is_some_and(|f| f.seq < seq) {
+            if inner.frames.seq(mid).is_some_and(|s| s < seq) {
                 lo = mid + 1;
             } else {
                 hi = mid;
@@ -449,7 +392,11 @@ impl FrameLog {
 
     pub fn get(&self, seq: u64) -> Option<Frame> {
         let g = self.lock();
-        g.frames.get(Self::index_of(&g, seq)).filter(|f| f.seq == seq).cloned()
+        let i = Self::index_of(&g, seq);
+        if g.frames.seq(i) != Some(seq) {
+            return None;
+        }
+        g.frames.get(i)
     }
 
     /// Up to `limit` frames with `seq >= from_seq`, oldest first. A `from_seq` older
@@ -459,19 +406,19 @@ impl FrameLog {
         let start = Self::index_of(&g, from_seq);
         let start = start.min(g.frames.len());
         let end = start.saturating_add(limit).min(g.frames.len());
-        g.frames.range(start..end).cloned().collect()
+        g.frames.range(start..end).collect()
     }
 
     /// Up to `limit` frames with `seq <= before_seq`, returned oldest first: the page
     /// that ends at `before_seq` (for scrolling backwards and "jump to latest").
     pub fn page_before(&self, before_seq: u64, limit: usize) -> Vec<Frame> {
         let g = self.lock();
-        if g.frames.front().is_none_or(|f| before_seq < f.seq) {
+        if g.frames.front_seq().is_none_or(|s| before_seq < s) {
             return Vec::new();
         }
         let end = Self::index_of(&g, before_seq.saturating_add(1)).min(g.frames.len());
         let start = end.saturating_sub(limit);
-        g.frames.range(start..end).cloned().collect()
+        g.frames.range(start..end).collect()
     }
 
     pub fn search(&self, q: &SearchQuery) -> Result<SearchResult> {
@@ -507,7 +454,9 @@ impl FrameLog {
 
 #[cfg(test)]
 mod tests {
+    use super::store::CHUNK;
     use super::*;
+    use crate::frame::Opcode;
     use bytes::Bytes;
 
     fn frame(i: u64) -> Frame {
@@ -630,6 +579,53 @@ mod tests {
         );
         let st = capped.stats();
         assert_eq!((st.held_frames, st.evicted_frames, st.first_seq), (2, 3, 4));
+    }
+
+    struct Flag(std::sync::atomic::AtomicBool);
+
+    impl std::task::Wake for Flag {
+        fn wake(self: std::sync::Arc<Self>) {
+            self.0.store(true, Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn a_read_gate_keeps_unread_frames_and_holds_the_reader_until_there_is_room() {
+        let log = FrameLog::new(LogLimits {
+            max_frames: 2,
+            max_bytes: usize::MAX,
+        });
+        log.keep_unread(5, 1000);
+        let flag = std::sync::Arc::new(Flag(Default::default()));
+        let waker = std::task::Waker::from(flag.clone());
+        let mut cx = Context::from_waker(&waker);
+        for i in 1..=4 {
+            log.push(frame(i));
+        }
+        assert!(log.poll_room(&mut cx).is_ready(), "4 unread of 5");
+        log.push(frame(5));
+        assert!(log.poll_room(&mut cx).is_pending(), "5 unread: full");
+        assert_eq!(log.stats().held_frames, 5, "unread frames are kept past the cap");
+        log.mark_read(3);
+        assert!(flag.0.load(Ordering::SeqCst), "reading makes room and wakes the reader");
+        assert_eq!(
+            log.poll_room(&mut cx),
+            Poll::Ready(1000 - 3 * 7),
+            "room for what the byte cap has left: frames 3 to 5 (7 bytes each) are unread"
+        );
+        let seqs: Vec<u64> = log.page(0, 10).iter().map(|f| f.seq).collect();
+        assert_eq!(seqs, [3, 4, 5], "read frames go as the cap says, unread ones stay");
+        log.mark_read(6);
+        assert_eq!(log.stats().held_frames, 2);
+
+        // The byte cap counts too.
+        log.push(Frame {
+            payload: Bytes::from(vec![0u8; 1000]),
+            ..frame(0)
+        });
+        assert!(log.poll_room(&mut cx).is_pending(), "1000 bytes unread: full");
+        log.clear();
+        assert!(log.poll_room(&mut cx).is_ready(), "a cleared log has nothing unread");
     }
 
     #[test]

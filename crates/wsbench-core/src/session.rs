@@ -195,6 +195,10 @@ impl Recorder for SessionRecorder {
         self.0.set_state(state);
     }
 
+    fn poll_room(&self, cx: &mut std::task::Context<'_>) -> std::task::Poll<usize> {
+        self.0.log.poll_room(cx)
+    }
+
     fn id(&self) -> u64 {
         self.0.id
     }

@@ -77,9 +77,10 @@ impl Actor {
         keepalive.reset();
         let pings = open.pings.clone();
         let mut live = super::keepalive::Liveness::new(&self.config.keepalive);
+        let recorder = self.recorder.clone();
         loop {
             tokio::select! {
-                (burst, end) = std::future::poll_fn(|cx| poll_burst(&mut stream, cx, &clock, &pings, &deflate)) => {
+                (burst, end) = std::future::poll_fn(|cx| poll_burst(&mut stream, cx, &clock, &pings, &deflate, &*recorder)) => {
                     live.heard();
                     if let Flow::Over = open.on_read(burst, end) {
                         break;

@@ -15,12 +15,17 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
 use super::deflate::DeflateCtx;
 use super::dial::Socket;
-use super::CloseInfo;
+use super::{CloseInfo, Recorder};
 use crate::frame::{Clock, Direction, Frame, Opcode};
 use crate::sync::lock;
 
 /// Frames logged together at most, so a flood still yields to commands.
 const MAX_BURST: usize = 1024;
+/// Frames drained in one burst share one clock reading per this many.
+const STAMP_EVERY: usize = 64;
+/// Payload bytes after which a burst ends, unless the recorder has less room (a
+/// gated log: see `FrameLog::keep_unread`), then after that room.
+const MAX_BURST_BYTES: usize = 8 << 20;
 
 /// Pings we sent, to match pongs and measure the round trip.
 pub(super) type PendingPings = Arc<Mutex<VecDeque<(Bytes, Instant)>>>;
@@ -34,39 +39,57 @@ pub(super) type BurstEnd = Option<Option<Result<Message, WsError>>>;
 /// burst (a close, an error or the end of the stream) for the caller to handle.
 /// Polling with the real context matters: tokio-tungstenite re-registers its waker
 /// on every poll, and a changing waker costs a clone and a drop each time.
+/// Nothing is read while the recorder has no room for more.
 pub(super) fn poll_burst(
     stream: &mut SplitStream<Socket>,
     cx: &mut Context<'_>,
     clock: &Clock,
     pings: &PendingPings,
     deflate: &DeflateCtx,
+    recorder: &dyn Recorder,
 ) -> Poll<(Vec<Frame>, BurstEnd)> {
+    let Poll::Ready(room) = recorder.poll_room(cx) else {
+        return Poll::Pending;
+    };
+    let max_bytes = room.min(MAX_BURST_BYTES);
     let mut burst = Vec::new();
-    while burst.len() < MAX_BURST {
+    let mut bytes = 0;
+    let mut stamp = None;
+    while burst.len() < MAX_BURST && bytes < max_bytes {
         let item = match stream.poll_next_unpin(cx) {
             Poll::Ready(item) => item,
             Poll::Pending => break,
         };
+        if burst.capacity() == 0 {
+            burst.reserve(MAX_BURST); // once, not by doubling as the burst grows
+        }
+        // One clock read for every STAMP_EVERY frames: see the README (timestamps).
+        if burst.len() % STAMP_EVERY == 0 {
+            stamp = None;
+        }
+        let at = *stamp.get_or_insert_with(|| clock.stamp());
         match item {
             Some(Ok(Message::Text(t))) => {
-                let mut f = clock.frame(Direction::In, Opcode::Text, Bytes::from(t), 0);
+                bytes += t.len();
+                let mut f = at.frame(Direction::In, Opcode::Text, Bytes::from(t), 0);
                 f.compressed_len = deflate.take_wire_len();
                 burst.push(f);
             }
             Some(Ok(Message::Binary(b))) => {
-                let mut f = clock.frame(Direction::In, Opcode::Binary, b, 0);
+                bytes += b.len();
+                let mut f = at.frame(Direction::In, Opcode::Binary, b, 0);
                 f.compressed_len = deflate.take_wire_len();
                 burst.push(f);
             }
             Some(Ok(Message::Ping(b))) => {
                 // The next poll makes tungstenite write its pong (logged by the tap):
                 // log the ping first.
-                burst.push(clock.frame(Direction::In, Opcode::Ping, b, 0));
+                burst.push(at.frame(Direction::In, Opcode::Ping, b, 0));
                 return Poll::Ready((burst, None));
             }
             Some(Ok(Message::Pong(b))) => {
                 let rtt = take_rtt(pings, &b);
-                burst.push(clock.frame(Direction::In, Opcode::Pong, b, rtt));
+                burst.push(at.frame(Direction::In, Opcode::Pong, b, rtt));
             }
             Some(Ok(Message::Frame(_))) => {}
             other => return Poll::Ready((burst, Some(other))),

@@ -29,6 +29,15 @@ pub trait Recorder: Send + Sync + 'static {
     /// last, once the connection's command channel is closed.
     fn state(&self, state: ConnState);
 
+    /// Ready, with how many payload bytes the connection may read now, while it may
+    /// read from its socket at all. A recorder whose reader must see every frame
+    /// (the CLI) returns Pending while too much is unread, and wakes `cx` once there
+    /// is room; the default is always ready, without a limit.
+    fn poll_room(&self, cx: &mut std::task::Context<'_>) -> std::task::Poll<usize> {
+        let _ = cx;
+        std::task::Poll::Ready(usize::MAX)
+    }
+
     /// A number naming the connection in tracing output (the session's id).
     fn id(&self) -> u64 {
         0

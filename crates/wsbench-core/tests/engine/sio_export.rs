@@ -21,6 +21,7 @@ fn frame(i: u64, direction: Direction, opcode: Opcode, payload: &'static [u8]) -
         offset_us: i * 1000,
         payload: Bytes::from_static(payload),
         rtt_us: 0,
+        compressed_len: 0,
         direction,
         opcode,
     }

@@ -1,0 +1,145 @@
+//! What `connect` writes on stdout under load: nothing lost when stdout is slow, and
+//! the `--raw` output.
+
+use std::io::Read;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use tokio::net::TcpListener;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::Message;
+
+/// A server that sends `msgs` then closes with 1000.
+async fn sender(msgs: Vec<Message>) -> String {
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = l.accept().await {
+            let msgs = msgs.clone();
+            tokio::spawn(async move {
+                let mut ws = tokio_tungstenite::accept_async(tcp).await.unwrap();
+                for m in msgs {
+                    if ws.feed(m).await.is_err() {
+                        return;
+                    }
+                }
+                let _ = ws
+                    .close(Some(CloseFrame {
+                        code: CloseCode::Normal,
+                        reason: "done".into(),
+                    }))
+                    .await;
+                while let Some(Ok(_)) = ws.next().await {}
+            });
+        }
+    });
+    format!("ws://{addr}/")
+}
+
+fn cli() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_wsbench-cli"))
+}
+
+fn payload(i: usize) -> Vec<u8> {
+    let mut p = vec![(i % 251) as u8; 1024];
+    p[..8].copy_from_slice(&(i as u64).to_be_bytes());
+    p
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stdout_that_stops_reading_slows_the_socket_and_nothing_is_lost() {
+    // 20 MB: far more than the CLI keeps unprinted (16k frames, 4 MiB), so the
+    // connection has to wait for the printer instead of dropping frames.
+    const N: usize = 20_000;
+    let url = sender((0..N).map(|i| Message::binary(payload(i))).collect()).await;
+    let (stdout, stderr, status) = tokio::task::spawn_blocking(move || {
+        let mut child = cli()
+            .args(["connect", &url, "--raw"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Nobody reads stdout for a while: the pipe fills and the printer blocks.
+        std::thread::sleep(Duration::from_millis(1500));
+        let mut out = Vec::new();
+        child.stdout.take().unwrap().read_to_end(&mut out).unwrap();
+        let mut err = String::new();
+        child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+        (out, err, child.wait().unwrap())
+    })
+    .await
+    .unwrap();
+    assert!(status.success(), "{stderr}");
+    assert!(!stderr.contains("evicted"), "{stderr}");
+    assert_eq!(stdout.len(), N * 1024, "{stderr}");
+    for (i, chunk) in stdout.chunks(1024).enumerate() {
+        assert_eq!(chunk, payload(i), "message {i}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ndjson_lines_are_the_engines_frame_records_byte_for_byte() {
+    let url = sender(vec![
+        Message::text("héllo \"q\"\n"),
+        Message::binary(vec![0u8, 1, 255]),
+        Message::binary(Vec::new()),
+    ])
+    .await;
+    let o = tokio::task::spawn_blocking(move || {
+        cli()
+            .args(["connect", &url, "--ndjson"])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = String::from_utf8(o.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    // The three messages, the server's close and ours.
+    assert_eq!(lines.len(), 5, "{text}");
+    for line in &lines {
+        let record: wsbench_core::FrameRecord = serde_json::from_str(line).unwrap();
+        let again = wsbench_core::Frame::from_record(&record).unwrap().to_record();
+        assert_eq!(&serde_json::to_string(&again).unwrap(), line);
+    }
+    assert!(lines[0].ends_with(r#""text":"héllo \"q\"\n"}"#), "{}", lines[0]);
+    assert!(lines[1].ends_with(r#""len":3,"base64":"AAH/"}"#), "{}", lines[1]);
+    assert!(lines[2].ends_with(r#""len":0}"#), "{}", lines[2]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn raw_writes_binary_as_it_is_and_text_as_lines() {
+    let url = sender(vec![
+        Message::text("hi"),
+        Message::binary(vec![0u8, 1, 255, b'\n']),
+        Message::text("é"),
+    ])
+    .await;
+    let o = tokio::task::spawn_blocking(move || {
+        cli()
+            .args(["connect", &url, "--raw"])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(o.stdout, b"hi\n\x00\x01\xff\n\xc3\xa9\n");
+
+    let o = cli()
+        .args(["connect", "ws://127.0.0.1:9/", "--raw", "--ndjson"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("--ndjson"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
