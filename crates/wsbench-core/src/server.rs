@@ -120,11 +120,14 @@ const EVENT_HISTORY: usize = 10_000;
 const CLIENT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 
+/// A client's queue of frames, each with the Socket.IO namespace it is for.
+type Queue = mpsc::Sender<(Option<Arc<str>>, Message)>;
+
 struct Shared {
     mode: ServerMode,
     /// Each client's queue: a frame, with the Socket.IO namespace it is for (a
     /// client not joined to it skips it).
-    clients: Mutex<HashMap<u64, mpsc::Sender<(Option<Arc<str>>, Message)>>>,
+    clients: Mutex<HashMap<u64, Queue>>,
     history: Mutex<VecDeque<ServerEvent>>,
     events: broadcast::Sender<ServerEvent>,
     next: AtomicU64,

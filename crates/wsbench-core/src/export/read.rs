@@ -131,7 +131,7 @@ pub fn read_log(mut r: impl BufRead, path: &Path) -> Result<Vec<RecordedConnecti
         Sniffed::Meta(meta) => read_ndjson(r, path, Some(*meta), ReadFrames::default(), line_no),
         Sniffed::Frame(f, d) => {
             let mut read = ReadFrames::default();
-            read.push(f, d);
+            read.push(f, d.map(|d| *d));
             read_ndjson(r, path, None, read, line_no)
         }
         Sniffed::Handshake(h) => {
@@ -151,7 +151,7 @@ enum Sniffed {
     /// A HAR or JSON export (handled by `from_document`).
     Document(Box<Doc>),
     Meta(Box<SessionMeta>),
-    Frame(Frame, Option<Decoded>),
+    Frame(Frame, Option<Box<Decoded>>),
     /// `wsbench-cli connect --ndjson` prints the handshake first: `{"handshake": {...}}`.
     Handshake(Box<Handshake>),
 }
@@ -202,7 +202,7 @@ fn classify(doc: Doc, path: &Path, line: usize) -> Result<Sniffed> {
         let r: RecordIn = serde_json::from_value(serde_json::Value::Object(doc.rest))
             .map_err(|e| parse_error(path.display(), line, 1, format!("not a frame record: {e}")))?;
         let f = Frame::from_record(&r.record).map_err(|e| parse_error(path.display(), line, 1, e.to_string()))?;
-        return Ok(Sniffed::Frame(f, r.socketio));
+        return Ok(Sniffed::Frame(f, r.socketio.map(Box::new)));
     }
     Err(parse_error(
         path.display(),
