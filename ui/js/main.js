@@ -62,6 +62,8 @@ async function start() {
     model.active = model.tabs.has(ui.active) ? ui.active : (model.order[0] ?? null);
     if (!model.order.length) await actions.create();
     else app.drawAll();
+    // When the first tab is drawn (tests/perf/app.py reads it).
+    window.wsbench.readyAt = performance.now();
     if (ui.problem) app.fail(ui.problem);
     if (ws.problems.length) toast(`${ws.problems.length} file(s) in the workspace could not be read; see the sidebar`);
     app.refreshHistory();

@@ -255,7 +255,7 @@ export class FrameLog {
       const to = Math.max(...seqs);
       const records = await this.actions.page(tab.id, from, Math.min(2000, to - from + 1));
       if (tab !== this.tab) return;
-      for (const rec of records) this.pages.set(rec.seq, fromRecord(rec));
+      for (const p of records) this.pages.set(p.seq, fromPreview(p));
       // Evicted meanwhile: mark so we do not ask again.
       for (const s of seqs) if (!this.pages.has(s) && s < (tab.stats.firstSeq || 0)) this.pages.set(s, gone(s));
     } finally {
@@ -354,12 +354,6 @@ function fromPreview(p) {
   const text = p.encoding === "text" ? p.preview : null;
   const bytes = text === null ? base64ToBytes(p.preview) : null;
   return { seq: p.seq, atUs: p.atUs, direction: p.direction, opcode: p.opcode, len: p.len, line: lineFor(p.opcode, text, bytes, p.closeCode, p.closeReason), socketio: p.socketio };
-}
-
-function fromRecord(r) {
-  const text = r.text ?? null;
-  const bytes = text === null ? base64ToBytes(r.base64 ?? "") : null;
-  return { seq: r.seq, atUs: r.atUs, direction: r.direction, opcode: r.opcode, len: r.len, line: lineFor(r.opcode, text, bytes, r.closeCode, r.closeReason), socketio: r.socketio };
 }
 
 function gone(seq) {
