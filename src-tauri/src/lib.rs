@@ -58,6 +58,8 @@ pub struct AppState {
     _server: LocalServer,
     pub data: DataDir,
     pub ui: Mutex<UiState>,
+    /// The tab the window shows (0: none): batches carry previews for it only.
+    pub shown: Arc<AtomicU64>,
     /// Shared with blocking tasks: file work on the workspace runs off the main thread.
     pub workspace: Arc<Mutex<Workspace>>,
     pub history: Arc<History>,
@@ -123,6 +125,7 @@ impl AppState {
             server_url,
             _server: server,
             data,
+            shown: Arc::new(AtomicU64::new(tabs.active.unwrap_or(0))),
             ui: Mutex::new(UiState {
                 file,
                 meta: tabs.meta,

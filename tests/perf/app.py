@@ -324,7 +324,8 @@ class Bench:
     def new_tab(self, url):
         d = self.d
         n = d.js("return window.wsbench.model.order.length")
-        d.click("button[aria-label='New tab']")
+        # With many tabs the + button is scrolled out of the bar: click it from script.
+        d.js("document.querySelector(\"button[aria-label='New tab']\").click()")
         wait("a new tab", lambda: d.js("return window.wsbench.model.order.length") == n + 1 and d.js("return !!document.querySelector('#url')"))
         tid = self.active_id()
         d.set_value("#url", url)
@@ -357,12 +358,23 @@ def run_stream(b, rate, secs, measure=True):
     b.connect_active()
     wait("the server sees the client", lambda: len(srv.conns) == 1)
     time.sleep(1.0)
-    _, mem0 = memory(b.pid)
+    idle_gaps = []
+    if measure:
+        # The same frame loop with no stream: what the machine's load alone costs.
+        d.js(START_RAF)
+        time.sleep(5)
+        idle_gaps = d.js(STOP_RAF)
+    by0, mem0 = memory(b.pid)
     if measure:
         d.js(START_RAF)
     srv.go()
     srv.started.wait()
     switches = []
+    if not measure:
+        # Watch the stream from the other tab: the streaming tab's unread count
+        # changes every frame, and its node must stay the node a user clicks.
+        js_async(d, TAB_SWITCH, idle_tab)
+        d.js("document.querySelectorAll('.tab').forEach(t => { t.__perfMark = t.dataset.tab; }); return 1;")
     # Switch away and back every ~1.5 s while the stream runs.
     while srv.done_at is None:
         time.sleep(1.5 if measure else 0.5)
@@ -378,27 +390,43 @@ def run_stream(b, rate, secs, measure=True):
             break
         time.sleep(0.02)
     drained = time.time()
+    kept = True
+    if not measure:
+        kept = d.js("return Array.from(document.querySelectorAll('.tab')).every(t => t.__perfMark === t.dataset.tab)")
+        unread = wait("the unread badge", lambda: d.js(f"return document.querySelector(\".tab[data-tab='{tid}'] .unread\")?.textContent"))
+        assert unread == "999+", f"unread badge shows {unread!r}"
+        assert js_async(d, TAB_SWITCH, tid) >= 0, "switching back to the streaming tab"
     gaps = d.js(STOP_RAF) if measure else []
-    _, mem1 = memory(b.pid)
+    by1, mem1 = memory(b.pid)
     # The tail a user sees: the last row drawn is the last frame sent.
     last_payload = f"c0 {sent - 1} "
     shown_last = wait("the last frame drawn", lambda: d.js(
         "return Array.from(document.querySelectorAll('.frame-row')).some(r => r.textContent.includes(arguments[0]))",
         last_payload), timeout=30)
     return {
-        "sent": sent, "shown": got, "last_row": bool(shown_last), "secs": srv.done_at - srv.began_at,
+        "sent": sent, "shown": got, "last_row": bool(shown_last), "secs": srv.done_at - srv.began_at, "kept_nodes": kept,
         "drain": drained - srv.done_at, "switch": [s for s in switches if isinstance(s, (int, float))],
-        "gaps": gaps, "mem0": mem0, "mem1": mem1,
+        "gaps": gaps, "idle_gaps": idle_gaps, "mem0": mem0, "mem1": mem1,
         "per_frame": (mem1 - mem0) * 1048576 / max(1, got),
+        "per_frame_by": {k: (by1.get(k, 0) - v) * 1048576 / max(1, got) for k, v in by0.items()},
     }
 
 
-def run_soak(b, tabs, rate, secs):
+SET_CAP = """
+const [id, cap, done] = arguments; const tab = window.wsbench.model.tabs.get(id);
+tab.config.log = { ...(tab.config.log ?? {}), maxFrames: cap };
+window.__TAURI__.core.invoke('set_config', { id, config: tab.config }).then(() => done(1), e => done(String(e?.message ?? e)));
+"""
+
+
+def run_soak(b, tabs, rate, secs, cap):
     d = b.d
     srv = PacedServer(rate, secs)
     ids = []
     for i in range(tabs):
         ids.append(b.new_tab(srv.url))
+        ok = d.req("POST", d.s("/execute/async"), {"script": SET_CAP, "args": [ids[-1], cap]})
+        assert ok == 1, f"setting the log cap failed: {ok}"
         b.connect_active()
     wait("every client connected", lambda: len(srv.conns) == tabs, timeout=60)
     first = ids[0]
@@ -430,10 +458,12 @@ def run_soak(b, tabs, rate, secs):
         time.sleep(0.2)
     drained = time.time()
     gaps = d.js(STOP_RAF)
-    per_tab = d.js("return arguments[0].map(id => { const s = window.wsbench.model.tabs.get(id).stats; return [s.framesIn, s.heldFrames, s.droppedFrames ?? s.evicted ?? 0]; })", ids)
+    d.screenshot(os.path.join(b.args.out, "soak.png"))
+    per_tab = d.js("return arguments[0].map(id => { const s = window.wsbench.model.tabs.get(id).stats; return [s.framesIn, s.heldFrames, s.evictedFrames, s.framesOut]; })", ids)
     _, mem1 = memory(b.pid)
     return {"sent": sent, "logged": logged, "drain": drained - srv.done_at, "samples": samples, "switch": switches,
-            "clicks": clicks, "gaps": gaps, "mem0": mem0, "mem1": mem1, "per_tab": per_tab, "per_conn_sent": list(srv.sent)}
+            "clicks": clicks, "gaps": gaps, "mem0": mem0, "mem1": mem1, "per_tab": per_tab, "per_conn_sent": list(srv.sent),
+            "held": sum(p[1] for p in per_tab), "evicted": sum(p[2] for p in per_tab), "out": sum(p[3] for p in per_tab)}
 
 
 def main():
@@ -446,6 +476,7 @@ def main():
     ap.add_argument("--secs", type=float, default=15)
     ap.add_argument("--launches", type=int, default=3)
     ap.add_argument("--tabs", type=int, default=50)
+    ap.add_argument("--cap", type=int, default=10_000, help="soak: each tab's log cap (frames), reached after cap/rate seconds")
     ap.add_argument("--json", help="also write the figures to this file")
     ap.add_argument("--no-stream", action="store_true", help="start-up and idle memory only")
     args = ap.parse_args()
@@ -458,20 +489,21 @@ def main():
         if args.check:
             b.launch()
             r = run_stream(b, 20_000, 3, measure=False)
-            ok = r["shown"] == r["sent"] and r["last_row"]
-            print(f"perf check: {r['shown']} of {r['sent']} frames shown, last frame drawn: {r['last_row']}")
+            ok = r["shown"] == r["sent"] and r["last_row"] and r["kept_nodes"]
+            print(f"perf check: {r['shown']} of {r['sent']} frames shown, last frame drawn: {r['last_row']}, "
+                  f"tab nodes kept through the stream: {r['kept_nodes']}")
         elif args.soak:
             b.launch()
             rate = 1000 if args.rate == 100_000 else args.rate
             secs = 60 if args.secs == 15 else args.secs
-            r = run_soak(b, args.tabs, rate, secs)
+            r = run_soak(b, args.tabs, rate, secs, args.cap)
             figures = r
-            ok = r["logged"] == r["sent"]
+            ok = r["logged"] == r["sent"] and r["held"] + r["evicted"] == r["logged"] + r["out"]
             sw = [x for x in r["switch"] if isinstance(x, (int, float)) and x >= 0]
             ck = [x for x in r["clicks"] if isinstance(x, (int, float))]
             print(f"\nsoak: {args.tabs} tabs x {rate} msg/s x {secs:.0f} s")
             print("| figure | value |\n|---|---|")
-            print(f"| frames sent / logged | {r['sent']:,} / {r['logged']:,} |")
+            print(f"| frames sent / logged (held + evicted by the {args.cap:,}-frame cap per tab) | {r['sent']:,} / {r['logged']:,} ({r['held']:,} + {r['evicted']:,}) |")
             print(f"| drain after the last send | {r['drain']:.2f} s |")
             print(f"| memory (PSS, all processes) before / after | {r['mem0']:.0f} / {r['mem1']:.0f} MiB |")
             print("| memory over time (s: MiB) | " + ", ".join(f"{t:.0f}: {m:.0f}" for t, m in r["samples"]) + " |")
@@ -505,7 +537,10 @@ def main():
             print(f"| stream: tab switch p50 / max | {pct(sw, 50):.0f} / {max(sw or [0]):.0f} ms ({len(sw)} switches) |")
             g = r["gaps"]
             print(f"| stream: rAF gap p50 / p99 / max | {pct(g, 50):.1f} / {pct(g, 99):.1f} / {max(g or [0]):.1f} ms ({len(g)} frames, {sum(1 for x in g if x > 100)} over 100 ms) |")
-            print(f"| stream: memory growth per frame (PSS) | {r['per_frame']:.0f} B ({r['mem0']:.0f} -> {r['mem1']:.0f} MiB) |")
+            ig = r["idle_gaps"]
+            print(f"| idle (no stream): rAF gap p50 / p99 / max | {pct(ig, 50):.1f} / {pct(ig, 99):.1f} / {max(ig or [0]):.1f} ms ({len(ig)} frames) |")
+            print(f"| stream: memory growth per frame (PSS) | {r['per_frame']:.0f} B ({r['mem0']:.0f} -> {r['mem1']:.0f} MiB): "
+                  + ", ".join(f"{k} {v:.0f} B" for k, v in sorted(r["per_frame_by"].items())) + " |")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(figures, f, default=str)
