@@ -311,6 +311,8 @@ pub fn run() {
             };
             app.manage(state);
             if let Some(window) = app.get_webview_window("main") {
+                #[cfg(target_os = "linux")]
+                light_webview(&window);
                 window_state::restore(&window, &data_dir, (1024, 700));
             }
             Ok(())
@@ -329,6 +331,29 @@ pub fn run() {
             eprintln!("wsbench: cannot open the window: {e}");
             std::process::exit(1);
         }
+    }
+}
+
+/// WebKitGTK settings for a one-page app: no page cache (we never navigate away),
+/// the smallest memory caches (the document-viewer model), no WebGL or Web Audio
+/// (wry turns them on; the UI uses neither), and no hardware acceleration.
+#[cfg(target_os = "linux")]
+fn light_webview<R: tauri::Runtime>(window: &tauri::WebviewWindow<R>) {
+    let done = window.with_webview(|w| {
+        use webkit2gtk::{CacheModel, HardwareAccelerationPolicy, SettingsExt, WebContextExt, WebViewExt};
+        let view = w.inner();
+        if let Some(context) = view.context() {
+            context.set_cache_model(CacheModel::DocumentViewer);
+        }
+        if let Some(settings) = WebViewExt::settings(&view) {
+            settings.set_enable_page_cache(false);
+            settings.set_enable_webgl(false);
+            settings.set_enable_webaudio(false);
+            settings.set_hardware_acceleration_policy(HardwareAccelerationPolicy::Never);
+        }
+    });
+    if let Err(e) = done {
+        tracing::warn!(error = %e, "cannot tune the webview");
     }
 }
 

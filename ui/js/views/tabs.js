@@ -18,26 +18,32 @@ export function renderTabs(root, model, actions) {
   const existing = new Map();
   for (const el of root.querySelectorAll(":scope > .tab")) existing.set(el.dataset.tab, el);
   let at = root.firstElementChild;
+  let shown = null;
   for (const id of model.order) {
     const tab = model.tabs.get(id);
     let el = existing.get(String(id));
     if (el) existing.delete(String(id));
     else el = createTab(id, tab, actions);
-    patchTab(el, tabFace(tab, id === model.active));
+    const face = tabFace(tab, id === model.active);
+    if (face.active && !parts.get(el).face?.active) shown = el;
+    patchTab(el, face);
     if (el !== at) root.insertBefore(el, at);
     else at = at.nextElementSibling;
   }
   for (const el of existing.values()) el.remove();
   if (root.lastElementChild !== newTab) root.append(newTab);
+  // With many tabs the bar scrolls: a tab that becomes active is brought into sight.
+  shown?.scrollIntoView({ block: "nearest", inline: "nearest" });
 }
 
 function createTab(id, tab, actions) {
   const dot = h("span", { class: "dot" });
   const name = h("span", { class: "tab-name" });
   name.addEventListener("dblclick", () => startRename(name, tab, actions));
-  const dirty = h("span", { class: "dirty", "aria-label": "unsaved changes", title: "Unsaved changes (Ctrl+S saves)", hidden: true }, "●");
-  const ro = h("span", { class: "ro", title: "Recorded session, read-only", hidden: true }, "RO");
-  const unread = h("span", { class: "unread", hidden: true });
+  // Marks are in the tab only while they apply (kept aside otherwise).
+  const dirty = h("span", { class: "dirty", "aria-label": "unsaved changes", title: "Unsaved changes (Ctrl+S saves)" }, "●");
+  const ro = h("span", { class: "ro", title: "Recorded session, read-only" }, "RO");
+  const unread = h("span", { class: "unread" });
   const close = h("button", {
     class: "tab-close icon",
     "aria-label": "Close tab",
@@ -47,8 +53,8 @@ function createTab(id, tab, actions) {
       actions.close(id);
     },
   }, "×");
-  const el = h("div", { class: "tab", role: "tab", "data-tab": id, onclick: () => actions.select(id) }, dot, name, dirty, ro, unread, close);
-  parts.set(el, { face: null, dot, name, dirty, ro, unread });
+  const el = h("div", { class: "tab", role: "tab", "data-tab": id, onclick: () => actions.select(id) }, dot, name, close);
+  parts.set(el, { face: null, dot, name, dirty, ro, unread, close });
   return el;
 }
 
@@ -65,12 +71,15 @@ function patchTab(el, face) {
   if (old.dot !== face.dot) p.dot.className = `dot ${face.dot}`;
   if (old.state !== face.state) p.dot.setAttribute("aria-label", face.state);
   if (old.name !== face.name && !p.name.querySelector("input")) p.name.textContent = face.name;
-  if (old.dirty !== face.dirty) p.dirty.hidden = !face.dirty;
-  if (old.readOnly !== face.readOnly) p.ro.hidden = !face.readOnly;
-  if (old.unread !== face.unread) {
-    p.unread.hidden = !face.unread;
-    p.unread.textContent = face.unread ?? "";
-    if (face.unreadLabel) p.unread.setAttribute("aria-label", face.unreadLabel);
+  if (old.unread !== face.unread && face.unread) {
+    p.unread.textContent = face.unread;
+    p.unread.setAttribute("aria-label", face.unreadLabel);
+  }
+  if (old.dirty !== face.dirty || old.readOnly !== face.readOnly || !old.unread !== !face.unread) {
+    for (const [mark, on] of [[p.dirty, face.dirty], [p.ro, face.readOnly], [p.unread, !!face.unread]]) {
+      if (on) el.insertBefore(mark, p.close);
+      else mark.remove();
+    }
   }
   p.face = face;
 }
