@@ -438,7 +438,8 @@ def run_soak(b, tabs, rate, secs, cap):
     k = 0
     while srv.done_at is None:
         time.sleep(2.0)
-        samples.append((time.time() - srv.began_at, memory(b.pid)[1]))
+        by, total = memory(b.pid)
+        samples.append((time.time() - srv.began_at, total, by.get("wsbench", 0), by.get("WebKitWebProces", 0)))
         switches.append(js_async(d, TAB_SWITCH, ids[k % tabs]))
         k += 7
         # Click to effect: the Type filter select, changed as a user would.
@@ -506,7 +507,7 @@ def main():
             print(f"| frames sent / logged (held + evicted by the {args.cap:,}-frame cap per tab) | {r['sent']:,} / {r['logged']:,} ({r['held']:,} + {r['evicted']:,}) |")
             print(f"| drain after the last send | {r['drain']:.2f} s |")
             print(f"| memory (PSS, all processes) before / after | {r['mem0']:.0f} / {r['mem1']:.0f} MiB |")
-            print("| memory over time (s: MiB) | " + ", ".join(f"{t:.0f}: {m:.0f}" for t, m in r["samples"]) + " |")
+            print("| memory over time (s: total = app + web process MiB) | " + ", ".join(f"{t:.0f}: {m:.0f} = {a:.0f} + {w:.0f}" for t, m, a, w in r["samples"]) + " |")
             print(f"| tab switch p50 / max | {pct(sw, 50):.0f} / {max(sw or [0]):.0f} ms ({len(sw)} switches) |")
             print(f"| click to effect (filter) p50 / max | {pct(ck, 50):.0f} / {max(ck or [0]):.0f} ms ({len(ck)} clicks) |")
             print(f"| rAF gap p50 / p99 / max | {pct(r['gaps'], 50):.1f} / {pct(r['gaps'], 99):.1f} / {max(r['gaps'] or [0]):.1f} ms |")
