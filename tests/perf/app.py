@@ -5,13 +5,14 @@
       start-to-usable (x3), idle memory of every process (PSS), a paced 100k msg/s
       stream of 32 B frames for 15 s: frames shown/sent, drain lag, tab switch
       latency, requestAnimationFrame gaps, memory per frame. Prints a table.
-  ... app.py --app ... --check     correctness only (every frame shown), short stream
+  ... app.py --app ... --check     correctness only: every frame of a short stream shown
+                                   and drawn, tab nodes kept, unread badge at 999+
   ... app.py --app ... --soak      issue 15: 50 tabs x 1,000 msg/s x 60 s
 
 Reuses the WebDriver client of tests/e2e/run.py (one keep-alive connection; the
 driver is stopped with SIGTERM only). The driver runs on free ports, so it never
 collides with an E2E run. The flood server is on 127.0.0.1 port 0. Exits 1 when a
-frame is missing.
+frame is missing or not drawn, or (--check) the tab bar replaced a tab's node.
 """
 import argparse
 import base64
@@ -546,7 +547,7 @@ def main():
         with open(args.json, "w") as f:
             json.dump(figures, f, default=str)
     if not ok:
-        print("perf: FAIL: frames missing")
+        print("perf: FAIL: a frame is missing or not drawn, or the tab bar replaced a tab's node (see above)")
         sys.exit(1)
 
 
