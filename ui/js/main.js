@@ -60,6 +60,8 @@ async function start() {
     }
     app.setWorkspace(ws);
     model.active = model.tabs.has(ui.active) ? ui.active : (model.order[0] ?? null);
+    // The shell sends row previews for the tab on screen only: tell it which one.
+    if (model.active !== null && model.active !== ui.active) api.setActiveTab(model.active).catch(() => {});
     if (!model.order.length) await actions.create();
     else app.drawAll();
     // When the first tab is drawn (tests/perf/app.py reads it).
