@@ -17,7 +17,7 @@ use wsbench_core::collections::vars::Vars;
 use wsbench_core::history::History;
 use wsbench_core::restore::{AppStateFile, DataDir, TabMeta};
 use wsbench_core::workspace::Workspace;
-use wsbench_core::{ErrorInfo, LocalServer, Notice, NullSink, ServerConfig, SessionId, SessionManager};
+use wsbench_core::{BatchConfig, ErrorInfo, LocalServer, Notice, NullSink, ServerConfig, SessionId, SessionManager};
 
 /// Where the app keeps its state, its default workspace and the session history:
 /// `--data-dir DIR` on the command line or `$WSBENCH_DATA_DIR` when set (tests use
@@ -58,6 +58,8 @@ pub struct AppState {
     _server: LocalServer,
     pub data: DataDir,
     pub ui: Mutex<UiState>,
+    /// The tab the window shows (0: none): batches carry previews for it only.
+    pub shown: Arc<AtomicU64>,
     /// Shared with blocking tasks: file work on the workspace runs off the main thread.
     pub workspace: Arc<Mutex<Workspace>>,
     pub history: Arc<History>,
@@ -83,7 +85,7 @@ impl AppState {
         let mut file = loaded.state;
         wsbench_core::connection::set_global_proxy(file.proxy.clone());
         let may_persist = AtomicBool::new(loaded.safe_to_overwrite);
-        let manager = Arc::new(SessionManager::new(Arc::new(NullSink)));
+        let manager = Arc::new(SessionManager::with_batching(Arc::new(NullSink), batching()));
 
         // The echo server takes last run's port when it can, so restored tabs still
         // point at it; otherwise their URLs are moved to the new port.
@@ -124,6 +126,7 @@ impl AppState {
             server_url,
             _server: server,
             data,
+            shown: Arc::new(AtomicU64::new(tabs.active.unwrap_or(0))),
             ui: Mutex::new(UiState {
                 file,
                 meta: tabs.meta,
@@ -202,10 +205,29 @@ impl AppState {
     }
 }
 
+/// How the engine batches events for the window. A batch carries previews of the
+/// newest frames only, enough for the rows a window shows when it follows the tail
+/// (any other row is a `log_page` away), and each preview is cut to what a row
+/// draws (200 characters): the work per batch stays the same whatever the stream's
+/// rate, and the UI's preview cache stays small.
+pub fn batching() -> BatchConfig {
+    BatchConfig {
+        previews_per_session: 100,
+        preview_bytes: 1024,
+        ..BatchConfig::default()
+    }
+}
+
 /// Register state, plugins and every command on a builder (the app and the tests
 /// share it).
 pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>, state: AppState) -> tauri::Builder<R> {
-    builder.manage(state).invoke_handler(tauri::generate_handler![
+    commands_only(builder).manage(state)
+}
+
+/// Every command, without the state: the app manages its state once it has started
+/// (see [`run`]), before the window's first call.
+fn commands_only<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
+    builder.invoke_handler(tauri::generate_handler![
         commands::events::subscribe,
         commands::tabs::list_tabs,
         commands::tabs::create_tab,
@@ -261,39 +283,94 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>, state: AppSt
 }
 
 pub fn run() {
+    #[cfg(target_os = "linux")]
+    software_rendering();
     wsbench_core::install_crypto_provider();
-    let state = match tauri::async_runtime::block_on(AppState::start(default_data_dir())) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("wsbench: cannot start: {e}");
-            std::process::exit(1);
-        }
+    let data_dir = default_data_dir();
+    // The engine, the echo server, last run's tabs and the workspace start on their
+    // own thread while GTK, the window and WebKit's processes start on this one; the
+    // state is joined in `setup`, before the event loop serves the page's first call.
+    let starting = {
+        let data_dir = data_dir.clone();
+        std::thread::spawn(move || tauri::async_runtime::block_on(AppState::start(data_dir)))
     };
-    let tracker = window_state::Tracker::new(&state.data.root);
+    let tracker = window_state::Tracker::new(&data_dir);
     let builder = tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
         .menu(menu::build)
         .on_menu_event(|app, event| menu::on_event(app, event.id().as_ref()))
         .on_window_event(move |window, event| tracker.on_event(window, event))
-        .setup(|app| {
+        .setup(move |app| {
             use tauri::Manager;
+            let state = match starting.join() {
+                Ok(Ok(s)) => s,
+                Ok(Err(e)) => {
+                    eprintln!("wsbench: cannot start: {e}");
+                    std::process::exit(1);
+                }
+                Err(_) => {
+                    eprintln!("wsbench: cannot start: the engine's start-up failed");
+                    std::process::exit(1);
+                }
+            };
+            app.manage(state);
             if let Some(window) = app.get_webview_window("main") {
-                window_state::restore(&window, &app.state::<AppState>().data.root, (1024, 700));
+                #[cfg(target_os = "linux")]
+                light_webview(&window);
+                window_state::restore(&window, &data_dir, (1024, 700));
             }
             Ok(())
         });
-    let app = with_commands(builder, state).build(tauri::generate_context!());
+    let app = commands_only(builder).build(tauri::generate_context!());
     match app {
         Ok(app) => app.run(move |handle, event| {
             if let tauri::RunEvent::Exit = event {
                 use tauri::Manager;
-                handle.state::<AppState>().shutdown(Duration::from_secs(3));
+                if let Some(state) = handle.try_state::<AppState>() {
+                    state.shutdown(Duration::from_secs(3));
+                }
             }
         }),
         Err(e) => {
             eprintln!("wsbench: cannot open the window: {e}");
             std::process::exit(1);
         }
+    }
+}
+
+/// WebKitGTK settings for a one-page app: no page cache (we never navigate away),
+/// the smallest memory caches (the document-viewer model), no WebGL or Web Audio
+/// (wry turns them on; the UI uses neither), and no hardware acceleration.
+#[cfg(target_os = "linux")]
+fn light_webview<R: tauri::Runtime>(window: &tauri::WebviewWindow<R>) {
+    let done = window.with_webview(|w| {
+        use webkit2gtk::{CacheModel, HardwareAccelerationPolicy, SettingsExt, WebContextExt, WebViewExt};
+        let view = w.inner();
+        if let Some(context) = view.context() {
+            context.set_cache_model(CacheModel::DocumentViewer);
+        }
+        if let Some(settings) = WebViewExt::settings(&view) {
+            settings.set_enable_page_cache(false);
+            settings.set_enable_webgl(false);
+            settings.set_enable_webaudio(false);
+            settings.set_hardware_acceleration_policy(HardwareAccelerationPolicy::Never);
+        }
+    });
+    if let Err(e) = done {
+        tracing::warn!(error = %e, "cannot tune the webview");
+    }
+}
+
+/// WebKitGTK draws the page in software, without accelerated compositing, unless
+/// the user chose otherwise (`WEBKIT_DISABLE_COMPOSITING_MODE=0`). For a window of
+/// text rows, compositing buys nothing visible and costs much: with it the web
+/// process held ~100 MiB more at idle (GL buffers, Mesa's LLVM) and start-up and
+/// frames were slower under software GL. Runs first in `main`, before any thread.
+#[cfg(target_os = "linux")]
+fn software_rendering() {
+    const VAR: &str = "WEBKIT_DISABLE_COMPOSITING_MODE";
+    if std::env::var_os(VAR).is_none() {
+        std::env::set_var(VAR, "1");
     }
 }
 

@@ -146,7 +146,8 @@ fn connect_send_read_search_and_close_through_ipc() {
         .find(|f| f["direction"] == "in" && f["opcode"] == "binary")
         .unwrap();
     assert_eq!(
-        echoed_bin["base64"], "3q2+7w==",
+        (&echoed_bin["preview"], &echoed_bin["encoding"]),
+        (&json!("3q2+7w=="), &json!("base64")),
         "bytes travel as base64, not arrays of numbers"
     );
 
@@ -164,6 +165,30 @@ fn connect_send_read_search_and_close_through_ipc() {
     assert_eq!(closed["state"]["clean"], true);
     let stats: Value = a.call("log_clear", json!({ "id": id }));
     assert_eq!(stats["heldFrames"], 0);
+}
+
+#[test]
+fn a_page_of_the_log_carries_row_previews_and_the_detail_gets_the_whole_frame() {
+    let a = app();
+    let tab: Value = a.call("create_tab", json!({ "name": "big" }));
+    let id = tab["id"].as_u64().unwrap();
+    a.call::<Value>("connect", json!({ "id": id }));
+    a.wait_state(id, "open");
+    let big = "x".repeat(100_000);
+    a.call::<Value>("send", json!({ "id": id, "message": { "type": "text", "data": big } }));
+    let echo = a.wait_for("the 100 kB echo", || {
+        let frames: Vec<Value> = a.call("log_page", json!({ "id": id, "fromSeq": 0, "limit": 10 }));
+        frames.into_iter().find(|f| f["direction"] == "in")
+    });
+    assert_eq!(echo["len"], 100_000, "the row says the frame's real size");
+    assert_eq!(echo["truncated"], true);
+    assert_eq!(
+        echo["preview"].as_str().map(str::len),
+        Some(1024),
+        "a page row holds what a row draws, not the payload"
+    );
+    let whole: Value = a.call("log_frame", json!({ "id": id, "seq": echo["seq"] }));
+    assert_eq!(whole["text"].as_str().map(str::len), Some(100_000));
 }
 
 #[test]
@@ -266,7 +291,7 @@ fn a_saved_connection_with_messages_and_the_open_tabs_survive_a_restart() {
         let frames: Vec<Value> = a.call("log_page", json!({ "id": chat_id, "fromSeq": 0, "limit": 10 }));
         frames
             .iter()
-            .any(|f| f["direction"] == "in" && f["text"] == "{\"hi\":1}")
+            .any(|f| f["direction"] == "in" && f["preview"] == "{\"hi\":1}")
             .then_some(())
     });
 }
@@ -342,7 +367,7 @@ fn a_closed_session_is_in_history_reopens_read_only_and_exports() {
     assert_eq!(snap["readOnly"], true);
     let ro = snap["id"].as_u64().unwrap();
     let frames: Vec<Value> = a.call("log_page", json!({ "id": ro, "fromSeq": 0, "limit": 10 }));
-    assert!(frames.iter().any(|f| f["text"] == "remember me"));
+    assert!(frames.iter().any(|f| f["preview"] == "remember me"));
     let e = a.err("connect", json!({ "id": ro }));
     assert!(e["message"].as_str().unwrap().contains("read-only"), "{e}");
 

@@ -210,8 +210,14 @@ class Driver:
     def screenshot(self, path):
         # The previous frame can still be on screen right after a DOM change.
         self.js("return new Promise(r=>requestAnimationFrame(()=>requestAnimationFrame(()=>r(1))))")
-        png = base64.b64decode(self.req("GET", self.s("/screenshot")))
         os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+        # What the X display shows (the user's view). WebDriver's own screenshot never
+        # answers while a modal <dialog> is open in WebKitGTK's non-composited mode,
+        # the app's default on Linux; it is the fallback without ImageMagick.
+        if os.environ.get("DISPLAY") and os.access("/usr/bin/import", os.X_OK):
+            subprocess.run(["/usr/bin/import", "-window", "root", path], check=True, timeout=60)
+            return
+        png = base64.b64decode(self.req("GET", self.s("/screenshot")))
         with open(path, "wb") as f:
             f.write(png)
 

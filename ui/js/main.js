@@ -61,8 +61,12 @@ async function start() {
     }
     app.setWorkspace(ws);
     model.active = model.tabs.has(ui.active) ? ui.active : (model.order[0] ?? null);
+    // The shell sends row previews for the tab on screen only: tell it which one.
+    if (model.active !== null && model.active !== ui.active) api.setActiveTab(model.active).catch(() => {});
     if (!model.order.length) await actions.create();
     else app.drawAll();
+    // When the first tab is drawn (tests/perf/app.py reads it).
+    window.wsbench.readyAt = performance.now();
     if (ui.problem) app.fail(ui.problem);
     if (ws.problems.length) toast(`${ws.problems.length} file(s) in the workspace could not be read; see the sidebar`);
     app.refreshHistory();

@@ -1,5 +1,6 @@
 use serde::Serialize;
 use tauri::State;
+use wsbench_core::events::FramePreview;
 use wsbench_core::socketio::Decoded;
 use wsbench_core::{Frame, FrameLog, FrameRecord, LogStats, SearchQuery, SearchResult};
 
@@ -25,15 +26,22 @@ fn row(log: &FrameLog, f: &Frame) -> LogRow {
     }
 }
 
-/// Up to `limit` frames from `fromSeq` on, as full records.
+/// Up to `limit` frames from `fromSeq` on, as previews cut like the batches' (what a
+/// row draws): a page of rows never carries whole payloads; the detail pane asks
+/// for one frame with `log_frame`.
 #[tauri::command]
-pub fn log_page(state: State<'_, AppState>, id: u64, from_seq: u64, limit: usize) -> CmdResult<Vec<LogRow>> {
+pub fn log_page(state: State<'_, AppState>, id: u64, from_seq: u64, limit: usize) -> CmdResult<Vec<FramePreview>> {
     let s = state.manager.get(id)?;
     let log = s.log();
+    let bytes = crate::batching().preview_bytes;
     Ok(log
         .page(from_seq, limit.min(MAX_PAGE))
         .iter()
-        .map(|f| row(log, f))
+        .map(|f| {
+            let mut p = FramePreview::of(f, bytes);
+            p.socketio = log.decoded(f.seq).map(|d| (*d).clone());
+            p
+        })
         .collect())
 }
 

@@ -87,6 +87,7 @@ pub async fn set_tab_meta(state: State<'_, AppState>, id: u64, meta: TabMeta) ->
 #[tauri::command]
 pub async fn set_active_tab(state: State<'_, AppState>, id: u64) -> CmdResult<()> {
     state.manager.get(id)?;
+    state.shown.store(id, std::sync::atomic::Ordering::Relaxed);
     lock(&state.ui).active = Some(id);
     state.persist_async().await;
     Ok(())

@@ -7,7 +7,9 @@
 // A batch is { states?: [{ session, state }], sessions?: [{ session, stats, newFrames,
 //   previews }], dropped?: n, notices?: [{ type: "historyWritten", session, entry }] }.
 
-export const PREVIEW_CACHE = 5000;
+// Previews of the newest frames, for the rows drawn when following the tail (the
+// engine sends at most 100 per batch); any other row is fetched as a page.
+export const PREVIEW_CACHE = 500;
 
 /** The states in which a connection is (or is about to be) up: Disconnect applies. */
 export function isLive(state) {

@@ -193,26 +193,43 @@ export class FrameLog {
     if (this.follow) this.viewport.scrollTop = this.viewport.scrollHeight;
     this.geom = { ch: this.viewport.clientHeight, sh: this.viewport.scrollHeight };
     const { first, last } = visibleRange(this.viewport.scrollTop, this.viewport.clientHeight || 400, ROW, n, 8);
-    // Reuse row elements by sequence number: only rows entering the window are
-    // created, rows leaving it are dropped, the rest keep their node. Rows sit in
-    // normal flow inside one layer moved to the first visible row.
+    // Reuse row elements by sequence number: a row that stays in the window keeps
+    // its node; a row entering it takes the node of a row that left (refilled, not
+    // rebuilt), so a flood moves text through a fixed set of nodes instead of
+    // creating and dropping thousands per second. Rows sit in normal flow inside
+    // one layer moved to the first visible row.
     const missing = [];
     const keep = new Map();
     const ordered = [];
+    const entering = [];
     for (let i = first; i < last; i++) {
       const seq = this.seqAt(i);
+      const el = this.rowEls.get(seq);
+      // A drawn frame never changes: only a loading row is looked up again.
+      if (el?.dataset.key === "1") {
+        keep.set(seq, el);
+        ordered.push(el);
+        continue;
+      }
       const r = this.row(seq);
       if (!r) missing.push(seq);
       const key = r ? "1" : "0";
-      let el = this.rowEls.get(seq);
-      if (!el || el.dataset.key !== key) {
-        el = this.drawRow(i, seq, r);
-        el.dataset.key = key;
-      }
+      if (el && el.dataset.key === key) keep.set(seq, el);
+      else entering.push([ordered.length, seq, r, key]);
+      ordered.push(el && el.dataset.key === key ? el : null);
+    }
+    const free = [];
+    for (const [seq, el] of this.rowEls) if (keep.get(seq) !== el) free.push(el);
+    for (const [k, seq, r, key] of entering) {
+      const el = free.pop() ?? this.newRow();
+      this.fillRow(el, seq, r);
+      el.dataset.key = key;
+      keep.set(seq, el);
+      ordered[k] = el;
+    }
+    for (const [seq, el] of keep) {
       // Selection only toggles a class: a clicked node stays the same node.
       el.classList.toggle("selected", seq === this.selected || this.selection.has(seq));
-      keep.set(seq, el);
-      ordered.push(el);
     }
     this.rows.style.top = `${first * ROW}px`;
     const same = ordered.length === this.rows.childElementCount && ordered.every((el, k) => this.rows.children[k] === el);
@@ -224,26 +241,33 @@ export class FrameLog {
     this.badge.textContent = `${this.newCount} new ↓`;
   }
 
-  drawRow(i, seq, r) {
-    const decoded = r && !this.raw ? decodedLine(r.socketio) : null;
-    const el = h("div", {
-      class: `frame-row${r ? ` ${r.direction} ${r.opcode}` : " loading"}${decoded ? ` sio${isControl(r.socketio) ? " sio-control" : ""}` : ""}`,
-      role: "listitem",
-      "data-seq": seq,
-      onclick: (e) => this.click(seq, e),
-    });
-    if (!r) {
-      el.append(h("span", { class: "c-time" }, `#${seq}`), h("span", { class: "c-preview" }, "…"));
-      return el;
-    }
-    el.append(
-      h("span", { class: "c-time" }, formatClock(r.atUs)),
-      h("span", { class: "c-dir", "aria-label": r.direction === "in" ? "received" : "sent" }, r.direction === "in" ? "↓" : "↑"),
-      h("span", { class: "c-type" }, decoded ? (r.socketio.event ? "event" : r.socketio.packet ?? r.socketio.engine) : r.opcode),
-      h("span", { class: "c-size" }, formatBytes(r.len)),
-      h("span", { class: "c-preview" }, decoded ?? r.line),
-    );
+  /** A row node with its five cells; `fillRow` gives it a frame. */
+  newRow() {
+    const el = h("div", { class: "frame-row", role: "listitem" },
+      h("span", { class: "c-time" }), h("span", { class: "c-dir" }), h("span", { class: "c-type" }),
+      h("span", { class: "c-size" }), h("span", { class: "c-preview" }));
+    el.addEventListener("click", (e) => this.click(Number(el.dataset.seq), e));
     return el;
+  }
+
+  fillRow(el, seq, r) {
+    const decoded = r && !this.raw ? decodedLine(r.socketio) : null;
+    el.className = `frame-row${r ? ` ${r.direction} ${r.opcode}` : " loading"}${decoded ? ` sio${isControl(r.socketio) ? " sio-control" : ""}` : ""}`;
+    el.dataset.seq = seq;
+    const [time, dir, type, size, preview] = el.children;
+    if (!r) {
+      time.textContent = `#${seq}`;
+      dir.textContent = type.textContent = size.textContent = "";
+      dir.removeAttribute("aria-label");
+      preview.textContent = "…";
+      return;
+    }
+    time.textContent = formatClock(r.atUs);
+    dir.setAttribute("aria-label", r.direction === "in" ? "received" : "sent");
+    dir.textContent = r.direction === "in" ? "↓" : "↑";
+    type.textContent = decoded ? (r.socketio.event ? "event" : r.socketio.packet ?? r.socketio.engine) : r.opcode;
+    size.textContent = formatBytes(r.len);
+    preview.textContent = decoded ?? r.line;
   }
 
   async fetch(seqs) {
@@ -255,7 +279,7 @@ export class FrameLog {
       const to = Math.max(...seqs);
       const records = await this.actions.page(tab.id, from, Math.min(2000, to - from + 1));
       if (tab !== this.tab) return;
-      for (const rec of records) this.pages.set(rec.seq, fromRecord(rec));
+      for (const p of records) this.pages.set(p.seq, fromPreview(p));
       // Evicted meanwhile: mark so we do not ask again.
       for (const s of seqs) if (!this.pages.has(s) && s < (tab.stats.firstSeq || 0)) this.pages.set(s, gone(s));
     } finally {
@@ -354,12 +378,6 @@ function fromPreview(p) {
   const text = p.encoding === "text" ? p.preview : null;
   const bytes = text === null ? base64ToBytes(p.preview) : null;
   return { seq: p.seq, atUs: p.atUs, direction: p.direction, opcode: p.opcode, len: p.len, line: lineFor(p.opcode, text, bytes, p.closeCode, p.closeReason), socketio: p.socketio };
-}
-
-function fromRecord(r) {
-  const text = r.text ?? null;
-  const bytes = text === null ? base64ToBytes(r.base64 ?? "") : null;
-  return { seq: r.seq, atUs: r.atUs, direction: r.direction, opcode: r.opcode, len: r.len, line: lineFor(r.opcode, text, bytes, r.closeCode, r.closeReason), socketio: r.socketio };
 }
 
 function gone(seq) {
