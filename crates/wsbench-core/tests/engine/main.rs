@@ -16,6 +16,7 @@ mod history;
 mod import;
 mod lifecycle;
 mod proxy;
+mod scenario;
 mod security;
 mod sio_node;
 mod socketio;
