@@ -14,6 +14,8 @@ pub mod junit;
 pub mod matcher;
 pub mod report;
 pub mod runner;
+pub mod select;
 
 pub use report::{RunSummary, ScenarioReport, StepResult, StepStatus};
 pub use runner::{run, RunOptions, StepHook};
+pub use select::scenario_ids;
