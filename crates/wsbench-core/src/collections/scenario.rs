@@ -341,7 +341,11 @@ fn check_pointer(p: &str) -> std::result::Result<(), String> {
 /// The 1-based line where step `label` ("3", or "2.1" inside a repeat) starts in the
 /// connection file `text`, found by walking the JSON (no positions survive parsing).
 pub fn step_line(text: &[u8], label: &str) -> Option<usize> {
-    let mut at = value_after_key(text, 0, b"scenario")?;
+    step_line_from(text, value_after_key(text, 0, b"scenario")?, label)
+}
+
+/// [`step_line`] for the scenario object that starts at (or after) `at`.
+fn step_line_from(text: &[u8], mut at: usize, label: &str) -> Option<usize> {
     for part in label.split('.') {
         let index: usize = part.parse::<usize>().ok()?.checked_sub(1)?;
         at = value_after_key(text, at, b"steps")?;
@@ -425,6 +429,34 @@ fn string_end(text: &[u8], at: usize) -> Option<usize> {
     None
 }
 
+/// A scenario on its own (the app's editor): parsed and checked against the
+/// connection's saved messages; an error names the line (and the step) in `text`.
+pub fn parse_scenario(text: &str, messages: &[SavedMessage], place: &str) -> Result<Scenario> {
+    let parse_error = |line: usize, column: usize, reason: String| Error::Parse {
+        path: place.to_owned(),
+        line,
+        column,
+        reason,
+    };
+    let value: Value = serde_json::from_str(text)
+        .map_err(|e| parse_error(e.line(), e.column(), crate::parse::strip_location(&e.to_string())))?;
+    let scenario: Scenario = serde_json::from_value(value.clone()).map_err(|e| {
+        let wrapped = serde_json::json!({ "scenario": value });
+        match failing_step(&wrapped) {
+            Some((step, why)) => {
+                let line = step_line_from(text.as_bytes(), 0, &step).unwrap_or(0);
+                parse_error(line, usize::from(line > 0), format!("scenario step {step}: {why}"))
+            }
+            None => parse_error(0, 0, e.to_string()),
+        }
+    })?;
+    check_steps(&scenario.steps, messages, "").map_err(|(step, reason)| {
+        let line = step_line_from(text.as_bytes(), 0, &step).unwrap_or(0);
+        parse_error(line, usize::from(line > 0), format!("scenario step {step}: {reason}"))
+    })?;
+    Ok(scenario)
+}
+
 /// When a connection file does not parse and the fault is inside its scenario, which
 /// step (by label) holds it: each step is parsed on its own to find the first bad one.
 pub fn failing_step(value: &Value) -> Option<(String, String)> {
@@ -472,6 +504,29 @@ mod tests {
         assert_eq!(step_line(FILE.as_bytes(), "2"), Some(7));
         assert_eq!(step_line(FILE.as_bytes(), "2.2"), Some(11));
         assert_eq!(step_line(FILE.as_bytes(), "3"), None);
+    }
+
+    #[test]
+    fn the_editor_text_is_checked_with_lines() {
+        let text = "{\n  \"steps\": [\n    { \"type\": \"wait\", \"ms\": 1 },\n    { \"type\": \"send\" }\n  ]\n}";
+        let e = parse_scenario(text, &[], "the scenario").unwrap_err().to_string();
+        assert!(
+            e.contains("(line 4, column 1): scenario step 2: a send needs one of"),
+            "{e}"
+        );
+        let e = parse_scenario(&text.replace("\"ms\": 1", "\"ms\": x"), &[], "s")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("(line 3, column"), "{e}");
+        let e = parse_scenario(&text.replace("\"send\" }", "\"sned\" }"), &[], "s")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("(line 4, column 1): scenario step 2: unknown variant `sned`"),
+            "{e}"
+        );
+        let ok = parse_scenario(&text.replace("\"send\" }", "\"send\", \"text\": \"a\" }"), &[], "s").unwrap();
+        assert_eq!(ok.steps.len(), 2);
     }
 
     #[test]
