@@ -253,6 +253,12 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>, state: AppSt
         commands::dialogs::pick_save_path,
         commands::dialogs::pick_open_path,
         commands::dialogs::pick_folder,
+        commands::scenario::scenario_check,
+        commands::scenario::scenario_run,
+        commands::scenario::scenario_run_collection,
+        commands::scenario::scenario_report_write,
+        commands::scenario::periodic_start,
+        commands::scenario::periodic_stop,
     ])
 }
 

@@ -102,6 +102,8 @@ export class App {
     const v = this.views;
     v.connection.render(tab);
     v.messages.render(tab);
+    v.periodic.render(tab);
+    v.scenario.render(tab);
     v.composer.render(tab);
     v.framelog.render(tab);
     v.detail.empty();

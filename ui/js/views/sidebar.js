@@ -155,6 +155,7 @@ export class Sidebar {
       this.menuButton([
         ["New connection here", () => this.actions.saveAsInto(it.path)],
         ["New sub-collection", () => this.actions.newCollection(it.path)],
+        ["Run scenarios…", () => this.actions.runCollection(it.path)],
         ["Rename…", () => this.actions.renameCollection(it.path, it.name)],
         ["Delete", () => this.actions.deleteCollection(it.path)],
       ], `Actions for collection ${it.name}`));
