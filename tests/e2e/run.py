@@ -840,6 +840,83 @@ def test_socketio_chat_decoded_with_raw_frames_one_click_away(d, out):
         proc.wait(timeout=10)
 
 
+SCENARIO = {
+    "steps": [
+        {"type": "send", "json": {"op": "login", "token": "abc123"}},
+        {"type": "expect", "json": {"op": "login"}},
+        {"type": "capture", "name": "token", "pointer": "/token"},
+        {"type": "send", "text": "token={{token}}"},
+        {"type": "expect", "equals": "token=abc123", "timeoutMs": 1500},
+    ]
+}
+
+
+def step_results(d):
+    return d.js("return [...document.querySelectorAll('#scenario-results .step-result')].map(r=>({cls:r.className, text:r.textContent}))")
+
+
+def run_scenario(d, scenario, verdict):
+    d.set_value("#scenario-text", json.dumps(scenario, indent=2))
+    d.click("#scenario-run")
+    wait(f"the run to end {verdict}", lambda: verdict in (d.text("#scenario-verdict") or ""), timeout=30)
+    return step_results(d)
+
+
+def test_a_scenario_runs_in_the_tab_passes_then_fails_with_what_arrived(d, out):
+    wait("the app", lambda: d.js("return !!document.querySelector(\".new-tab\")"))
+    new_tab(d, "Scenario echo")
+    d.click("#scenario-toggle")
+    wait("the scenario editor", lambda: d.js("return !!document.querySelector('#scenario-text')?.offsetParent"))
+    results = run_scenario(d, SCENARIO, "passed")
+    assert len(results) == 5 and all("passed" in r["cls"] for r in results), results
+    assert "captured {{token}}" in results[2]["text"], results
+    # The frames are in the tab's log like any others.
+    wait("the captured token sent and echoed", lambda: any("token=abc123" in t for t in in_texts(d)))
+    d.screenshot(f"{out}/scenario-passed.png")
+
+    failing = json.loads(json.dumps(SCENARIO))
+    failing["steps"][4]["equals"] = "token=wrong"
+    results = run_scenario(d, failing, "failed")
+    assert [r["cls"].split()[-1] for r in results] == ["passed"] * 4 + ["failed"], results
+    last = results[4]["text"]
+    # What arrived is shown; the captured token in it is redacted like a secret.
+    assert 'expected equals "token=wrong"' in last and "arrived token=[redacted]" in last, last
+    assert "frame #" in last, last
+    d.screenshot(f"{out}/scenario-failed.png")
+
+    # A broken scenario is refused with its line and step, and nothing runs.
+    d.set_value("#scenario-text", '{\n  "steps": [\n    {"type": "expect", "regex": "("}\n  ]\n}')
+    d.click("#scenario-apply")
+    wait("the error with its line", lambda: "(line 3, column 1): scenario step 1: the regex" in (d.text("#scenario-error") or ""))
+
+    # Periodic send of a saved message: 3 rounds, {{$counter}} counting them.
+    d.set_value("#message", "tick {{$counter}}")
+    d.click("#save-message")
+    wait("the name dialog", lambda: d.js("return !!document.querySelector('dialog[open] input[name=name]')"))
+    dialog_input(d, "name", "tick")
+    d.click("dialog[open] button[aria-label='Save']")
+    d.click("button[aria-label='Connect']")
+    wait("Open", lambda: (d.text("#state-line") or "").startswith("Open"))
+    d.click("button[aria-label='Send tick periodically']")
+    wait("the periodic dialog", lambda: d.js("return !!document.querySelector('dialog[open] input[name=every]')"))
+    dialog_input(d, "every", "100")
+    dialog_input(d, "times", "3")
+    d.click("dialog[open] button[aria-label='Start']")
+    wait("three ticks echoed", lambda: all(f"tick {i}" in in_texts(d) for i in (1, 2, 3)))
+    wait("the indicator says 3 sent and stopped", lambda: "3 sent" in (d.text("#periodic") or "") and d.js("return !!document.querySelector('#periodic .periodic.ended')"))
+    # Until stopped: the indicator runs until Stop.
+    d.click("button[aria-label='Send tick periodically']")
+    wait("the periodic dialog", lambda: d.js("return !!document.querySelector('dialog[open] input[name=every]')"))
+    dialog_input(d, "every", "200")
+    d.click("dialog[open] button[aria-label='Start']")
+    wait("running", lambda: d.js("return !!document.querySelector('#periodic .periodic.running')"))
+    d.screenshot(f"{out}/periodic.png")
+    d.click("button[aria-label='Stop sending tick']")
+    wait("stopped", lambda: not d.js("return !!document.querySelector('#periodic .periodic.running')"))
+    d.click("button[aria-label='Disconnect']")
+    wait("closed", lambda: (d.text("#state-line") or "").startswith("Closed"))
+
+
 TESTS = [
     test_connect_send_filter_search_detail_close_reload,
     test_hostile_payloads_render_inert,
@@ -853,6 +930,7 @@ TESTS = [
     test_a_proxy_in_the_connection_settings_carries_the_echo,
     test_window_stays_responsive_during_a_big_rescan,
     test_socketio_chat_decoded_with_raw_frames_one_click_away,
+    test_a_scenario_runs_in_the_tab_passes_then_fails_with_what_arrived,
 ]
 
 

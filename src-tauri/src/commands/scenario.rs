@@ -41,7 +41,11 @@ pub async fn scenario_run(
 ) -> CmdResult<ScenarioReport> {
     let session = state.manager.get(id)?;
     if session.is_read_only() {
-        return Err(Error::ReadOnlySession { id, action: "run a scenario" }.into());
+        return Err(Error::ReadOnlySession {
+            id,
+            action: "run a scenario",
+        }
+        .into());
     }
     let before = session.config();
     let opts = RunOptions {

@@ -158,7 +158,15 @@ impl Run<'_> {
         let mut state = self.session.watch_state();
         state.borrow_and_update();
         self.manager.connect_with(self.id, &self.vars, &on_open)?;
+        // The state held now is the previous connection's (a tab that ran before):
+        // only what the new connection publishes counts.
         loop {
+            tokio::select! {
+                r = state.changed() => if r.is_err() { return Err(Failure::new("the session went away")); },
+                () = tokio::time::sleep_until(deadline.into()) => {
+                    return Err(Failure::new("could not connect before the scenario's time ran out"));
+                }
+            }
             let s = state.borrow_and_update().clone();
             match s {
                 ConnState::Open { .. } => return Ok(()),
@@ -169,12 +177,6 @@ impl Run<'_> {
                     return Err(Failure::new(format!("the connection closed at once ({code} {reason})")))
                 }
                 _ => {}
-            }
-            tokio::select! {
-                r = state.changed() => if r.is_err() { return Err(Failure::new("the session went away")); },
-                () = tokio::time::sleep_until(deadline.into()) => {
-                    return Err(Failure::new("could not connect before the scenario's time ran out"));
-                }
             }
         }
     }

@@ -96,6 +96,31 @@ async fn every_step_kind_and_matcher_passes_against_an_echo_server() {
 }
 
 #[tokio::test]
+async fn a_tab_runs_its_scenario_again_after_the_first_run_closed() {
+    let server = echo().await;
+    let (m, _) = manager();
+    let c = conn(
+        &server.url(),
+        json!([{"type": "send", "text": "x"}, {"type": "expect", "equals": "x"}]),
+    );
+    let id = m.create("again", c.config.clone());
+    for _ in 0..3 {
+        let r = tokio::time::timeout(Duration::from_secs(30), run(&m, id, &c, opts()))
+            .await
+            .unwrap();
+        assert!(r.passed, "{}", r.summary());
+    }
+    let s = m.get(id).unwrap();
+    let ins = s
+        .log()
+        .page(0, 100)
+        .iter()
+        .filter(|f| f.direction == Direction::In && f.opcode.is_data())
+        .count();
+    assert_eq!(ins, 3);
+}
+
+#[tokio::test]
 async fn a_failed_expect_says_what_arrived_and_skips_the_rest() {
     let server = echo().await;
     let (m, _) = manager();
