@@ -549,3 +549,64 @@ fn collections_are_made_from_parent_and_name_and_a_rename_lists_moved_ids() {
     assert_eq!(e["kind"], "invalidName", "{e}");
     assert!(e["message"].as_str().unwrap().contains("\"base url\""), "{e}");
 }
+
+#[test]
+fn a_scenario_is_checked_with_its_line_kept_in_the_file_and_its_report_written() {
+    let dir = temp_dir();
+    let a = app_in(dir.clone());
+    let text = "{\n  \"steps\": [\n    { \"type\": \"send\", \"message\": \"Nope\" }\n  ]\n}";
+    let e = a.err("scenario_check", json!({ "text": text, "messages": [] }));
+    assert_eq!(e["kind"], "parse");
+    let msg = e["message"].as_str().unwrap();
+    assert!(
+        msg.contains("(line 3, column 1): scenario step 1: there is no saved message named \"Nope\""),
+        "{msg}"
+    );
+    let messages = json!([{ "name": "Nope", "body": "hi" }]);
+    let scenario: Value = a.call("scenario_check", json!({ "text": text, "messages": messages }));
+    assert_eq!(scenario["steps"][0]["message"], "Nope");
+
+    // Saved with the connection and read back; a tab keeps it across a restart.
+    let conn = json!({ "name": "Tested", "config": { "url": "ws://127.0.0.1:1/" }, "messages": messages, "scenario": scenario });
+    let saved: Value = a.call(
+        "saved_save",
+        json!({ "request": { "collection": "", "connection": conn } }),
+    );
+    let loaded: Value = a.call("saved_open", json!({ "id": saved["id"] }));
+    assert_eq!(loaded["connection"]["scenario"], scenario);
+    let bad = json!({ "name": "Bad", "config": { "url": "ws://h/" }, "scenario": { "steps": [{ "type": "send" }] } });
+    let e = a.err(
+        "saved_save",
+        json!({ "request": { "collection": "", "connection": bad } }),
+    );
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .contains("scenario step 1: a send needs one of"),
+        "{e}"
+    );
+
+    // A report as JUnit XML and as JSON.
+    let report = json!({ "name": "Tested", "source": "tested.json", "passed": false, "durationMs": 12, "steps": [
+        { "step": 1, "kind": "expect", "title": "expect contains \"a<b\"", "status": "failed", "durationMs": 5,
+          "expected": "contains \"a<b\"", "arrived": "x&y", "frameSeq": 2 }
+    ] });
+    let xml = dir.join("r.xml");
+    let path = xml.to_string_lossy().into_owned();
+    a.call::<Value>(
+        "scenario_report_write",
+        json!({ "path": path, "format": "junit", "reports": [report] }),
+    );
+    let body = std::fs::read_to_string(&xml).unwrap();
+    assert!(
+        body.contains("<testcase classname=\"tested.json\" name=\"1 expect contains &quot;a&lt;b&quot;\""),
+        "{body}"
+    );
+    assert!(body.contains("arrived: x&amp;y"), "{body}");
+    let e = a.err(
+        "scenario_report_write",
+        json!({ "path": path, "format": "yaml", "reports": [] }),
+    );
+    assert!(e["message"].as_str().unwrap().contains("not junit or json"), "{e}");
+}
