@@ -902,7 +902,11 @@ def test_a_scenario_runs_in_the_tab_passes_then_fails_with_what_arrived(d, out):
     dialog_input(d, "every", "100")
     dialog_input(d, "times", "3")
     d.click("dialog[open] button[aria-label='Start']")
-    wait("three ticks echoed", lambda: all(f"tick {i}" in in_texts(d) for i in (1, 2, 3)))
+    wait("the indicator says 3 sent", lambda: "3 sent" in (d.text("#periodic") or ""))
+    def ticks_echoed():
+        d.js("const b=document.getElementById('new-badge'); if (b && !b.hidden) b.click()")
+        return all(any(f"tick {i}" in t for t in in_texts(d)) for i in (1, 2, 3))
+    wait("three ticks echoed", ticks_echoed)
     wait("the indicator says 3 sent and stopped", lambda: "3 sent" in (d.text("#periodic") or "") and d.js("return !!document.querySelector('#periodic .periodic.ended')"))
     # Until stopped: the indicator runs until Stop.
     d.click("button[aria-label='Send tick periodically']")
@@ -955,14 +959,16 @@ def main():
     APP = (app, ["--data-dir", DATA])
     if not os.access(app, os.X_OK):
         sys.exit(f"e2e: app binary {app} missing: build it first (cargo build -p wsbench)")
-    for port in (4444, 4445):
-        if port_open(port):
-            sys.exit(f"e2e: port {port} is taken (an orphaned tauri-driver/WebKitWebDriver?); stop it first")
-    driver = subprocess.Popen([args.driver], stdout=subprocess.DEVNULL, stderr=open(os.path.join(args.out, "driver.log") if os.path.isdir(args.out) else os.devnull, "w"))
+    # E2E_PORT / E2E_NATIVE_PORT move the drivers off 4444/4445 (two runs on one machine).
+    port, native = int(os.environ.get("E2E_PORT", "4444")), int(os.environ.get("E2E_NATIVE_PORT", "4445"))
+    for port_ in (port, native):
+        if port_open(port_):
+            sys.exit(f"e2e: port {port_} is taken (an orphaned tauri-driver/WebKitWebDriver?); stop it first")
+    driver = subprocess.Popen([args.driver, "--port", str(port), "--native-port", str(native)], stdout=subprocess.DEVNULL, stderr=open(os.path.join(args.out, "driver.log") if os.path.isdir(args.out) else os.devnull, "w"))
     passed = failed = 0
     try:
-        wait("tauri-driver and WebKitWebDriver", lambda: port_open(4444) and port_open(4445), timeout=30)
-        d = Driver(4444)
+        wait("tauri-driver and WebKitWebDriver", lambda: port_open(port) and port_open(native), timeout=30)
+        d = Driver(port)
         d.start(*APP)
         try:
             # E2E_ONLY=part1,part2 runs only the tests whose names contain one of them.
