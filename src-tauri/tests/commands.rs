@@ -610,3 +610,36 @@ fn a_scenario_is_checked_with_its_line_kept_in_the_file_and_its_report_written()
     );
     assert!(e["message"].as_str().unwrap().contains("not junit or json"), "{e}");
 }
+
+#[test]
+fn a_collection_runs_its_scenarios_against_the_local_echo_server() {
+    let a = app();
+    let url: String = a.call("local_server_url", json!({}));
+    for (name, want) in [("Good", "hi"), ("Bad", "bye")] {
+        let conn = json!({ "name": name, "config": { "url": url }, "scenario": { "steps": [
+            { "type": "send", "text": "hi" }, { "type": "expect", "equals": want, "timeoutMs": 300 }
+        ] } });
+        a.call::<Value>(
+            "saved_save",
+            json!({ "request": { "collection": "ci", "connection": conn } }),
+        );
+    }
+    let plain = json!({ "name": "Plain", "config": { "url": url } });
+    a.call::<Value>(
+        "saved_save",
+        json!({ "request": { "collection": "ci", "connection": plain } }),
+    );
+    let reports: Vec<Value> = a.call(
+        "scenario_run_collection",
+        json!({ "collection": "ci", "parallel": 2, "reports": "__CHANNEL__:1" }),
+    );
+    let got: Vec<(String, bool)> = reports
+        .iter()
+        .map(|r| (r["name"].as_str().unwrap().to_owned(), r["passed"].as_bool().unwrap()))
+        .collect();
+    assert_eq!(got, [("Bad".to_owned(), false), ("Good".to_owned(), true)]);
+    assert_eq!(reports[0]["steps"][1]["arrived"], "hi");
+    // The background sessions are gone: only the first tab is left.
+    let tabs: Vec<Value> = a.call("list_tabs", json!({}));
+    assert_eq!(tabs.len(), 1);
+}

@@ -60,6 +60,17 @@ export function scenarioActions(app) {
       tab.run.running = false;
       draw(tab);
     },
+    /** Open a saved connection (or its tab) and run its scenario there. */
+    async runSaved(savedId) {
+      await app.actions.openSaved(savedId);
+      const tab = app.active();
+      if (!tab || tab.saved?.id !== savedId) return;
+      if (!tab.scenario) return toast("This connection has no scenario yet: write one in its Scenario panel");
+      app.views.scenario.open = true;
+      app.views.scenario.texts.delete(tab.id);
+      draw(tab);
+      return actions.runScenario(tab.id, app.views.scenario.textOf(tab));
+    },
     exportReport(id) {
       const tab = model.tabs.get(id);
       if (tab?.run?.report) return writeReport(tab.name, [tab.run.report]);

@@ -180,6 +180,7 @@ export class Sidebar {
       it.messages ? h("span", { class: "count", title: `${it.messages} saved messages` }, String(it.messages)) : null,
       this.menuButton([
         ["Open", () => this.actions.openSaved(it.id)],
+        ["Run scenario", () => this.actions.runSaved(it.id)],
         ["Rename…", () => this.actions.renameSaved(it.id, it.name)],
         ["Duplicate", () => this.actions.duplicateSaved(it.id)],
         ["Move to…", () => this.actions.moveSaved(it.id)],
