@@ -920,6 +920,24 @@ def test_a_scenario_runs_in_the_tab_passes_then_fails_with_what_arrived(d, out):
     d.click("button[aria-label='Disconnect']")
     wait("closed", lambda: (d.text("#state-line") or "").startswith("Closed"))
 
+    # Saved with its scenario, the connection runs from the sidebar's Run scenario.
+    d.set_value("#scenario-text", json.dumps(SCENARIO, indent=2))
+    d.click("#scenario-apply")
+    wait("kept", lambda: not (d.text("#scenario-error") or ""))
+    d.click("#message")
+    d.keys(CTRL, "s")
+    wait("the save dialog", lambda: d.js("return !!document.querySelector('dialog[open] select[name=collection]')"))
+    d.click("dialog[open] button[aria-label='Save']")
+    row = ".tree-row[data-id='scenario-echo.json']"
+    wait("the sidebar entry", lambda: d.js(f"return !!document.querySelector(\"{row}\")"))
+    with open(os.path.join(DATA, "workspace", "scenario-echo.json")) as f:
+        assert json.load(f)["scenario"]["steps"][2] == {"type": "capture", "name": "token", "pointer": "/token"}
+    d.js(f"document.querySelector(\"{row} .menu-button\").click()")  # shown on hover
+    d.click("button[aria-label='Run scenario']")
+    wait("the run from the sidebar passed", lambda: "passed" in (d.text("#scenario-verdict") or ""), timeout=30)
+    assert d.js("return !document.querySelector('.tab.active .dirty')"), "running an unchanged scenario leaves the tab saved"
+    d.screenshot(f"{out}/scenario-saved-run.png")
+
 
 TESTS = [
     test_connect_send_filter_search_detail_close_reload,

@@ -30,9 +30,11 @@ export function scenarioActions(app) {
     async applyScenario(id, text) {
       const tab = model.tabs.get(id);
       try {
-        tab.scenario = await api.scenarioCheck(text, tab.messages ?? []);
+        const scenario = await api.scenarioCheck(text, tab.messages ?? []);
+        const changed = JSON.stringify(scenario) !== JSON.stringify(tab.scenario ?? null);
+        tab.scenario = scenario;
         tab.scenarioError = null;
-        if (tab.saved) app.markDirty(tab);
+        if (tab.saved && changed) app.markDirty(tab);
         app.persistMeta(tab);
         draw(tab);
         return true;
