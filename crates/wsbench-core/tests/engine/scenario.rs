@@ -491,3 +491,47 @@ async fn periodic_sends_count_and_stop() {
     assert_eq!(end.sent, 0);
     assert!(end.error.unwrap().contains("not connected"));
 }
+
+/// Socket.IO mode against a real socket.io@4 server: emits, event and argument
+/// matchers, a capture from an event's argument, and a negative check.
+#[tokio::test]
+async fn a_socketio_scenario_emits_and_matches_events() {
+    use wsbench_core::config::{SioNamespace, SocketIoConfig};
+    let server = crate::sio_node::NodeServer::start(4, 0, &[]);
+    let (m, _) = manager();
+    let mut c = conn(
+        &server.url(),
+        json!([
+            {"type": "send", "event": "chat", "args": [{"from": "{{who}}", "text": "hi there"}]},
+            {"type": "expect", "event": "chat", "args": [{"from": "ann"}]},
+            {"type": "capture", "name": "said", "pointer": "/1/text"},
+            {"type": "send", "event": "chat", "args": ["{{said}}!"]},
+            {"type": "expect", "event": "chat", "args": ["hi there!"]},
+            {"type": "expect", "none": true, "event": "typing", "timeoutMs": 200},
+        ]),
+    );
+    c.config.socketio = Some(SocketIoConfig {
+        version: 4,
+        namespaces: vec![SioNamespace::new("/", None)],
+        ..SocketIoConfig::default()
+    });
+    let r = go(&m, &c, opts()).await;
+    assert!(r.passed, "{}", r.summary());
+    // A wrong argument fails with the event line that arrived.
+    let mut bad = c.clone();
+    if let Some(s) = bad.scenario.as_mut() {
+        s.steps.truncate(1);
+        s.steps.push(
+            serde_json::from_value(
+                json!({"type": "expect", "event": "chat", "args": [{"from": "bob"}], "timeoutMs": 500}),
+            )
+            .unwrap(),
+        );
+    }
+    let r = go(&m, &bad, opts()).await;
+    assert_eq!(r.steps[1].status, StepStatus::Failed);
+    assert_eq!(
+        r.steps[1].arrived.as_deref(),
+        Some(r#"["chat",{"from":"ann","text":"hi there"}]"#)
+    );
+}
