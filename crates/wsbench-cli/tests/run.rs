@@ -293,6 +293,10 @@ async fn bad_input_exits_2_naming_file_line_and_step() {
         ),
         (vec!["run", &p(&root.join("auth")), "--timeout", "0"], "--timeout 0"),
         (
+            vec!["run", &p(&root.join("auth")), "--timeout", "1e15"],
+            "within 7 days",
+        ),
+        (
             vec!["run", &p(&root.join("auth")), "--parallel", "0"],
             "--parallel must be at least 1",
         ),

@@ -55,6 +55,13 @@ impl PeriodicSend {
                 reason: format!("a periodic send can repeat at most every {MIN_EVERY_MS} ms"),
             });
         }
+        if every > Duration::from_secs(24 * 3600) {
+            return Err(Error::InvalidTimeout {
+                setting: "the period".into(),
+                value: format!("{} ms", every.as_millis()),
+                reason: "a periodic send repeats at least once a day".into(),
+            });
+        }
         let place = format!("message {:?}", message.name);
         message
             .format

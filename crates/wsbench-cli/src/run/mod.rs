@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use wsbench_core::collections::scenario::MAX_MS;
 use wsbench_core::scenario::junit::junit_xml;
 use wsbench_core::scenario::report::json_report;
 use wsbench_core::scenario::{run, RunOptions, RunSummary, ScenarioReport};
@@ -64,9 +65,9 @@ fn time_limit(t: Option<f64>) -> Result<Option<Duration>, String> {
     match t {
         None => Ok(None),
         Some(t) => match Duration::try_from_secs_f64(t) {
-            Ok(d) if !d.is_zero() => Ok(Some(d)),
+            Ok(d) if !d.is_zero() && d.as_millis() <= u128::from(MAX_MS) => Ok(Some(d)),
             _ => Err(format!(
-                "--timeout {t}: not a number of seconds above 0 (e.g. 30 or 0.5)"
+                "--timeout {t}: not a number of seconds above 0 and within 7 days (e.g. 30 or 0.5)"
             )),
         },
     }

@@ -18,6 +18,8 @@ pub const DEFAULT_STEP_TIMEOUT_MS: u64 = 5_000;
 pub const DEFAULT_RUN_TIMEOUT_MS: u64 = 60_000;
 /// A `repeat` runs at most this many iterations (a guard against a typo'd 1e9).
 pub const MAX_REPEAT: u64 = 100_000;
+/// The longest time any step or run may take or wait: 7 days.
+pub const MAX_MS: u64 = 7 * 24 * 3600 * 1000;
 
 /// The steps, in order, and the time limits.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -207,6 +209,12 @@ impl Repeat {
 /// Check every step (and the steps inside repeats) against the connection's saved
 /// messages. `path` names the file; `text` is its content, to find each step's line.
 pub fn validate(scenario: &Scenario, messages: &[SavedMessage], path: &str, text: Option<&[u8]>) -> Result<()> {
+    check_times(scenario).map_err(|reason| Error::Parse {
+        path: path.to_owned(),
+        line: 0,
+        column: 0,
+        reason,
+    })?;
     check_steps(&scenario.steps, messages, "").map_err(|(step, reason)| {
         let line = text.and_then(|t| step_line(t, &step)).unwrap_or(0);
         Error::Parse {
@@ -219,6 +227,23 @@ pub fn validate(scenario: &Scenario, messages: &[SavedMessage], path: &str, text
 }
 
 type StepProblem = (String, String);
+
+fn check_times(s: &Scenario) -> std::result::Result<(), String> {
+    for (key, v) in [("timeoutMs", s.timeout_ms), ("stepTimeoutMs", s.step_timeout_ms)] {
+        check_ms(key, Some(v))?;
+        if v == 0 {
+            return Err(format!("the scenario's \"{key}\" must be at least 1"));
+        }
+    }
+    Ok(())
+}
+
+fn check_ms(key: &str, v: Option<u64>) -> std::result::Result<(), String> {
+    match v {
+        Some(ms) if ms > MAX_MS => Err(format!("\"{key}\" is {ms} ms; at most {MAX_MS} (7 days)")),
+        _ => Ok(()),
+    }
+}
 
 fn check_steps(steps: &[Step], messages: &[SavedMessage], prefix: &str) -> std::result::Result<(), StepProblem> {
     for (i, step) in steps.iter().enumerate() {
@@ -271,6 +296,7 @@ fn check_step(step: &Step, messages: &[SavedMessage]) -> std::result::Result<(),
             }
         }
         Step::Expect(e) => {
+            check_ms("timeoutMs", e.timeout_ms)?;
             if let Some(r) = &e.regex {
                 compile(r)?;
             }
@@ -305,8 +331,11 @@ fn check_step(step: &Step, messages: &[SavedMessage]) -> std::result::Result<(),
             }
         }
         Step::Close { code, reason } => crate::payload::validate_close(*code, reason).map_err(|e| e.to_string())?,
-        Step::Wait { .. } | Step::ExpectClose { .. } => {}
+        Step::Wait { ms } => check_ms("ms", Some(*ms))?,
+        Step::ExpectClose { timeout_ms, .. } => check_ms("timeoutMs", *timeout_ms)?,
         Step::Repeat(r) => {
+            check_ms("everyMs", r.every_ms)?;
+            check_ms("forMs", r.for_ms)?;
             if r.times.is_none() && (r.every_ms.is_none() || r.for_ms.is_none()) {
                 return Err("a repeat needs \"times\", or \"everyMs\" with \"forMs\"".into());
             }
@@ -450,6 +479,7 @@ pub fn parse_scenario(text: &str, messages: &[SavedMessage], place: &str) -> Res
             None => parse_error(0, 0, e.to_string()),
         }
     })?;
+    check_times(&scenario).map_err(|reason| parse_error(0, 0, reason))?;
     check_steps(&scenario.steps, messages, "").map_err(|(step, reason)| {
         let line = step_line_from(text.as_bytes(), 0, &step).unwrap_or(0);
         parse_error(line, usize::from(line > 0), format!("scenario step {step}: {reason}"))
@@ -525,6 +555,14 @@ mod tests {
             e.contains("(line 4, column 1): scenario step 2: unknown variant `sned`"),
             "{e}"
         );
+        let long = text.replace("\"ms\": 1", "\"ms\": 18446744073709551615");
+        let e = parse_scenario(&long, &[], "s").unwrap_err().to_string();
+        assert!(
+            e.contains("(line 3, column 1): scenario step 1: \"ms\" is 18446744073709551615 ms; at most"),
+            "{e}"
+        );
+        let e = parse_scenario("{\"timeoutMs\": 0}", &[], "s").unwrap_err().to_string();
+        assert!(e.contains("\"timeoutMs\" must be at least 1"), "{e}");
         let ok = parse_scenario(&text.replace("\"send\" }", "\"send\", \"text\": \"a\" }"), &[], "s").unwrap();
         assert_eq!(ok.steps.len(), 2);
     }

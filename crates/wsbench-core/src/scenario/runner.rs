@@ -7,7 +7,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::collections::scenario::{Capture, Expect, Repeat, Scenario, Send as SendStep, Step};
+use crate::collections::scenario::{Capture, Expect, Repeat, Scenario, Send as SendStep, Step, MAX_MS};
 use crate::collections::vars::Vars;
 use crate::collections::SavedConnection;
 use crate::connection::{ConnState, Outgoing};
@@ -102,7 +102,7 @@ pub async fn run(manager: &SessionManager, id: SessionId, conn: &SavedConnection
             let limit = opts
                 .timeout
                 .unwrap_or(Duration::from_millis(scenario.timeout_ms.max(1)));
-            let deadline = started + limit;
+            let deadline = later(started, limit);
             match run.connect(deadline).await {
                 Ok(()) => run.run_steps(&scenario, deadline, limit, &opts, &mut report).await,
                 Err(f) => report.error = Some(redact(&f.message, &run.hidden)),
@@ -331,7 +331,7 @@ impl Run<'_> {
 
     async fn expect(&mut self, e: &Expect, label: &str) -> StepOutcome {
         let ready = Ready::new(e, &self.vars, &format!("scenario step {label}"))?;
-        let deadline = tokio::time::Instant::now() + self.timeout_of(e);
+        let deadline = later(Instant::now(), self.timeout_of(e)).into();
         let mut follow = self.session.log().follow();
         let mut state = self.session.watch_state();
         let mut seen: Option<Incoming> = None;
@@ -384,7 +384,7 @@ impl Run<'_> {
     /// consuming, so a later expect still sees those messages.
     async fn expect_none(&mut self, e: &Expect, label: &str) -> StepOutcome {
         let ready = Ready::new(e, &self.vars, &format!("scenario step {label}"))?;
-        let deadline = tokio::time::Instant::now() + self.timeout_of(e);
+        let deadline = later(Instant::now(), self.timeout_of(e)).into();
         let mut follow = self.session.log().follow();
         let mut cursor = self.cursor;
         loop {
@@ -429,7 +429,7 @@ impl Run<'_> {
 
     async fn wait_closed(&mut self, code: Option<u16>, within: Duration) -> StepOutcome {
         let mut state = self.session.watch_state();
-        let deadline = tokio::time::Instant::now() + within;
+        let deadline = later(Instant::now(), within).into();
         loop {
             let s = state.borrow_and_update().clone();
             match (&s, code) {
@@ -473,11 +473,13 @@ impl Run<'_> {
         let mut done = 0u64;
         for i in 0..n {
             if let Some(every) = r.every_ms {
-                let at = start + Duration::from_millis(every.saturating_mul(i));
-                if r.for_ms.is_some_and(|d| at > start + Duration::from_millis(d)) {
+                let at = later(start.into(), Duration::from_millis(every.saturating_mul(i)));
+                if r.for_ms
+                    .is_some_and(|d| at > later(start.into(), Duration::from_millis(d)))
+                {
                     break;
                 }
-                tokio::time::sleep_until(at).await;
+                tokio::time::sleep_until(at.into()).await;
             }
             self.vars = self.vars.with_counter(i + 1);
             for (j, step) in r.steps.iter().enumerate() {
@@ -520,6 +522,12 @@ impl Run<'_> {
         let _ = self.manager.disconnect(self.id, 1000, "scenario finished");
         let _ = tokio::time::timeout(Duration::from_secs(5), state.wait_for(|s| s.is_terminal())).await;
     }
+}
+
+/// `at + d`, or at most [`MAX_MS`] later when that would not fit in an `Instant`.
+fn later(at: Instant, d: Duration) -> Instant {
+    let d = d.min(Duration::from_millis(MAX_MS));
+    at.checked_add(d).unwrap_or(at)
 }
 
 /// A step in words, for the report.
