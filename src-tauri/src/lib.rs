@@ -279,6 +279,12 @@ fn commands_only<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builde
         commands::dialogs::send_file,
         commands::settings::proxy_get,
         commands::settings::proxy_set,
+        commands::scenario::scenario_check,
+        commands::scenario::scenario_run,
+        commands::scenario::scenario_run_collection,
+        commands::scenario::scenario_report_write,
+        commands::scenario::periodic_start,
+        commands::scenario::periodic_stop,
     ])
 }
 

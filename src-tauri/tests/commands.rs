@@ -777,3 +777,97 @@ fn the_global_proxy_is_checked_applied_and_kept() {
     let saved: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("state.json")).unwrap()).unwrap();
     assert!(saved.get("proxy").is_none(), "the default is not written");
 }
+
+#[test]
+fn a_scenario_is_checked_with_its_line_kept_in_the_file_and_its_report_written() {
+    let dir = temp_dir();
+    let a = app_in(dir.clone());
+    let text = "{\n  \"steps\": [\n    { \"type\": \"send\", \"message\": \"Nope\" }\n  ]\n}";
+    let e = a.err("scenario_check", json!({ "text": text, "messages": [] }));
+    assert_eq!(e["kind"], "parse");
+    let msg = e["message"].as_str().unwrap();
+    assert!(
+        msg.contains("(line 3, column 1): scenario step 1: there is no saved message named \"Nope\""),
+        "{msg}"
+    );
+    let messages = json!([{ "name": "Nope", "body": "hi" }]);
+    let scenario: Value = a.call("scenario_check", json!({ "text": text, "messages": messages }));
+    assert_eq!(scenario["steps"][0]["message"], "Nope");
+
+    // Saved with the connection and read back; a tab keeps it across a restart.
+    let conn = json!({ "name": "Tested", "config": { "url": "ws://127.0.0.1:1/" }, "messages": messages, "scenario": scenario });
+    let saved: Value = a.call(
+        "saved_save",
+        json!({ "request": { "collection": "", "connection": conn } }),
+    );
+    let loaded: Value = a.call("saved_open", json!({ "id": saved["id"] }));
+    assert_eq!(loaded["connection"]["scenario"], scenario);
+    let bad = json!({ "name": "Bad", "config": { "url": "ws://h/" }, "scenario": { "steps": [{ "type": "send" }] } });
+    let e = a.err(
+        "saved_save",
+        json!({ "request": { "collection": "", "connection": bad } }),
+    );
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .contains("scenario step 1: a send needs one of"),
+        "{e}"
+    );
+
+    // A report as JUnit XML and as JSON.
+    let report = json!({ "name": "Tested", "source": "tested.json", "passed": false, "durationMs": 12, "steps": [
+        { "step": 1, "kind": "expect", "title": "expect contains \"a<b\"", "status": "failed", "durationMs": 5,
+          "expected": "contains \"a<b\"", "arrived": "x&y", "frameSeq": 2 }
+    ] });
+    let xml = dir.join("r.xml");
+    let path = xml.to_string_lossy().into_owned();
+    a.call::<Value>(
+        "scenario_report_write",
+        json!({ "path": path, "format": "junit", "reports": [report] }),
+    );
+    let body = std::fs::read_to_string(&xml).unwrap();
+    assert!(
+        body.contains("<testcase classname=\"tested.json\" name=\"1 expect contains &quot;a&lt;b&quot;\""),
+        "{body}"
+    );
+    assert!(body.contains("arrived: x&amp;y"), "{body}");
+    let e = a.err(
+        "scenario_report_write",
+        json!({ "path": path, "format": "yaml", "reports": [] }),
+    );
+    assert!(e["message"].as_str().unwrap().contains("not junit or json"), "{e}");
+}
+
+#[test]
+fn a_collection_runs_its_scenarios_against_the_local_echo_server() {
+    let a = app();
+    let url: String = a.call("local_server_url", json!({}));
+    for (name, want) in [("Good", "hi"), ("Bad", "bye")] {
+        let conn = json!({ "name": name, "config": { "url": url }, "scenario": { "steps": [
+            { "type": "send", "text": "hi" }, { "type": "expect", "equals": want, "timeoutMs": 300 }
+        ] } });
+        a.call::<Value>(
+            "saved_save",
+            json!({ "request": { "collection": "ci", "connection": conn } }),
+        );
+    }
+    let plain = json!({ "name": "Plain", "config": { "url": url } });
+    a.call::<Value>(
+        "saved_save",
+        json!({ "request": { "collection": "ci", "connection": plain } }),
+    );
+    let reports: Vec<Value> = a.call(
+        "scenario_run_collection",
+        json!({ "collection": "ci", "parallel": 2, "reports": "__CHANNEL__:1" }),
+    );
+    let got: Vec<(String, bool)> = reports
+        .iter()
+        .map(|r| (r["name"].as_str().unwrap().to_owned(), r["passed"].as_bool().unwrap()))
+        .collect();
+    assert_eq!(got, [("Bad".to_owned(), false), ("Good".to_owned(), true)]);
+    assert_eq!(reports[0]["steps"][1]["arrived"], "hi");
+    // The background sessions are gone: only the first tab is left.
+    let tabs: Vec<Value> = a.call("list_tabs", json!({}));
+    assert_eq!(tabs.len(), 1);
+}

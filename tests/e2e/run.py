@@ -876,6 +876,105 @@ def test_socketio_chat_decoded_with_raw_frames_one_click_away(d, out):
         proc.wait(timeout=10)
 
 
+SCENARIO = {
+    "steps": [
+        {"type": "send", "json": {"op": "login", "token": "abc123"}},
+        {"type": "expect", "json": {"op": "login"}},
+        {"type": "capture", "name": "token", "pointer": "/token"},
+        {"type": "send", "text": "token={{token}}"},
+        {"type": "expect", "equals": "token=abc123", "timeoutMs": 1500},
+    ]
+}
+
+
+def step_results(d):
+    return d.js("return [...document.querySelectorAll('#scenario-results .step-result')].map(r=>({cls:r.className, text:r.textContent}))")
+
+
+def run_scenario(d, scenario, verdict):
+    d.set_value("#scenario-text", json.dumps(scenario, indent=2))
+    d.click("#scenario-run")
+    wait(f"the run to end {verdict}", lambda: verdict in (d.text("#scenario-verdict") or ""), timeout=30)
+    return step_results(d)
+
+
+def test_a_scenario_runs_in_the_tab_passes_then_fails_with_what_arrived(d, out):
+    wait("the app", lambda: d.js("return !!document.querySelector(\".new-tab\")"))
+    new_tab(d, "Scenario echo")
+    d.click("#scenario-toggle")
+    wait("the scenario editor", lambda: d.js("return !!document.querySelector('#scenario-text')?.offsetParent"))
+    results = run_scenario(d, SCENARIO, "passed")
+    assert len(results) == 5 and all("passed" in r["cls"] for r in results), results
+    assert "captured {{token}}" in results[2]["text"], results
+    # The frames are in the tab's log like any others.
+    wait("the captured token sent and echoed", lambda: any("token=abc123" in t for t in in_texts(d)))
+    d.screenshot(f"{out}/scenario-passed.png")
+
+    failing = json.loads(json.dumps(SCENARIO))
+    failing["steps"][4]["equals"] = "token=wrong"
+    results = run_scenario(d, failing, "failed")
+    assert [r["cls"].split()[-1] for r in results] == ["passed"] * 4 + ["failed"], results
+    last = results[4]["text"]
+    # What arrived is shown; the captured token in it is redacted like a secret.
+    assert 'expected equals "token=wrong"' in last and "arrived token=[redacted]" in last, last
+    assert "frame #" in last, last
+    d.screenshot(f"{out}/scenario-failed.png")
+
+    # A broken scenario is refused with its line and step, and nothing runs.
+    d.set_value("#scenario-text", '{\n  "steps": [\n    {"type": "expect", "regex": "("}\n  ]\n}')
+    d.click("#scenario-apply")
+    wait("the error with its line", lambda: "(line 3, column 1): scenario step 1: the regex" in (d.text("#scenario-error") or ""))
+
+    # Periodic send of a saved message: 3 rounds, {{$counter}} counting them.
+    d.set_value("#message", "tick {{$counter}}")
+    d.click("#save-message")
+    wait("the name dialog", lambda: d.js("return !!document.querySelector('dialog[open] input[name=name]')"))
+    dialog_input(d, "name", "tick")
+    d.click("dialog[open] button[aria-label='Save']")
+    d.click("button[aria-label='Connect']")
+    wait("Open", lambda: (d.text("#state-line") or "").startswith("Open"))
+    d.click("button[aria-label='Send tick periodically']")
+    wait("the periodic dialog", lambda: d.js("return !!document.querySelector('dialog[open] input[name=every]')"))
+    dialog_input(d, "every", "100")
+    dialog_input(d, "times", "3")
+    d.click("dialog[open] button[aria-label='Start']")
+    wait("the indicator says 3 sent", lambda: "3 sent" in (d.text("#periodic") or ""))
+    def ticks_echoed():
+        d.js("const b=document.getElementById('new-badge'); if (b && !b.hidden) b.click()")
+        return all(any(f"tick {i}" in t for t in in_texts(d)) for i in (1, 2, 3))
+    wait("three ticks echoed", ticks_echoed)
+    wait("the indicator says 3 sent and stopped", lambda: "3 sent" in (d.text("#periodic") or "") and d.js("return !!document.querySelector('#periodic .periodic.ended')"))
+    # Until stopped: the indicator runs until Stop.
+    d.click("button[aria-label='Send tick periodically']")
+    wait("the periodic dialog", lambda: d.js("return !!document.querySelector('dialog[open] input[name=every]')"))
+    dialog_input(d, "every", "200")
+    d.click("dialog[open] button[aria-label='Start']")
+    wait("running", lambda: d.js("return !!document.querySelector('#periodic .periodic.running')"))
+    d.screenshot(f"{out}/periodic.png")
+    d.click("button[aria-label='Stop sending tick']")
+    wait("stopped", lambda: not d.js("return !!document.querySelector('#periodic .periodic.running')"))
+    d.click("button[aria-label='Disconnect']")
+    wait("closed", lambda: (d.text("#state-line") or "").startswith("Closed"))
+
+    # Saved with its scenario, the connection runs from the sidebar's Run scenario.
+    d.set_value("#scenario-text", json.dumps(SCENARIO, indent=2))
+    d.click("#scenario-apply")
+    wait("kept", lambda: not (d.text("#scenario-error") or ""))
+    d.click("#message")
+    d.keys(CTRL, "s")
+    wait("the save dialog", lambda: d.js("return !!document.querySelector('dialog[open] select[name=collection]')"))
+    d.click("dialog[open] button[aria-label='Save']")
+    row = ".tree-row[data-id='scenario-echo.json']"
+    wait("the sidebar entry", lambda: d.js(f"return !!document.querySelector(\"{row}\")"))
+    with open(os.path.join(DATA, "workspace", "scenario-echo.json")) as f:
+        assert json.load(f)["scenario"]["steps"][2] == {"type": "capture", "name": "token", "pointer": "/token"}
+    d.js(f"document.querySelector(\"{row} .menu-button\").click()")  # shown on hover
+    d.click("button[aria-label='Run scenario']")
+    wait("the run from the sidebar passed", lambda: "passed" in (d.text("#scenario-verdict") or ""), timeout=30)
+    assert d.js("return !document.querySelector('.tab.active .dirty')"), "running an unchanged scenario leaves the tab saved"
+    d.screenshot(f"{out}/scenario-saved-run.png")
+
+
 TESTS = [
     test_connect_send_filter_search_detail_close_reload,
     test_hostile_payloads_render_inert,
@@ -890,6 +989,7 @@ TESTS = [
     test_the_global_proxy_from_the_sidebar_carries_a_system_tab,
     test_window_stays_responsive_during_a_big_rescan,
     test_socketio_chat_decoded_with_raw_frames_one_click_away,
+    test_a_scenario_runs_in_the_tab_passes_then_fails_with_what_arrived,
 ]
 
 
@@ -914,14 +1014,16 @@ def main():
     APP = (app, ["--data-dir", DATA])
     if not os.access(app, os.X_OK):
         sys.exit(f"e2e: app binary {app} missing: build it first (cargo build -p wsbench)")
-    for port in (4444, 4445):
-        if port_open(port):
-            sys.exit(f"e2e: port {port} is taken (an orphaned tauri-driver/WebKitWebDriver?); stop it first")
-    driver = subprocess.Popen([args.driver], stdout=subprocess.DEVNULL, stderr=open(os.path.join(args.out, "driver.log") if os.path.isdir(args.out) else os.devnull, "w"))
+    # E2E_PORT / E2E_NATIVE_PORT move the drivers off 4444/4445 (two runs on one machine).
+    port, native = int(os.environ.get("E2E_PORT", "4444")), int(os.environ.get("E2E_NATIVE_PORT", "4445"))
+    for port_ in (port, native):
+        if port_open(port_):
+            sys.exit(f"e2e: port {port_} is taken (an orphaned tauri-driver/WebKitWebDriver?); stop it first")
+    driver = subprocess.Popen([args.driver, "--port", str(port), "--native-port", str(native)], stdout=subprocess.DEVNULL, stderr=open(os.path.join(args.out, "driver.log") if os.path.isdir(args.out) else os.devnull, "w"))
     passed = failed = 0
     try:
-        wait("tauri-driver and WebKitWebDriver", lambda: port_open(4444) and port_open(4445), timeout=30)
-        d = Driver(4444)
+        wait("tauri-driver and WebKitWebDriver", lambda: port_open(port) and port_open(native), timeout=30)
+        d = Driver(port)
         d.start(*APP)
         try:
             # E2E_ONLY=part1,part2 runs only the tests whose names contain one of them.

@@ -77,6 +77,28 @@ export const api = {
   /** { setting: { mode, url? }, environment: [variable names] } */
   proxyGet: () => call("proxy_get"),
   proxySet: (setting) => call("proxy_set", { setting }),
+
+  // Scenarios and periodic sends.
+  scenarioCheck: (text, messages) => call("scenario_check", { text, messages }),
+  /** Resolves with the report; `onStep(result)` gets each step's result as it is known. */
+  scenarioRun(id, connection, source, onStep) {
+    const channel = new (core().Channel)();
+    channel.onmessage = onStep;
+    return call("scenario_run", { id, connection, source, steps: channel });
+  },
+  scenarioRunCollection(collection, parallel, onReport) {
+    const channel = new (core().Channel)();
+    channel.onmessage = onReport;
+    return call("scenario_run_collection", { collection, parallel, reports: channel });
+  },
+  scenarioReportWrite: (path, format, reports) => call("scenario_report_write", { path, format, reports }),
+  /** Resolves with the run's number; `onStatus({ run, sent, running, error })` follows it. */
+  periodicStart(id, message, everyMs, times, onStatus) {
+    const channel = new (core().Channel)();
+    channel.onmessage = onStatus;
+    return call("periodic_start", { id, message, everyMs, times, status: channel });
+  },
+  periodicStop: (run) => call("periodic_stop", { run }),
 };
 
 /** A readable line for any error the API rejects with. */

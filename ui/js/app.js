@@ -25,7 +25,7 @@ export class App {
     if (tab.readOnly) return;
     clearTimeout(this.metaTimers.get(tab.id));
     this.metaTimers.set(tab.id, setTimeout(() => {
-      const meta = { messages: tab.messages, saved: tab.saved, dirty: tab.dirty, draft: this.views.composer.draftOf(tab.id) };
+      const meta = { messages: tab.messages, scenario: tab.scenario, saved: tab.saved, dirty: tab.dirty, draft: this.views.composer.draftOf(tab.id) };
       api.setTabMeta(tab.id, meta).catch(this.fail);
     }, 300));
   }
@@ -102,6 +102,8 @@ export class App {
     const v = this.views;
     v.connection.render(tab);
     v.messages.render(tab);
+    v.periodic.render(tab);
+    v.scenario.render(tab);
     v.composer.render(tab);
     v.framelog.render(tab);
     v.detail.empty();

@@ -18,19 +18,22 @@ import { environmentActions } from "./actions/environments.js";
 import { transferActions } from "./actions/transfer.js";
 import { historyActions } from "./actions/history.js";
 import { settingsActions } from "./actions/settings.js";
+import { scenarioActions } from "./actions/scenario.js";
 import { ConnectionView } from "./views/connection.js";
 import { Composer } from "./views/composer.js";
 import { FrameLog } from "./views/framelog.js";
 import { Detail } from "./views/detail.js";
 import { Sidebar } from "./views/sidebar.js";
 import { SavedMessages } from "./views/messages.js";
+import { ScenarioPanel } from "./views/scenario.js";
+import { PeriodicView } from "./views/periodic.js";
 import { toast } from "./views/dialogs.js";
 
 const actions = {};
 const app = new App(createModel(), actions);
 Object.assign(actions,
   tabActions(app), connectionActions(app), messageActions(app), savedActions(app), savedFileActions(app), workspaceActions(app),
-  environmentActions(app), transferActions(app), historyActions(app), settingsActions(app));
+  environmentActions(app), transferActions(app), historyActions(app), settingsActions(app), scenarioActions(app));
 
 const $ = (id) => document.getElementById(id);
 app.views = {
@@ -40,6 +43,8 @@ app.views = {
   detail: new Detail($("detail")),
   sidebar: new Sidebar($("sidebar"), actions),
   messages: new SavedMessages($("messages"), actions),
+  scenario: new ScenarioPanel($("scenario"), actions),
+  periodic: new PeriodicView($("periodic"), actions),
 };
 
 watchWorkspace(app);

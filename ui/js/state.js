@@ -12,6 +12,7 @@ export function addTab(model, snap, extras = {}, now = Date.now()) {
   const tab = newTab(snap);
   tab.stateSince = now;
   tab.messages = extras.messages ?? [];
+  tab.scenario = extras.scenario ?? null;
   tab.saved = extras.saved ?? null;
   tab.dirty = !!extras.dirty;
   tab.readOnly = !!(extras.readOnly || snap.readOnly);
@@ -75,4 +76,4 @@ export function connectionsUnder(ws, path) {
 }
 
 /** The saved form of a tab: what Ctrl+S writes (the engine adds the format version). */
-export const asSaved = (tab, name = tab.name) => ({ name, config: tab.config, messages: tab.messages ?? [] });
+export const asSaved = (tab, name = tab.name) => ({ name, config: tab.config, messages: tab.messages ?? [], scenario: tab.scenario ?? null });

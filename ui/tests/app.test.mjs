@@ -103,9 +103,15 @@ test("the workspace tree answers collection questions (no id parsing)", () => {
 
 test("asSaved leaves the format version to the engine", () => {
   const tab = { name: "Echo", config: { url: "ws://x" }, messages: undefined };
-  assert.deepEqual(asSaved(tab), { name: "Echo", config: { url: "ws://x" }, messages: [] });
+  assert.deepEqual(asSaved(tab), { name: "Echo", config: { url: "ws://x" }, messages: [], scenario: null });
   assert.equal(asSaved(tab, "Other").name, "Other");
   assert.equal("version" in asSaved(tab), false);
+});
+
+test("asSaved carries the tab's scenario, so saving keeps it in the file", () => {
+  const scenario = { steps: [{ type: "send", text: "hi" }] };
+  const tab = addTab(createModel(), { id: 1, name: "S", config: {}, state: { type: "idle" }, stats: {} }, { scenario });
+  assert.deepEqual(asSaved(tab).scenario, scenario);
 });
 
 test("shortcutFor: the table", () => {

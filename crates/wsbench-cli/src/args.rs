@@ -43,6 +43,10 @@ pub struct ConnectArgs {
     /// Send this text message once connected (repeatable, in order)
     #[arg(long = "send", value_name = "TEXT")]
     pub send: Vec<String>,
+    /// Send the --send messages every MS milliseconds (not just once) until the
+    /// connection ends; {{$counter}} in them is the round (1, 2, 3, …). Stdin is not read
+    #[arg(long, value_name = "MS", requires = "send")]
+    pub send_every: Option<u64>,
     /// Send every received data message back with the same opcode until the server closes
     #[arg(long)]
     pub echo: bool,

@@ -90,7 +90,7 @@ enum Stop {
 }
 
 /// The session from connect to close; returns the exit status.
-async fn run(args: &ConnectArgs, manager: &SessionManager, id: u64, session: &Session) -> u8 {
+async fn run(args: &ConnectArgs, manager: &Arc<SessionManager>, id: u64, session: &Session) -> u8 {
     let mut follow = session.log().follow();
     let mut state = session.watch_state();
     if let Err(e) = manager.connect(id) {
@@ -111,7 +111,17 @@ async fn run(args: &ConnectArgs, manager: &SessionManager, id: u64, session: &Se
             return EXIT_TIMEOUT;
         }
     }
-    match follow_session(args, &link, session, &mut state, &mut follow).await {
+    let periodic = match crate::every::start(args, manager, id) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("wsbench-cli: {e}");
+            let _ = manager.disconnect(id, 1000, "");
+            return EXIT_USAGE;
+        }
+    };
+    let code = follow_session(args, &link, session, &mut state, &mut follow).await;
+    periodic.iter().for_each(wsbench_core::periodic::PeriodicSend::stop);
+    match code {
         Ok(code) => code,
         Err(Stop::Exit(code)) => code,
         Err(Stop::TimedOut) => {
@@ -237,7 +247,7 @@ async fn follow_session(
     state: &mut watch::Receiver<ConnState>,
     follow: &mut watch::Receiver<u64>,
 ) -> Result<u8, Stop> {
-    for text in &args.send {
+    for text in args.send.iter().filter(|_| args.send_every.is_none()) {
         if let Err(e) = link.send(Outgoing::Text(text.clone())).await? {
             eprintln!("wsbench-cli: {e}");
             return Ok(EXIT_FAILED);
@@ -254,7 +264,7 @@ async fn follow_session(
         }
     }
     // Lines from stdin, unless --echo or --count are given.
-    let read_stdin = !args.echo && args.count.is_none();
+    let read_stdin = !args.echo && args.count.is_none() && args.send_every.is_none();
     let mut lines = stdin_lines(read_stdin);
     let mut stdin_open = read_stdin;
     loop {

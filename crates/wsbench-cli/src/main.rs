@@ -7,7 +7,9 @@ mod args;
 mod connect;
 mod convert;
 mod docs;
+mod every;
 mod output;
+mod run;
 mod serve;
 mod sio;
 
@@ -45,6 +47,9 @@ enum Command {
     /// (Chrome DevTools, Playwright, mitmproxy). OUT ends in .ndjson, .json, .har,
     /// .csv or .txt. Credentials are redacted unless --include-secrets is given.
     Convert(ConvertArgs),
+    /// Run the scenarios of saved connections and report (exit 0 all passed, 1 some
+    /// failed, 2 bad input).
+    Run(run::RunArgs),
     /// Print the shell completion script (bash, zsh, fish, powershell, elvish).
     #[command(hide = true)]
     Completions { shell: clap_complete::Shell },
@@ -81,6 +86,7 @@ fn main() -> ExitCode {
             Command::Connect(args) => connect::connect(*args).await,
             Command::Serve(args) => serve::serve(args).await,
             Command::Convert(args) => convert::convert(args).await,
+            Command::Run(args) => run::run_cmd(args).await,
             Command::Completions { .. } | Command::Man => 0,
         }
     });

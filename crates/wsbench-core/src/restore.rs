@@ -70,6 +70,9 @@ pub struct TabState {
     pub dirty: bool,
     /// Unsent composer text.
     pub draft: Draft,
+    /// The connection's scenario as edited in the tab.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scenario: Option<crate::collections::scenario::Scenario>,
 }
 
 /// What a front end keeps per tab beyond the engine's name and config: a
@@ -81,6 +84,8 @@ pub struct TabMeta {
     pub saved: Option<SavedRef>,
     pub dirty: bool,
     pub draft: Draft,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scenario: Option<crate::collections::scenario::Scenario>,
 }
 
 impl TabState {
@@ -92,6 +97,7 @@ impl TabState {
             saved: meta.saved,
             dirty: meta.dirty,
             draft: meta.draft,
+            scenario: meta.scenario,
         }
     }
 
@@ -102,6 +108,7 @@ impl TabState {
             saved: self.saved.clone(),
             dirty: self.dirty,
             draft: self.draft.clone(),
+            scenario: self.scenario.clone(),
         }
     }
 }
@@ -363,6 +370,7 @@ mod tests {
                     format: MessageFormat::Json,
                     text: "{\"unsent\":true}".into(),
                 },
+                scenario: None,
             }],
             active: 7,
             ..AppStateFile::default()

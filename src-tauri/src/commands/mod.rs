@@ -13,6 +13,7 @@ pub mod export;
 pub mod history;
 pub mod import;
 pub mod log;
+pub mod scenario;
 pub mod server;
 pub mod settings;
 pub mod tabs;

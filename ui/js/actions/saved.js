@@ -67,7 +67,7 @@ export function savedActions(app) {
         const r = await api.openSaved(savedId);
         if (r.migratedFrom) app.info(`${savedId} was written in format version ${r.migratedFrom}; it will be upgraded (with a backup) when you save`);
         await app.actions.create(r.connection.name, r.connection.config, {
-          messages: r.connection.messages, saved: { id: savedId, revision: r.revision }, dirty: false,
+          messages: r.connection.messages, scenario: r.connection.scenario, saved: { id: savedId, revision: r.revision }, dirty: false,
         });
       } catch (e) {
         app.fail(e);
@@ -176,6 +176,7 @@ export async function reloadFromDisk(app, tab) {
     const r = await api.openSaved(tab.saved.id);
     tab.config = r.connection.config;
     tab.messages = r.connection.messages;
+    tab.scenario = r.connection.scenario ?? null;
     tab.saved = { id: tab.saved.id, revision: r.revision };
     tab.dirty = false;
     await api.setConfig(tab.id, tab.config);

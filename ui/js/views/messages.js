@@ -23,6 +23,8 @@ export class SavedMessages {
     const rows = list.map((m, i) => h("div", { class: "saved-message", role: "listitem", "data-index": i },
       h("button", { class: "small primary send-saved", "aria-label": `Send ${m.name}`, title: "Send now", disabled: tab.readOnly,
         onclick: () => this.actions.sendSaved(tab.id, m) }, "Send"),
+      h("button", { class: "small send-every", "aria-label": `Send ${m.name} periodically`, title: "Send every N ms, N times or until stopped ({{$counter}} counts the rounds)",
+        onclick: () => this.actions.startPeriodic(tab.id, m) }, "Every…"),
       h("button", { class: "link name", "aria-label": `Edit ${m.name}`, title: "Load into the composer to edit; Save message updates it",
         onclick: () => this.actions.editSaved(tab.id, i) }, m.name || "(unnamed)"),
       h("span", { class: "tag" }, FORMAT_LABEL[m.format] ?? m.format),

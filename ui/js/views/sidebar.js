@@ -156,6 +156,7 @@ export class Sidebar {
       this.menuButton([
         ["New connection here", () => this.actions.saveAsInto(it.path)],
         ["New sub-collection", () => this.actions.newCollection(it.path)],
+        ["Run scenarios…", () => this.actions.runCollection(it.path)],
         ["Rename…", () => this.actions.renameCollection(it.path, it.name)],
         ["Delete", () => this.actions.deleteCollection(it.path)],
       ], `Actions for collection ${it.name}`));
@@ -180,6 +181,7 @@ export class Sidebar {
       it.messages ? h("span", { class: "count", title: `${it.messages} saved messages` }, String(it.messages)) : null,
       this.menuButton([
         ["Open", () => this.actions.openSaved(it.id)],
+        ["Run scenario", () => this.actions.runSaved(it.id)],
         ["Rename…", () => this.actions.renameSaved(it.id, it.name)],
         ["Duplicate", () => this.actions.duplicateSaved(it.id)],
         ["Move to…", () => this.actions.moveSaved(it.id)],

@@ -12,9 +12,9 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{MessageFormat, SavedConnection, SavedMessage, CONNECTION_FILE_VERSION};
+use super::{scenario, MessageFormat, SavedConnection, SavedMessage, CONNECTION_FILE_VERSION};
 use crate::config::{ConnectConfig, CONFIG_VERSION};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::parse::{json_error, key_position, parse_error, strip_bom};
 
 /// A connection read from a file, and the format version it was migrated from.
@@ -65,7 +65,27 @@ pub fn parse_connection(bytes: &[u8], path: &str) -> Result<ParsedConnection> {
             })
         }
         CONNECTION_FILE_VERSION => {
-            let connection: SavedConnection = serde_json::from_slice(text).map_err(|e| json_error(path, &e))?;
+            let connection: SavedConnection = serde_json::from_slice(text).map_err(|e| {
+                let mut err = json_error(path, &e);
+                // A fault inside the scenario: say which step it is in.
+                // serde places a fault in a tagged step at the step's end: give its start.
+                if let (
+                    Some((step, _)),
+                    Error::Parse {
+                        reason, line, column, ..
+                    },
+                ) = (scenario::failing_step(&value), &mut err)
+                {
+                    *reason = format!("scenario step {step}: {reason}");
+                    if let Some(l) = scenario::step_line(text, &step) {
+                        (*line, *column) = (l, 1);
+                    }
+                }
+                err
+            })?;
+            if let Some(s) = &connection.scenario {
+                scenario::validate(s, &connection.messages, path, Some(text))?;
+            }
             Ok(ParsedConnection {
                 connection,
                 migrated_from: None,
@@ -139,6 +159,7 @@ impl V1File {
                     send_on_connect: false,
                 })
                 .collect(),
+            scenario: None,
         }
     }
 }

@@ -3,6 +3,7 @@
 //! JSON files the user owns and can commit; [`crate::workspace`] keeps them on disk.
 
 pub mod migrate;
+pub mod scenario;
 pub mod vars;
 
 use serde::{Deserialize, Serialize};
@@ -25,6 +26,9 @@ pub struct SavedConnection {
     pub name: String,
     pub config: ConnectConfig,
     pub messages: Vec<SavedMessage>,
+    /// Steps that make the connection test itself (see [`scenario`]); absent when none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scenario: Option<scenario::Scenario>,
 }
 
 impl Default for SavedConnection {
@@ -34,6 +38,7 @@ impl Default for SavedConnection {
             name: String::new(),
             config: ConnectConfig::default(),
             messages: Vec::new(),
+            scenario: None,
         }
     }
 }

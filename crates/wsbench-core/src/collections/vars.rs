@@ -1,10 +1,13 @@
 //! `{{name}}` variables: resolved from the active environment in the URL, params,
 //! headers, Origin, subprotocols, auth and message bodies, just before use. The
 //! built-ins `{{$timestamp}}`, `{{$isoTimestamp}}`, `{{$uuid}}` and `{{$randomInt}}`
-//! give a fresh value at each use. An unknown name is an error that names it and
+//! give a fresh value at each use; `{{$counter}}` is the iteration number of a
+//! periodic send or a scenario's repeat (1, 2, 3, …), elsewhere a process-wide count
+//! of its uses. An unknown name is an error that names it and
 //! where it was found, before anything is sent.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -54,7 +57,12 @@ const MAX_DEPTH: usize = 8;
 #[derive(Debug, Clone, Default)]
 pub struct Vars {
     values: HashMap<String, String>,
+    /// What `{{$counter}}` is: set by a periodic send or a repeat for each iteration.
+    counter: Option<u64>,
 }
+
+/// `{{$counter}}` outside a periodic send or a repeat: counts its uses in the process.
+static USES: AtomicU64 = AtomicU64::new(0);
 
 impl Vars {
     pub fn new<'a>(variables: impl IntoIterator<Item = &'a Variable>) -> Self {
@@ -63,11 +71,34 @@ impl Vars {
             .filter(|v| v.enabled && !v.name.is_empty())
             .map(|v| (v.name.clone(), v.value.clone()))
             .collect();
-        Self { values }
+        Self { values, counter: None }
     }
 
     pub fn is_empty(&self) -> bool {
         self.values.is_empty()
+    }
+
+    /// Set (or replace) `{{name}}`: e.g. a value a scenario captured. Kept in memory only.
+    pub fn set(&mut self, name: impl Into<String>, value: impl Into<String>) {
+        self.values.insert(name.into(), value.into());
+    }
+
+    /// What `{{$counter}}` is set to, if anything.
+    pub fn counter(&self) -> Option<u64> {
+        self.counter
+    }
+
+    /// Set (or, with `None`, unset) what `{{$counter}}` is.
+    pub fn set_counter(&mut self, n: Option<u64>) {
+        self.counter = n;
+    }
+
+    /// A copy where `{{$counter}}` is `n`.
+    pub fn with_counter(&self, n: u64) -> Self {
+        Self {
+            counter: Some(n),
+            ..self.clone()
+        }
     }
 
     /// Replace every `{{name}}` in `s`. `place` says where `s` came from, for the error
@@ -89,6 +120,11 @@ impl Vars {
             out.push_str(&s[last..all.start()]);
             last = all.end();
             let name = name.as_str();
+            if name == "$counter" {
+                let n = self.counter.unwrap_or_else(|| USES.fetch_add(1, Ordering::Relaxed) + 1);
+                out.push_str(&n.to_string());
+                continue;
+            }
             if let Some(v) = builtin(name) {
                 out.push_str(&v);
                 continue;
@@ -201,5 +237,18 @@ mod tests {
         assert_eq!((u.len(), &u[14..15]), (36, "4"), "{u}");
         assert!(matches!(&u[19..20], "8" | "9" | "a" | "b"), "{u}");
         assert_ne!(uuid_v4(), uuid_v4());
+    }
+
+    #[test]
+    fn counter_is_the_iteration_when_set_and_counts_uses_otherwise() {
+        let mut v = Vars::default();
+        v.set("who", "ann");
+        assert_eq!(
+            v.with_counter(7).resolve("{{who}} #{{$counter}}", "t").unwrap(),
+            "ann #7"
+        );
+        let a: u64 = v.resolve("{{$counter}}", "t").unwrap().parse().unwrap();
+        let b: u64 = v.resolve("{{ $counter }}", "t").unwrap().parse().unwrap();
+        assert!(b > a && a >= 1, "{a} then {b}");
     }
 }

@@ -241,6 +241,9 @@ impl Workspace {
 
     /// The connection as it will be written: current format, secrets replaced.
     pub(super) fn prepare(&self, connection: &SavedConnection) -> Result<(SavedConnection, Vec<String>)> {
+        if let Some(s) = &connection.scenario {
+            crate::collections::scenario::validate(s, &connection.messages, &connection.name, None)?;
+        }
         let mut conn = connection.clone();
         conn.version = CONNECTION_FILE_VERSION;
         let replaced = self.scrub_secrets(&mut conn)?;

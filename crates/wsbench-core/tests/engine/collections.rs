@@ -165,6 +165,33 @@ fn full_connection() -> SavedConnection {
     }
 }
 
+/// A scenario using every key the schema declares for one.
+fn full_scenario() -> wsbench_core::collections::scenario::Scenario {
+    serde_json::from_value(serde_json::json!({
+        "timeoutMs": 30000,
+        "stepTimeoutMs": 2000,
+        "steps": [
+            {"type": "send", "message": "Hello"},
+            {"type": "send", "text": "t"},
+            {"type": "send", "json": {"a": 1}},
+            {"type": "send", "hex": "01"},
+            {"type": "send", "base64": "AQ=="},
+            {"type": "send", "event": "chat", "args": ["hi"], "namespace": "/"},
+            {"type": "expect", "equals": "e", "contains": "c", "regex": "r", "json": {"a": 1},
+             "pointer": "/a", "pointerEquals": 1, "hex": "01", "event": "chat", "args": [1],
+             "none": true, "timeoutMs": 10},
+            {"type": "expect", "strict": true},
+            {"type": "capture", "name": "tok", "pointer": "/token"},
+            {"type": "capture", "name": "id", "regex": "id=(\\d+)", "group": 1},
+            {"type": "wait", "ms": 5},
+            {"type": "close", "code": 4000, "reason": "bye"},
+            {"type": "expectClose", "code": 4000, "timeoutMs": 100},
+            {"type": "repeat", "times": 2, "everyMs": 10, "forMs": 100, "steps": [{"type": "wait", "ms": 1}]}
+        ]
+    }))
+    .unwrap()
+}
+
 fn conn(name: &str) -> SavedConnection {
     SavedConnection::new(name, ConnectConfig::new("ws://127.0.0.1:9001/"))
 }
@@ -1374,6 +1401,7 @@ fn the_json_schemas_describe_every_key_wsbench_writes() {
         let mut c = full_connection();
         c.name = format!("auth {i}");
         c.config.auth = auth;
+        c.scenario = (i == 0).then(full_scenario);
         ids.push(ws.create_connection("", &c).unwrap().id);
     }
     let defaults = SavedConnection {

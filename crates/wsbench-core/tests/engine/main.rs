@@ -19,6 +19,7 @@ mod import_sio;
 mod keepalive;
 mod lifecycle;
 mod proxy;
+mod scenario;
 mod security;
 mod sio_export;
 mod sio_node;
