@@ -639,7 +639,7 @@ fn a_socketio_tab_emits_reads_decoded_rows_and_sends_files() {
     });
     let sent = rows.iter().find(|r| r["seq"] == seq).unwrap();
     assert_eq!(
-        sent["text"], r#"42/chat,0["chat","hi",{"n":1}]"#,
+        sent["preview"], r#"42/chat,0["chat","hi",{"n":1}]"#,
         "the raw frame as it went"
     );
     assert_eq!(sent["socketio"]["ackId"], 0);
@@ -670,7 +670,7 @@ fn a_socketio_tab_emits_reads_decoded_rows_and_sends_files() {
     assert_eq!(got["socketio"]["args"], json!(["caption", {"_binary": "3q2+7w=="}]));
     assert!(rows
         .iter()
-        .any(|r| r["direction"] == "out" && r["opcode"] == "binary" && r["base64"] == "3q2+7w=="));
+        .any(|r| r["direction"] == "out" && r["opcode"] == "binary" && r["preview"] == "3q2+7w=="));
 
     // Too large: refused before reading, naming the size and the limit; the tab goes on.
     let mut cfg = a.tab(id)["config"].clone();
@@ -734,7 +734,9 @@ fn a_file_is_sent_as_a_binary_message() {
         r.iter().any(|f| f["direction"] == "in" && f["opcode"] == "binary")
     });
     let echoed = rows.iter().find(|f| f["direction"] == "in").unwrap();
-    let back = wsbench_core::payload::parse_base64(echoed["base64"].as_str().unwrap()).unwrap();
+    // A page row holds a preview; the detail pane's call gives the whole frame.
+    let whole: Value = a.call("log_frame", json!({ "id": id, "seq": echoed["seq"] }));
+    let back = wsbench_core::payload::parse_base64(whole["base64"].as_str().unwrap()).unwrap();
     assert_eq!(&back[..], &body[..], "the whole file, byte for byte");
     let _ = std::fs::remove_dir_all(&dir);
 }
