@@ -144,7 +144,9 @@ fn ndjson_prints_every_frame_with_its_decoded_fields() {
     let url = server.url();
     let o = run(&["--socketio", &url, "--emit", "echo", "1", "--ack", "--ndjson"], None);
     assert_eq!(o.status.code(), Some(0), "{}", err(&o));
-    let frames: Vec<serde_json::Value> = out(&o).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<serde_json::Value> = out(&o).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines[0]["handshake"]["status"], 101, "the handshake line comes first");
+    let frames = &lines[1..];
     assert_eq!(frames[0]["socketio"]["engine"], "open");
     assert!(frames[0]["socketio"]["open"]["sid"].is_string());
     assert_eq!(frames[1]["text"], "40");

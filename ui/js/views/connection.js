@@ -170,7 +170,7 @@ export class ConnectionView {
       },
     }, ["system", "none", "url"].map((m) => h("option", { value: m, selected: proxy.mode === m }, { system: "App setting, then environment", none: "No proxy", url: "This proxy" }[m])));
     return h("details", { class: "settings" },
-      h("summary", {}, "Settings: params, headers, subprotocols, auth, TLS, proxy, keepalive"),
+      h("summary", {}, "Settings: params, headers, subprotocols, auth, TLS, proxy, compression, keepalive"),
       h("div", { class: "settings-grid" },
         h("div", {}, h("h3", {}, "Query parameters"), rowsEditor(c.params, "parameter", (rows) => edit((c) => (c.params = rows)))),
         h("div", {}, h("h3", {}, "Headers"), rowsEditor(c.headers, "header", (rows) => edit((c) => (c.headers = rows)))),
@@ -192,6 +192,7 @@ export class ConnectionView {
         h("div", {},
           h("h3", {}, "Proxy"),
           field("Proxy", proxySelect), proxyUrl),
+        compressionSettings(c, edit, field, check),
         h("div", {},
           h("h3", {}, "Keepalive & limits"),
           number("Ping every (ms, 0 = off)", c.keepalive?.pingIntervalMs ?? 0, (v) => edit((c) => (c.keepalive.pingIntervalMs = v))),
@@ -221,11 +222,46 @@ export class ConnectionView {
           h("div", {}, `Subprotocol: ${hs.subprotocol ?? "none"} · Extensions: ${hs.extensions ?? "none"}`),
           h("div", {}, `DNS ${formatDuration(t.dnsUs)} · TCP ${formatDuration(t.tcpUs)} · TLS ${formatDuration(t.tlsUs)} · Upgrade ${formatDuration(t.upgradeUs)}`),
           hs.tls ? h("div", { class: hs.tls.certificateVerificationDisabled ? "warning" : "" }, `${hs.tls.version} · ${hs.tls.cipher}${hs.tls.certificateVerificationDisabled ? " · certificate NOT verified" : ""}${hs.tls.pinned ? " · certificate pinned by the CA file" : ""}`) : null,
+          h("div", { class: "hs-deflate" }, deflateText(hs.deflate)),
           hs.proxy ? h("div", { class: "hs-proxy" }, `Proxy: ${hs.proxy.kind} ${hs.proxy.url} (${proxySource(hs.proxy.source)}) · tunnel ${formatDuration(hs.proxy.tunnelUs)}`) : null),
         hs.proxy ? h("pre", { class: "hs-proxy-exchange", "aria-label": "Proxy exchange" }, hs.proxy.exchange.join("\n")) : null,
         hs.tls?.certificates?.length ? h("pre", { class: "hs-certs", "aria-label": "Certificates" }, certificateText(hs.tls.certificates)) : null),
     );
   }
+}
+
+/** What permessage-deflate came to, as a person reads it (windows default to 15 bits). */
+export function deflateText(d) {
+  if (!d) return "Compression: off (permessage-deflate not in force)";
+  const bits = (n) => `${n ?? 15}-bit window`;
+  return `Compression: permessage-deflate · client ${bits(d.clientMaxWindowBits)}${d.clientNoContextTakeover ? ", no context takeover" : ""} · server ${bits(d.serverMaxWindowBits)}${d.serverNoContextTakeover ? ", no context takeover" : ""}`;
+}
+
+/** The "Compression (permessage-deflate)" settings: the switch and the four parameters. */
+function compressionSettings(c, edit, field, check) {
+  const z = { enabled: true, clientNoContextTakeover: false, serverNoContextTakeover: false, ...(c.compression ?? {}) };
+  const set = (f) => edit((c) => { c.compression = { ...z, ...(c.compression ?? {}) }; f(c.compression); });
+  const bits = (label, value, key) => {
+    const input = h("input", { type: "number", min: 8, max: 15, placeholder: "15 (any)", value: value ?? "", "aria-label": label,
+      onchange: (e) => {
+        const v = e.target.value.trim();
+        const n = Number(v);
+        const ok = v === "" || (Number.isInteger(n) && n >= 8 && n <= 15);
+        e.target.setCustomValidity(ok ? "" : "a window size from 8 to 15 bits, or empty");
+        e.target.reportValidity();
+        if (ok) set((z) => { if (v === "") delete z[key]; else z[key] = n; });
+      } });
+    return field(label, input);
+  };
+  const params = h("div", { class: "deflate-params", hidden: !z.enabled },
+    bits("client_max_window_bits", z.clientMaxWindowBits, "clientMaxWindowBits"),
+    bits("server_max_window_bits", z.serverMaxWindowBits, "serverMaxWindowBits"),
+    check("client_no_context_takeover", z.clientNoContextTakeover, (v) => set((z) => (z.clientNoContextTakeover = v))),
+    check("server_no_context_takeover", z.serverNoContextTakeover, (v) => set((z) => (z.serverNoContextTakeover = v))));
+  return h("div", {},
+    h("h3", {}, "Compression"),
+    check("Compression (permessage-deflate)", z.enabled, (v) => { params.hidden = !v; set((z) => (z.enabled = v)); }),
+    params);
 }
 
 function proxySource(source) {

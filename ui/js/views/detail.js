@@ -25,7 +25,7 @@ export class Detail {
     }
     const head = h("div", { class: "detail-head" },
       h("strong", {}, `#${rec.seq} ${rec.direction === "in" ? "↓ received" : "↑ sent"} ${rec.opcode}`),
-      h("span", {}, ` · ${formatClock(rec.atUs)} · +${(rec.offsetUs / 1000).toFixed(3)} ms · ${formatBytes(rec.len)}${rec.rttUs ? ` · RTT ${(rec.rttUs / 1000).toFixed(2)} ms` : ""}`));
+      h("span", {}, ` · ${formatClock(rec.atUs)} · +${(rec.offsetUs / 1000).toFixed(3)} ms · ${formatBytes(rec.len)}${rec.rttUs ? ` · RTT ${(rec.rttUs / 1000).toFixed(2)} ms` : ""}${rec.compressedLen ? ` · compressed, ${formatBytes(rec.compressedLen)} on the wire` : ""}`));
     root.append(head);
     if (rec.socketio) root.append(decodedDetail(rec.socketio));
     let copyText = null;

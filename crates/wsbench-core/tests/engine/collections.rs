@@ -1402,6 +1402,13 @@ fn the_json_schemas_describe_every_key_wsbench_writes() {
         c.name = format!("auth {i}");
         c.config.auth = auth;
         c.scenario = (i == 0).then(full_scenario);
+        c.config.compression = wsbench_core::config::Compression {
+            enabled: i != 1,
+            client_max_window_bits: Some(10),
+            server_max_window_bits: Some(12),
+            client_no_context_takeover: true,
+            server_no_context_takeover: true,
+        };
         ids.push(ws.create_connection("", &c).unwrap().id);
     }
     let defaults = SavedConnection {

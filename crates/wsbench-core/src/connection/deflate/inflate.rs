@@ -368,8 +368,11 @@ impl<S> Inflate<S> {
 }
 
 impl<S: AsyncRead + Unpin> AsyncRead for Inflate<S> {
+    /// Fills `to` with as many frames as are buffered (one poll per burst, not per
+    /// frame), reading the socket only when nothing is left to hand up.
     fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, to: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
+        let start = to.filled().len();
         loop {
             if this.out_pos < this.out.len() {
                 let n = (this.out.len() - this.out_pos).min(to.remaining());
@@ -379,15 +382,16 @@ impl<S: AsyncRead + Unpin> AsyncRead for Inflate<S> {
                     this.out.clear();
                     this.out_pos = 0;
                 }
-                return Poll::Ready(Ok(()));
             }
             if to.remaining() == 0 {
                 return Poll::Ready(Ok(()));
             }
             if this.pos == this.end && matches!(this.mode, Mode::Raw) {
+                if to.filled().len() > start {
+                    return Poll::Ready(Ok(()));
+                }
                 return Pin::new(&mut this.inner).poll_read(cx, to);
             }
-            let before = to.filled().len();
             let progressed = match this.mode {
                 Mode::Raw => {
                     let n = (this.end - this.pos).min(to.remaining());
@@ -396,16 +400,17 @@ impl<S: AsyncRead + Unpin> AsyncRead for Inflate<S> {
                 }
                 Mode::Http(_) if this.pos < this.end => {
                     this.http(to);
-                    true
+                    // tungstenite reads the response head on its own: hand it up alone.
+                    return Poll::Ready(Ok(()));
                 }
                 Mode::Http(_) => false,
                 Mode::Frames => this.step(to),
             };
-            if to.filled().len() > before {
-                return Poll::Ready(Ok(()));
-            }
             if progressed {
                 continue;
+            }
+            if to.filled().len() > start {
+                return Poll::Ready(Ok(()));
             }
             if this.eof {
                 if this.pos < this.end {
