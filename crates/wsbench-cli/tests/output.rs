@@ -99,8 +99,10 @@ async fn ndjson_lines_are_the_engines_frame_records_byte_for_byte() {
     .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let text = String::from_utf8(o.stdout).unwrap();
-    let lines: Vec<&str> = text.lines().collect();
-    // The three messages, the server's close and ours.
+    let mut lines: Vec<&str> = text.lines().collect();
+    // The handshake first, then the three messages, the server's close and ours.
+    assert!(lines[0].starts_with(r#"{"handshake":{"#), "{text}");
+    lines.remove(0);
     assert_eq!(lines.len(), 5, "{text}");
     for line in &lines {
         let record: wsbench_core::FrameRecord = serde_json::from_str(line).unwrap();
