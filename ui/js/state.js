@@ -82,7 +82,8 @@ export const asSaved = (tab, name = tab.name) => ({ name, config: tab.config, me
  * Apply one event of a collection run: { type: "tab", tab, meta } (a tab the run uses,
  * added when the window does not have it yet), { type: "step", tab, step } or
  * { type: "report", tab, report } (the tab's snapshot as the scenario ended). Each tab
- * keeps its own run, as a run started from the tab does. Returns { tab, added }.
+ * keeps its own run, as a run started from the tab does: the live steps (captured values
+ * shown) and the report (captured values redacted, for export). Returns { tab, added }.
  */
 export function applyRunEvent(model, ev, now = Date.now()) {
   const id = typeof ev.tab === "object" ? ev.tab.id : ev.tab;
@@ -95,7 +96,9 @@ export function applyRunEvent(model, ev, now = Date.now()) {
   if (ev.type === "report") {
     if (ev.tab.state?.type !== tab.state?.type) tab.stateSince = now;
     Object.assign(tab, { state: ev.tab.state, stats: ev.tab.stats, handshake: ev.tab.handshake ?? tab.handshake });
-    tab.run = { running: false, steps: ev.report.steps, report: ev.report };
+    // The live steps show captured values; the report (for files) has them redacted.
+    const live = tab.run?.steps ?? [];
+    tab.run = { running: false, steps: live.length === ev.report.steps.length ? live : ev.report.steps, report: ev.report };
   }
   return { tab, added };
 }

@@ -167,10 +167,17 @@ test("a collection run's events add the tabs it opens and give each tab its own 
   applyRunEvent(model, { type: "step", tab: 7, step });
   assert.deepEqual(model.tabs.get(7).run.steps, [step]);
   const closed = { type: "closed", code: 1000, reason: "", clean: true };
-  const report = { name: "Bad", passed: false, steps: [step, { step: 2, status: "failed", frameSeq: 2 }] };
+  const failed = { step: 2, status: "failed", arrived: "token=abc123", frameSeq: 2 };
+  applyRunEvent(model, { type: "step", tab: 7, step: failed });
+  const report = { name: "Bad", passed: false, steps: [step, { ...failed, arrived: "token=[redacted]" }] };
   applyRunEvent(model, { type: "report", tab: { ...snap(7, closed), stats: { lastSeq: 3 } }, report }, 9);
   const t = model.tabs.get(7);
   assert.deepEqual([t.state.type, t.stats.lastSeq, t.stateSince], ["closed", 3, 9]);
-  assert.deepEqual(t.run, { running: false, steps: report.steps, report });
+  assert.deepEqual(t.run, { running: false, steps: [step, failed], report }, "the panel keeps the live steps, the export the report");
+  // A run that never got to its steps (could not connect) shows the report's.
+  applyRunEvent(model, { type: "tab", tab: snap(7), meta: {} });
+  const none = { name: "Bad", passed: false, steps: [], error: "could not connect" };
+  applyRunEvent(model, { type: "report", tab: snap(7, closed), report: none });
+  assert.deepEqual(t.run.steps, []);
   assert.deepEqual(applyRunEvent(model, { type: "step", tab: 99, step }), { tab: null, added: false }, "a closed tab is ignored");
 });

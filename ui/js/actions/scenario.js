@@ -55,7 +55,8 @@ export function scenarioActions(app) {
         await app.flushConfig(tab);
         const source = tab.saved?.id ?? tab.name;
         tab.run.report = await api.scenarioRun(tab.id, asSaved(tab), source, (step) => { tab.run.steps.push(step); draw(tab); });
-        tab.run.steps = tab.run.report.steps;
+        // The live steps show captured values; the report (for files) has them redacted.
+        if (tab.run.steps.length !== tab.run.report.steps.length) tab.run.steps = tab.run.report.steps;
       } catch (e) {
         tab.run.failure = errorText(e);
       }
