@@ -921,11 +921,23 @@ fn a_collection_runs_its_scenarios_in_tabs_whose_logs_keep_the_frames() {
             "tab {id}"
         );
     }
-    // A second run reuses both tabs and appends to their logs.
+    // A second run reuses Bad's tab and appends to its log; "Good" is connected by the
+    // user now, so the run leaves it alone and opens a tab beside it.
+    a.call::<Value>("connect", json!({ "id": open_id }));
+    a.wait_state(open_id, "open");
     let again = run();
     assert_eq!(again.len(), 2);
+    assert!(again[1]["passed"].as_bool().unwrap(), "{}", again[1]);
     let tabs: Vec<Value> = a.call("list_tabs", json!({}));
-    assert_eq!(tabs.len(), 3);
+    let names: Vec<&str> = tabs.iter().map(|t| t["name"].as_str().unwrap()).collect();
+    assert_eq!(names.iter().filter(|n| **n == "Good").count(), 2, "{names:?}");
+    assert_eq!(tabs.len(), 4, "{names:?}");
+    assert_eq!(
+        a.tab(open_id)["state"]["type"],
+        "open",
+        "the user's connection is untouched"
+    );
     let frames: Vec<Value> = a.call("log_page", json!({ "id": bad_id, "fromSeq": 0, "limit": 100 }));
     assert_eq!(frames.iter().filter(|f| f["opcode"] == "text").count(), 4);
+    a.call::<Value>("disconnect", json!({ "id": open_id, "code": 1000, "reason": "" }));
 }
