@@ -842,34 +842,102 @@ fn a_scenario_is_checked_with_its_line_kept_in_the_file_and_its_report_written()
 }
 
 #[test]
-fn a_collection_runs_its_scenarios_against_the_local_echo_server() {
+fn a_collection_runs_its_scenarios_in_tabs_whose_logs_keep_the_frames() {
     let a = app();
     let url: String = a.call("local_server_url", json!({}));
+    let mut ids = Vec::new();
     for (name, want) in [("Good", "hi"), ("Bad", "bye")] {
         let conn = json!({ "name": name, "config": { "url": url }, "scenario": { "steps": [
             { "type": "send", "text": "hi" }, { "type": "expect", "equals": want, "timeoutMs": 300 }
         ] } });
-        a.call::<Value>(
+        let saved: Value = a.call(
             "saved_save",
             json!({ "request": { "collection": "ci", "connection": conn } }),
         );
+        ids.push(saved["id"].as_str().unwrap().to_owned());
     }
     let plain = json!({ "name": "Plain", "config": { "url": url } });
     a.call::<Value>(
         "saved_save",
         json!({ "request": { "collection": "ci", "connection": plain } }),
     );
-    let reports: Vec<Value> = a.call(
-        "scenario_run_collection",
-        json!({ "collection": "ci", "parallel": 2, "reports": "__CHANNEL__:1" }),
+    // "Good" is already open in a tab (not connected): the run reuses it.
+    let open: Value = a.call("create_tab", json!({ "name": "Good", "config": { "url": url } }));
+    let open_id = open["id"].as_u64().unwrap();
+    a.call::<Value>(
+        "set_tab_meta",
+        json!({ "id": open_id, "meta": { "saved": { "id": ids[0] } } }),
     );
+    let run = || -> Vec<Value> {
+        a.call(
+            "scenario_run_collection",
+            json!({ "collection": "ci", "parallel": 2, "events": "__CHANNEL__:1" }),
+        )
+    };
+    let reports = run();
     let got: Vec<(String, bool)> = reports
         .iter()
         .map(|r| (r["name"].as_str().unwrap().to_owned(), r["passed"].as_bool().unwrap()))
         .collect();
     assert_eq!(got, [("Bad".to_owned(), false), ("Good".to_owned(), true)]);
+    assert!(reports[1]["steps"][0]["frameSeq"].is_u64(), "{}", reports[1]);
     assert_eq!(reports[0]["steps"][1]["arrived"], "hi");
-    // The background sessions are gone: only the first tab is left.
+    // The first tab, the reused "Good" tab, and a new tab for "Bad" (Plain has no scenario).
     let tabs: Vec<Value> = a.call("list_tabs", json!({}));
-    assert_eq!(tabs.len(), 1);
+    let names: Vec<&str> = tabs.iter().map(|t| t["name"].as_str().unwrap()).collect();
+    assert_eq!(tabs.len(), 3, "{names:?}");
+    let bad = tabs.iter().find(|t| t["name"] == "Bad").expect("a tab for Bad");
+    let bad_id = bad["id"].as_u64().unwrap();
+    let ui: Value = a.call("ui_state", json!({}));
+    assert_eq!(ui["tabs"][bad_id.to_string()]["saved"]["id"], ids[1].as_str(), "{ui}");
+    assert_eq!(
+        ui["tabs"][bad_id.to_string()]["scenario"]["steps"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    // Each tab's log holds its run's frames: "hi" sent and echoed, and the close.
+    for id in [open_id, bad_id] {
+        let tab = a.wait_state(id, "closed");
+        assert_eq!(
+            tab["config"]["reconnect"], open["config"]["reconnect"],
+            "the config is put back"
+        );
+        let frames: Vec<Value> = a.call("log_page", json!({ "id": id, "fromSeq": 0, "limit": 100 }));
+        let texts: Vec<(String, String)> = frames
+            .iter()
+            .filter(|f| f["opcode"] == "text")
+            .map(|f| {
+                (
+                    f["direction"].as_str().unwrap().into(),
+                    f["preview"].as_str().unwrap().into(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            texts,
+            [("out".into(), "hi".into()), ("in".into(), "hi".into())],
+            "tab {id}"
+        );
+    }
+    // A second run reuses Bad's tab and appends to its log; "Good" is connected by the
+    // user now, so the run leaves it alone and opens a tab beside it.
+    a.call::<Value>("connect", json!({ "id": open_id }));
+    a.wait_state(open_id, "open");
+    let again = run();
+    assert_eq!(again.len(), 2);
+    assert!(again[1]["passed"].as_bool().unwrap(), "{}", again[1]);
+    let tabs: Vec<Value> = a.call("list_tabs", json!({}));
+    let names: Vec<&str> = tabs.iter().map(|t| t["name"].as_str().unwrap()).collect();
+    assert_eq!(names.iter().filter(|n| **n == "Good").count(), 2, "{names:?}");
+    assert_eq!(tabs.len(), 4, "{names:?}");
+    assert_eq!(
+        a.tab(open_id)["state"]["type"],
+        "open",
+        "the user's connection is untouched"
+    );
+    let frames: Vec<Value> = a.call("log_page", json!({ "id": bad_id, "fromSeq": 0, "limit": 100 }));
+    assert_eq!(frames.iter().filter(|f| f["opcode"] == "text").count(), 4);
+    a.call::<Value>("disconnect", json!({ "id": open_id, "code": 1000, "reason": "" }));
 }

@@ -915,8 +915,9 @@ def test_a_scenario_runs_in_the_tab_passes_then_fails_with_what_arrived(d, out):
     results = run_scenario(d, failing, "failed")
     assert [r["cls"].split()[-1] for r in results] == ["passed"] * 4 + ["failed"], results
     last = results[4]["text"]
-    # What arrived is shown; the captured token in it is redacted like a secret.
-    assert 'expected equals "token=wrong"' in last and "arrived token=[redacted]" in last, last
+    # What arrived is shown, the captured token too (the user's own session, on screen);
+    # the report written to a file redacts it.
+    assert 'expected equals "token=wrong"' in last and "arrived token=abc123" in last, last
     assert "frame #" in last, last
     d.screenshot(f"{out}/scenario-failed.png")
 
@@ -975,6 +976,45 @@ def test_a_scenario_runs_in_the_tab_passes_then_fails_with_what_arrived(d, out):
     d.screenshot(f"{out}/scenario-saved-run.png")
 
 
+def test_a_collection_run_leaves_a_tab_per_connection_with_its_frames(d, out):
+    wait("the app", lambda: d.js("return !!document.querySelector(\".new-tab\")"))
+    url = d.js("return window.__TAURI__.core.invoke('local_server_url')")
+    os.makedirs(os.path.join(DATA, "workspace", "ci"), exist_ok=True)
+    for name, want in (("Good", "hi"), ("Bad", "bye")):
+        conn = {"name": name, "config": {"url": url}, "scenario": {"steps": [
+            {"type": "send", "text": "hi"}, {"type": "expect", "equals": want, "timeoutMs": 500}]}}
+        with open(os.path.join(DATA, "workspace", "ci", f"{name.lower()}.json"), "w") as f:
+            json.dump(conn, f)
+    # Files written outside the app are picked up by its rescan.
+    row = ".tree-row[data-collection='ci']"
+    wait("the collection in the sidebar", lambda: d.js(f"return !!document.querySelector(\"{row}\")"), timeout=20)
+    tabs = d.js("return document.querySelectorAll('.tab').length")
+    active = d.text(".tab.active .tab-name")
+    d.js(f"document.querySelector(\"{row} .menu-button\").click()")
+    d.click("button[aria-label='Run scenarios…']")
+    wait("the run dialog", lambda: d.js("return !!document.querySelector('dialog[open] input[name=parallel]')"))
+    dialog_input(d, "parallel", "2")
+    d.click("dialog[open] button[aria-label='Run']")
+    wait("both scenarios ended", lambda: "2 scenarios: 1 passed, 1 failed" in (d.text("dialog[open]") or ""), timeout=30)
+    # One new tab per connection, in the tab bar; the user stays on their tab.
+    names = d.js("return [...document.querySelectorAll('.tab .tab-name')].map(t=>t.textContent)")
+    assert len(names) == tabs + 2 and "Good" in names and "Bad" in names, names
+    assert d.text(".tab.active .tab-name") == active
+    d.screenshot(f"{out}/collection-run.png")
+    # The failed step's frame link opens Bad's tab, whose log holds the run's frames.
+    d.js("[...document.querySelectorAll('dialog[open] button.link')].find(b=>/^Open frame \\d+ of Bad$/.test(b.getAttribute('aria-label'))).click()")
+    wait("Bad's tab in front", lambda: d.text(".tab.active .tab-name") == "Bad")
+    assert not d.js("return !!document.querySelector('dialog[open]')"), "the dialog closed"
+    wait("the echoed hi in Bad's log", lambda: any("hi" in t for t in in_texts(d)))
+    if not d.js("return !!document.querySelector('#scenario-results')?.offsetParent"):
+        d.click("#scenario-toggle")
+    wait("the tab's scenario panel open", lambda: d.js("return !!document.querySelector('#scenario-results')?.offsetParent"))
+    results = step_results(d)
+    assert [r["cls"].split()[-1] for r in results] == ["passed", "failed"], results
+    assert 'arrived hi' in results[1]["text"], results
+    d.screenshot(f"{out}/collection-run-tab.png")
+
+
 TESTS = [
     test_connect_send_filter_search_detail_close_reload,
     test_hostile_payloads_render_inert,
@@ -990,6 +1030,7 @@ TESTS = [
     test_window_stays_responsive_during_a_big_rescan,
     test_socketio_chat_decoded_with_raw_frames_one_click_away,
     test_a_scenario_runs_in_the_tab_passes_then_fails_with_what_arrived,
+    test_a_collection_run_leaves_a_tab_per_connection_with_its_frames,
 ]
 
 

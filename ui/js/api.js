@@ -86,10 +86,11 @@ export const api = {
     channel.onmessage = onStep;
     return call("scenario_run", { id, connection, source, steps: channel });
   },
-  scenarioRunCollection(collection, parallel, onReport) {
+  /** Resolves with every report; `onEvent` gets { type: "tab" | "step" | "report", tab, ... }. */
+  scenarioRunCollection(collection, parallel, onEvent) {
     const channel = new (core().Channel)();
-    channel.onmessage = onReport;
-    return call("scenario_run_collection", { collection, parallel, reports: channel });
+    channel.onmessage = onEvent;
+    return call("scenario_run_collection", { collection, parallel, events: channel });
   },
   scenarioReportWrite: (path, format, reports) => call("scenario_report_write", { path, format, reports }),
   /** Resolves with the run's number; `onStatus({ run, sent, running, error })` follows it. */

@@ -77,3 +77,28 @@ export function connectionsUnder(ws, path) {
 
 /** The saved form of a tab: what Ctrl+S writes (the engine adds the format version). */
 export const asSaved = (tab, name = tab.name) => ({ name, config: tab.config, messages: tab.messages ?? [], scenario: tab.scenario ?? null });
+
+/**
+ * Apply one event of a collection run: { type: "tab", tab, meta } (a tab the run uses,
+ * added when the window does not have it yet), { type: "step", tab, step } or
+ * { type: "report", tab, report } (the tab's snapshot as the scenario ended). Each tab
+ * keeps its own run, as a run started from the tab does: the live steps (captured values
+ * shown) and the report (captured values redacted, for export). Returns { tab, added }.
+ */
+export function applyRunEvent(model, ev, now = Date.now()) {
+  const id = typeof ev.tab === "object" ? ev.tab.id : ev.tab;
+  let tab = model.tabs.get(id);
+  const added = !tab && ev.type === "tab";
+  if (added) tab = addTab(model, ev.tab, ev.meta ?? {}, now);
+  if (!tab) return { tab: null, added: false };
+  if (ev.type === "tab") tab.run = { running: true, steps: [], report: null };
+  if (ev.type === "step") (tab.run ??= { running: true, steps: [], report: null }).steps.push(ev.step);
+  if (ev.type === "report") {
+    if (ev.tab.state?.type !== tab.state?.type) tab.stateSince = now;
+    Object.assign(tab, { state: ev.tab.state, stats: ev.tab.stats, handshake: ev.tab.handshake ?? tab.handshake });
+    // The live steps show captured values; the report (for files) has them redacted.
+    const live = tab.run?.steps ?? [];
+    tab.run = { running: false, steps: live.length === ev.report.steps.length ? live : ev.report.steps, report: ev.report };
+  }
+  return { tab, added };
+}

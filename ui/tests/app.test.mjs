@@ -3,7 +3,7 @@ import test from "node:test";
 import assert from "node:assert/strict";
 import { applyBatches, isLive } from "../js/lib/batch.js";
 import {
-  addTab, asSaved, collectionOf, collectionPaths, connectionsUnder, createModel, cycleTab, removeTab, savedMarks, tabsSavedAs,
+  addTab, applyRunEvent, asSaved, collectionOf, collectionPaths, connectionsUnder, createModel, cycleTab, removeTab, savedMarks, tabsSavedAs,
 } from "../js/state.js";
 import { SHORTCUTS, shortcutFor } from "../js/shortcuts.js";
 
@@ -149,4 +149,35 @@ test("checkMessage: the composer's status line", () => {
   assert.deepEqual(checkMessage("hex", "de ad be ef"), { problem: null, size: 4 });
   assert.match(checkMessage("hex", "zz").problem, /not a hex digit/);
   assert.deepEqual(checkMessage("base64", "3q2+7w=="), { problem: null, size: 4 });
+});
+
+test("a collection run's events add the tabs it opens and give each tab its own run", () => {
+  const model = twoTabs();
+  const saved = { id: "ci/bad.json", revision: "r1" };
+  const opened = applyRunEvent(model, { type: "tab", source: "ci/bad.json", tab: snap(7), meta: { saved, messages: [], scenario: { steps: [] } } }, 5);
+  assert.equal(opened.added, true);
+  assert.deepEqual(model.order, [1, 2, 7], "the new tab goes to the end of the tab bar");
+  assert.equal(model.active, 1, "the run does not take the user away from the tab they are on");
+  assert.deepEqual(model.tabs.get(7).saved, saved);
+  assert.equal(model.tabs.get(7).run.running, true);
+  // A tab the window already has (reused by the run) is not added again.
+  assert.equal(applyRunEvent(model, { type: "tab", tab: snap(2), meta: {} }).added, false);
+  assert.equal(model.order.length, 3);
+  const step = { step: 1, status: "passed", title: "send", frameSeq: 1 };
+  applyRunEvent(model, { type: "step", tab: 7, step });
+  assert.deepEqual(model.tabs.get(7).run.steps, [step]);
+  const closed = { type: "closed", code: 1000, reason: "", clean: true };
+  const failed = { step: 2, status: "failed", arrived: "token=abc123", frameSeq: 2 };
+  applyRunEvent(model, { type: "step", tab: 7, step: failed });
+  const report = { name: "Bad", passed: false, steps: [step, { ...failed, arrived: "token=[redacted]" }] };
+  applyRunEvent(model, { type: "report", tab: { ...snap(7, closed), stats: { lastSeq: 3 } }, report }, 9);
+  const t = model.tabs.get(7);
+  assert.deepEqual([t.state.type, t.stats.lastSeq, t.stateSince], ["closed", 3, 9]);
+  assert.deepEqual(t.run, { running: false, steps: [step, failed], report }, "the panel keeps the live steps, the export the report");
+  // A run that never got to its steps (could not connect) shows the report's.
+  applyRunEvent(model, { type: "tab", tab: snap(7), meta: {} });
+  const none = { name: "Bad", passed: false, steps: [], error: "could not connect" };
+  applyRunEvent(model, { type: "report", tab: snap(7, closed), report: none });
+  assert.deepEqual(t.run.steps, []);
+  assert.deepEqual(applyRunEvent(model, { type: "step", tab: 99, step }), { tab: null, added: false }, "a closed tab is ignored");
 });

@@ -1,7 +1,8 @@
 //! Scenarios and periodic sends from the app: check a scenario typed in the editor,
 //! run a tab's scenario on the tab's own session (its frames land in its log) with
 //! each step's result streamed as it is known, run every scenario of a collection in
-//! background sessions (one after another or several at once), write a run's report,
+//! tabs of their own (one after another or several at once; the frames stay in each
+//! tab's log), write a run's report,
 //! and start/stop periodic sends of a saved message.
 
 use std::collections::HashMap;
@@ -14,10 +15,12 @@ use tauri::ipc::Channel;
 use tauri::State;
 use wsbench_core::collections::scenario::{parse_scenario, Scenario};
 use wsbench_core::periodic::PeriodicSend;
+use wsbench_core::restore::{SavedRef, TabMeta};
 use wsbench_core::scenario::junit::junit_xml;
 use wsbench_core::scenario::report::json_report;
 use wsbench_core::scenario::{run, scenario_ids, RunOptions, ScenarioReport, StepResult};
-use wsbench_core::{Error, SavedConnection, SavedMessage, SessionManager};
+use wsbench_core::workspace::Loaded;
+use wsbench_core::{Error, SavedConnection, SavedMessage, SessionId, SessionManager, SessionSnapshot};
 
 use super::CmdResult;
 use crate::{blocking, lock, user_path, AppState};
@@ -62,47 +65,86 @@ pub async fn scenario_run(
     Ok(report)
 }
 
+/// What a collection run tells the window as it goes.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum CollectionEvent {
+    /// A tab the run uses for `source` (opened for it, or already open on it), sent
+    /// before any scenario starts, so the window can show it in the tab bar.
+    #[serde(rename_all = "camelCase")]
+    Tab {
+        source: String,
+        tab: SessionSnapshot,
+        meta: TabMeta,
+    },
+    /// A step's result in tab `tab`, as soon as it is known.
+    Step { tab: SessionId, step: StepResult },
+    /// A scenario ended; `tab` is its tab as it is now (state, log counters).
+    Report {
+        tab: SessionSnapshot,
+        report: ScenarioReport,
+    },
+}
+
 /// Run every scenario in `collection` (`""`: the whole workspace), at most
-/// `parallel` at once, each in a session of its own that is removed afterwards.
-/// Each scenario's report goes to `reports` when it ends; the answer is all of them,
-/// in sidebar order.
+/// `parallel` at once, each in a tab of its own so its frames stay in that tab's
+/// log: a tab already open on the connection is reused when it is not connected
+/// (and not a recorded session), otherwise a tab is opened. The run uses the files
+/// as saved (as the CLI does); a reused tab keeps its unsaved edits and gets its
+/// config back afterwards. Tabs, step results and reports go to `events`; the
+/// answer is every report, in sidebar order.
 #[tauri::command]
 pub async fn scenario_run_collection(
     state: State<'_, AppState>,
     collection: String,
     parallel: usize,
-    reports: Channel<ScenarioReport>,
+    events: Channel<CollectionEvent>,
 ) -> CmdResult<Vec<ScenarioReport>> {
     let ws = state.workspace.clone();
-    let jobs = blocking("reading the collection", move || {
+    let loaded = blocking("reading the collection", move || {
         let ws = lock(&ws);
-        let jobs: Vec<(String, SavedConnection)> = scenario_ids(&ws, &collection)
+        let loaded: Vec<Loaded> = scenario_ids(&ws, &collection)
             .into_iter()
-            .filter_map(|id| ws.connection(&id).ok().map(|c| (id, c.connection)))
+            .filter_map(|id| ws.connection(&id).ok())
             .collect();
-        Ok(jobs)
+        Ok(loaded)
     })
     .await?;
+    let jobs: Vec<(SessionId, Loaded)> = loaded
+        .into_iter()
+        .map(|l| (collection_tab(&state, &l, &events), l))
+        .collect();
+    state.persist_async().await;
     let vars = state.vars();
     let secrets = lock(&state.workspace).secret_values();
     let permits = Arc::new(tokio::sync::Semaphore::new(parallel.clamp(1, 16)));
     let mut handles = Vec::new();
-    for (source, connection) in jobs {
+    for (id, loaded) in jobs {
         let manager: Arc<SessionManager> = state.manager.clone();
-        let (permits, reports) = (permits.clone(), reports.clone());
+        let (permits, events) = (permits.clone(), events.clone());
+        let steps = events.clone();
         let opts = RunOptions {
             vars: vars.clone(),
             secrets: secrets.clone(),
             timeout: None,
-            on_step: None,
-            source,
+            on_step: Some(Arc::new(move |r: &StepResult| {
+                let _ = steps.send(CollectionEvent::Step {
+                    tab: id,
+                    step: r.clone(),
+                });
+            })),
+            source: loaded.id,
         };
         handles.push(tauri::async_runtime::spawn(async move {
             let _permit = permits.acquire_owned().await.ok()?;
-            let id = manager.create(connection.name.clone(), connection.config.clone());
-            let report = run(&manager, id, &connection, opts).await;
-            let _ = manager.remove(id);
-            let _ = reports.send(report.clone());
+            let before = manager.get(id).ok()?.config();
+            let report = run(&manager, id, &loaded.connection, opts).await;
+            let _ = manager.set_config(id, before);
+            let tab = manager.get(id).ok()?.snapshot();
+            let _ = events.send(CollectionEvent::Report {
+                tab,
+                report: report.clone(),
+            });
             Some(report)
         }));
     }
@@ -112,7 +154,45 @@ pub async fn scenario_run_collection(
             out.push(r);
         }
     }
+    state.persist_async().await;
     Ok(out)
+}
+
+/// The tab a collection run uses for `loaded`: the first tab open on that file that
+/// is neither connected nor read-only, else a new one. Tells the window about it.
+fn collection_tab(state: &AppState, loaded: &Loaded, events: &Channel<CollectionEvent>) -> SessionId {
+    let mut ui = lock(&state.ui);
+    let reusable = ui.meta.iter().find_map(|(&id, meta)| {
+        let session = state.manager.get(id).ok()?;
+        let ok = meta.saved.as_ref().is_some_and(|s| s.id == loaded.id)
+            && !session.is_read_only()
+            && session.state().is_terminal();
+        ok.then(|| (id, meta.clone()))
+    });
+    let (id, meta) = reusable.unwrap_or_else(|| {
+        let conn = &loaded.connection;
+        let id = state.manager.create(conn.name.clone(), conn.config.clone());
+        let meta = TabMeta {
+            messages: conn.messages.clone(),
+            saved: Some(SavedRef {
+                id: loaded.id.clone(),
+                revision: Some(loaded.revision.clone()),
+            }),
+            scenario: conn.scenario.clone(),
+            ..TabMeta::default()
+        };
+        ui.meta.insert(id, meta.clone());
+        (id, meta)
+    });
+    drop(ui);
+    if let Ok(session) = state.manager.get(id) {
+        let _ = events.send(CollectionEvent::Tab {
+            source: loaded.id.clone(),
+            tab: session.snapshot(),
+            meta,
+        });
+    }
+    id
 }
 
 /// Write reports to `path` as `junit` (XML) or `json`.

@@ -1,7 +1,7 @@
 // Scenarios (check, keep, run a tab's; run a collection's; export reports) and periodic
 // sends of saved messages (start, follow, stop).
 import { api, errorText } from "../api.js";
-import { asSaved } from "../state.js";
+import { applyRunEvent, asSaved } from "../state.js";
 import { isLive } from "../lib/batch.js";
 import { formDialog, toast } from "../views/dialogs.js";
 import { collectionRunDialog } from "../views/scenario.js";
@@ -55,7 +55,8 @@ export function scenarioActions(app) {
         await app.flushConfig(tab);
         const source = tab.saved?.id ?? tab.name;
         tab.run.report = await api.scenarioRun(tab.id, asSaved(tab), source, (step) => { tab.run.steps.push(step); draw(tab); });
-        tab.run.steps = tab.run.report.steps;
+        // The live steps show captured values; the report (for files) has them redacted.
+        if (tab.run.steps.length !== tab.run.report.steps.length) tab.run.steps = tab.run.report.steps;
       } catch (e) {
         tab.run.failure = errorText(e);
       }
@@ -80,19 +81,33 @@ export function scenarioActions(app) {
     openFrame(id, seq) {
       if (id === model.active) app.views.framelog.select(seq);
     },
+    /** Run a collection's scenarios, each in its tab (opened by the engine when needed). */
     async runCollection(path) {
       const v = await formDialog("Run scenarios", [
         { name: "parallel", label: "Scenarios at once (1: one after another)", value: "1" },
       ], "Run", (v) => (/^\d+$/.test(v.parallel.trim()) && +v.parallel >= 1 ? null : "A number from 1"));
       if (!v) return;
       let reports = [];
-      const dlg = collectionRunDialog(`Scenarios in ${path || "the workspace"}`, () => writeReport(path || "workspace", reports));
+      const dlg = collectionRunDialog(`Scenarios in ${path || "the workspace"}`, () => writeReport(path || "workspace", reports), actions.openRunFrame);
+      const onEvent = (ev) => {
+        const { tab, added } = applyRunEvent(model, ev);
+        if (!tab) return;
+        if (added) app.markSidebar();
+        if (ev.type === "report") dlg.add(ev.report, tab.id);
+        if (added || ev.type === "report") app.drawTabs();
+        draw(tab);
+      };
       try {
-        reports = await api.scenarioRunCollection(path, +v.parallel, (r) => dlg.add(r));
+        reports = await api.scenarioRunCollection(path, +v.parallel, onEvent);
       } catch (e) {
         app.fail(e);
       }
       dlg.done(reports);
+    },
+    /** From the collection run's dialog: show tab `id`, and its frame `seq` if given. */
+    openRunFrame(id, seq) {
+      app.actions.select(id);
+      if (seq) actions.openFrame(id, seq);
     },
     async startPeriodic(id, m) {
       const tab = model.tabs.get(id);

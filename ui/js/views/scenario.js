@@ -76,26 +76,31 @@ function resultRows(run, openFrame) {
   return rows;
 }
 
-/** The dialog of a collection's run: one line per scenario as it ends. */
-export function collectionRunDialog(title, onExport) {
+/** The dialog of a collection's run: one line per scenario as it ends, with links to
+ *  its tab and to the frame of each failed step (`onOpen(tabId, seq?)` closes it). */
+export function collectionRunDialog(title, onExport, onOpen) {
   const list = h("div", { class: "scenario-results", role: "list", "aria-label": "Scenario results" }, h("div", { class: "muted" }, "Running…"));
   const summary = h("div", { class: "muted" });
   const exportBtn = h("button", { "aria-label": "Export collection report", disabled: true, onclick: () => onExport() }, "Export report…");
+  const close = () => { dlg.close(); dlg.remove(); };
+  const open = (tab, seq) => { close(); onOpen(tab, seq); };
   const dlg = h("dialog", { class: "confirm form wide", "aria-label": title }, h("h2", {}, title), list, summary,
-    h("div", { class: "buttons" }, exportBtn, h("button", { class: "primary", "aria-label": "Close", onclick: () => { dlg.close(); dlg.remove(); } }, "Close")));
+    h("div", { class: "buttons" }, exportBtn, h("button", { class: "primary", "aria-label": "Close", onclick: close }, "Close")));
   document.body.append(dlg);
   dlg.showModal();
   let first = true;
   return {
-    add(r) {
+    add(r, tab) {
       if (first) clear(list);
       first = false;
       const failed = r.steps.filter((s) => s.status === "failed");
       list.append(h("div", { class: `step-result ${r.passed ? "passed" : "failed"}`, role: "listitem" },
         h("span", { class: "icon" }, r.passed ? "✓" : "✗"), h("span", { class: "title" }, `${r.name} (${r.source})`),
         h("span", { class: "muted" }, `${r.steps.length} steps, ${(r.durationMs / 1000).toFixed(2)} s`),
+        h("button", { class: "link", "aria-label": `Show the tab of ${r.name}`, onclick: () => open(tab) }, "show tab"),
         r.error ? h("div", { class: "detail" }, r.error) : null,
-        failed.map((s) => h("div", { class: "detail" }, `step ${s.step} ${s.title}: ${s.message ?? ""}${s.expected ? `; expected ${s.expected}` : ""}${s.arrived ? `; arrived ${s.arrived}` : ""}`))));
+        failed.map((s) => h("div", { class: "detail" }, `step ${s.step} ${s.title}: ${s.message ?? ""}${s.expected ? `; expected ${s.expected}` : ""}${s.arrived ? `; arrived ${s.arrived}` : ""} `,
+          s.frameSeq ? h("button", { class: "link", "aria-label": `Open frame ${s.frameSeq} of ${r.name}`, onclick: () => open(tab, s.frameSeq) }, `frame #${s.frameSeq}`) : null))));
     },
     done(reports) {
       if (!reports.length) { clear(list); list.append(h("div", { class: "muted" }, "No connection with a scenario here.")); }

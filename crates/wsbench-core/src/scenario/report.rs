@@ -40,6 +40,20 @@ pub struct StepResult {
     pub frame_seq: Option<u64>,
 }
 
+impl StepResult {
+    /// The result with each of `values` replaced by `[redacted]` in its texts.
+    pub fn redacted(&self, values: &[String]) -> StepResult {
+        let h = |s: &Option<String>| s.as_deref().map(|s| redact(s, values));
+        StepResult {
+            title: redact(&self.title, values),
+            message: h(&self.message),
+            expected: h(&self.expected),
+            arrived: h(&self.arrived),
+            ..self.clone()
+        }
+    }
+}
+
 /// One scenario's run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -19,7 +19,9 @@ use crate::socketio::SioCommand;
 use super::matcher::{self, Incoming, Ready};
 use super::report::{redact, ScenarioReport, StepResult, StepStatus};
 
-/// Called with each top-level step's result as soon as it is known.
+/// Called with each top-level step's result as soon as it is known, secrets redacted
+/// but captured values shown (it is the user's own session, on their screen); the
+/// report, which may be written to a file, keeps both out.
 pub type StepHook = Arc<dyn Fn(&StepResult) + Send + Sync>;
 
 /// How to run: the variables in scope, the values to keep out of the report, and a
@@ -82,6 +84,8 @@ struct Run<'a> {
     step_timeout: Duration,
     /// Secret and captured values, kept out of the report.
     hidden: Vec<String>,
+    /// The secret values alone, kept out of what the step hook sees.
+    secrets: Vec<String>,
 }
 
 /// Run `conn`'s scenario on session `id` (its config is replaced by the connection's,
@@ -143,6 +147,7 @@ fn prepare<'a>(
         socketio,
         step_timeout: Duration::from_millis(scenario.step_timeout_ms.max(1)),
         hidden: opts.secrets.clone(),
+        secrets: opts.secrets.clone(),
     })
 }
 
@@ -191,11 +196,10 @@ impl Run<'_> {
     ) {
         let mut failed = false;
         for (i, step) in scenario.steps.iter().enumerate() {
-            let title = redact(&title(step), &self.hidden);
             let mut result = StepResult {
                 step: i + 1,
                 kind: step.kind().to_owned(),
-                title,
+                title: title(step),
                 status: StepStatus::Skipped,
                 duration_ms: 0,
                 message: None,
@@ -218,25 +222,29 @@ impl Run<'_> {
                 failed = result.status == StepStatus::Failed;
             }
             if let Some(hook) = &opts.on_step {
-                hook(&result);
+                hook(&result.redacted(&self.secrets));
             }
             report.steps.push(result);
         }
+        // Redacted at the end: a value captured late may have arrived in an earlier step.
+        for s in &mut report.steps {
+            *s = s.redacted(&self.hidden);
+        }
     }
 
+    /// The step's outcome, as is: redaction happens where the result is handed out.
     fn fill(&self, r: &mut StepResult, outcome: StepOutcome) {
-        let h = |s: String| redact(&s, &self.hidden);
         match outcome {
             Ok(d) => {
                 r.status = StepStatus::Passed;
-                r.message = d.message.map(h);
+                r.message = d.message;
                 r.frame_seq = d.seq;
             }
             Err(f) => {
                 r.status = StepStatus::Failed;
-                r.message = Some(h(f.message));
-                r.expected = f.expected.map(h);
-                r.arrived = f.arrived.map(h);
+                r.message = Some(f.message);
+                r.expected = f.expected;
+                r.arrived = f.arrived;
                 r.frame_seq = f.seq;
             }
         }

@@ -322,6 +322,43 @@ async fn a_captured_token_feeds_later_steps_and_never_reaches_the_report() {
 }
 
 #[tokio::test]
+async fn live_results_show_captured_values_and_hide_secrets_while_the_report_hides_both() {
+    let server = echo().await;
+    let (m, _) = manager();
+    let c = conn(
+        &server.url(),
+        json!([
+            {"type": "send", "json": {"token": "tok-1234", "pw": "{{pw}}"}},
+            {"type": "expect", "contains": "tok-"},
+            {"type": "capture", "name": "token", "pointer": "/token"},
+            {"type": "send", "text": "use {{token}} {{pw}}"},
+            {"type": "expect", "equals": "never", "timeoutMs": 300},
+        ]),
+    );
+    let live = Arc::new(Mutex::new(Vec::new()));
+    let mut o = opts();
+    o.vars = Vars::new(&[Variable::secret("pw", "hunter22")]);
+    o.secrets = vec!["hunter22".into()];
+    let seen = live.clone();
+    o.on_step = Some(Arc::new(move |r| seen.lock().unwrap().push(r.clone())));
+    let r = go(&m, &c, o).await;
+    let live = live.lock().unwrap().clone();
+    assert_eq!(live.len(), 5);
+    // On screen: the captured token as it arrived, the secret still hidden.
+    assert_eq!(
+        live[4].arrived.as_deref(),
+        Some("use tok-1234 [redacted]"),
+        "{:?}",
+        live[4]
+    );
+    // In the report (what goes to files): both hidden, also in the step before the capture.
+    assert_eq!(r.steps[4].arrived.as_deref(), Some("use [redacted] [redacted]"));
+    let report = serde_json::to_string(&r).unwrap();
+    assert!(!report.contains("tok-1234") && !report.contains("hunter22"), "{report}");
+    assert_eq!(r.steps[4].frame_seq, live[4].frame_seq);
+}
+
+#[tokio::test]
 async fn expect_close_checks_the_code() {
     let (addr, _) = login_server().await;
     let (m, _) = manager();
