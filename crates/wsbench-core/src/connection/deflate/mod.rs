@@ -13,6 +13,7 @@
 
 mod inflate;
 mod negotiate;
+mod stored;
 
 #[cfg(test)]
 mod fuzz;
