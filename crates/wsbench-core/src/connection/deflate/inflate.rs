@@ -18,7 +18,7 @@ use super::{negotiate, DeflateCtx, TAIL};
 use crate::close::CloseInfo;
 
 /// Bytes read from the socket at once.
-const READ_SIZE: usize = 64 * 1024;
+const READ_SIZE: usize = 128 * 1024;
 /// Inflated bytes handed up per frame at most.
 const CHUNK: usize = 64 * 1024;
 /// Response heads longer than this are not read for the answer (tungstenite refuses them).
@@ -143,7 +143,9 @@ impl<S> Inflate<S> {
     where
         S: AsyncRead + Unpin,
     {
-        if self.pos > 0 {
+        // Move what is left to the front only when the end is reached (or nothing is
+        // left): a frame awaited whole is not moved on every read.
+        if self.pos > 0 && (self.pos == self.end || self.end == self.buf.len()) {
             self.buf.copy_within(self.pos..self.end, 0);
             self.end -= self.pos;
             self.pos = 0;
