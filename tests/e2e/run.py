@@ -785,6 +785,92 @@ def test_a_proxy_in_the_connection_settings_carries_the_echo(d, out):
     wait("closed", lambda: (d.text("#state-line") or "").startswith("Closed"))
 
 
+DEFLATE_TLS_SERVER = r"""
+import asyncio, ssl, sys
+from websockets.asyncio.server import serve
+
+async def echo(ws):
+    async for m in ws:
+        await ws.send(m)
+
+async def main():
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(sys.argv[1], sys.argv[2])
+    async with serve(echo, "127.0.0.1", 0, compression="deflate", ssl=ctx) as server:
+        print(server.sockets[0].getsockname()[1], flush=True)
+        await asyncio.Future()
+
+asyncio.run(main())
+"""
+
+
+def test_deflate_over_wss_shows_its_parameters_the_certificate_and_wire_sizes(d, out):
+    """A Python `websockets` server (PyPI) with compression on, over wss with an
+    `openssl req -x509` certificate given as the tab's CA file (pinned)."""
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "deflate"))
+    import websockets_peer
+    try:
+        python = websockets_peer.ensure_peer()
+    except SystemExit as e:
+        raise AssertionError(f"the websockets peer could not be installed (exit {e.code}): this test needs it") from None
+    tmp = tempfile.mkdtemp(prefix="wsbench-e2e-tls-")
+    cert, key = os.path.join(tmp, "cert.pem"), os.path.join(tmp, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
+                    "-days", "2", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+                   check=True, capture_output=True, timeout=60)
+    fp = subprocess.run(["openssl", "x509", "-in", cert, "-noout", "-fingerprint", "-sha256"],
+                        check=True, capture_output=True, text=True, timeout=60).stdout.strip().split("=", 1)[1]
+    server = subprocess.Popen([str(python), "-c", DEFLATE_TLS_SERVER, cert, key], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        port = server.stdout.readline().strip()
+        assert port.isdigit(), f"the websockets server did not start: {server.stderr.read()}"
+        n = d.js("return document.querySelectorAll('.tab').length")
+        d.keys(CTRL, "t")
+        wait("the new tab", lambda: d.js("return document.querySelectorAll('.tab').length") == n + 1)
+        d.set_value("#url", f"wss://127.0.0.1:{port}/")
+        d.js("document.querySelector('details.settings').open = true")
+        d.set_value("input[aria-label='CA file (PEM)']", cert)
+        time.sleep(0.3)
+        d.click("button[aria-label='Connect']")
+        wait("Open", lambda: (d.text("#state-line") or "").startswith("Open"), timeout=30)
+        text = "the same words compress well; " * 20
+        d.set_value("#message", text)
+        d.click("button[aria-label='Send']")
+        wait("the echo", lambda: any(text[:40] in t for t in in_texts(d)), timeout=30)
+        d.js("document.querySelector('details.handshake').open = true")
+        deflate = d.text(".hs-deflate") or ""
+        assert deflate == "Compression: permessage-deflate · client 12-bit window · server 12-bit window", deflate
+        certs = d.text(".hs-certs") or ""
+        assert "#1 CN=localhost" in certs and "(self-signed)" in certs, certs
+        assert "names:   DNS:localhost, IP:127.0.0.1" in certs, certs
+        assert fp.lower().replace(":", "") in certs.lower().replace(":", ""), (fp, certs)
+        assert "certificate pinned by the CA file" in (d.text(".hs-meta") or ""), d.text(".hs-meta")
+        echo = next(r for r in rows(d) if "in text" in r["cls"] and text[:40] in r["text"])
+        d.click(f".frame-row[data-seq='{echo['seq']}']")
+        wait("the detail", lambda: "on the wire" in (d.text(".detail-head") or ""))
+        head = d.text(".detail-head")
+        import re
+        m = re.search(r"· 600 B · compressed, (\d+) B on the wire", head)
+        assert m and 0 < int(m.group(1)) < 600, head
+        d.js("document.querySelector('.hs-certs').scrollIntoView()")
+        d.screenshot(f"{out}/deflate-wss.png")
+        d.click("button[aria-label='Disconnect']")
+        wait("closed", lambda: (d.text("#state-line") or "").startswith("Closed"))
+    finally:
+        server.terminate()
+        try:
+            _, err = server.communicate(timeout=10)
+            if err.strip():
+                print(f"websockets server stderr:\n{err[-3000:]}")
+        except subprocess.TimeoutExpired:
+            server.kill()
+        for f in (cert, key):
+            if os.path.exists(f):
+                os.remove(f)
+        os.rmdir(tmp)
+
+
 def test_the_global_proxy_from_the_sidebar_carries_a_system_tab(d, out):
     """Proxy… in the sidebar sets the proxy of every tab left on "system"; it is put back after."""
     proxy = ConnectProxy()
@@ -1027,10 +1113,12 @@ TESTS = [
     test_export_from_the_app_writes_the_file,
     test_a_proxy_in_the_connection_settings_carries_the_echo,
     test_the_global_proxy_from_the_sidebar_carries_a_system_tab,
-    test_window_stays_responsive_during_a_big_rescan,
     test_socketio_chat_decoded_with_raw_frames_one_click_away,
     test_a_scenario_runs_in_the_tab_passes_then_fails_with_what_arrived,
     test_a_collection_run_leaves_a_tab_per_connection_with_its_frames,
+    test_deflate_over_wss_shows_its_parameters_the_certificate_and_wire_sizes,
+    # Last: it leaves the app on a 5,000-connection workspace of its own.
+    test_window_stays_responsive_during_a_big_rescan,
 ]
 
 

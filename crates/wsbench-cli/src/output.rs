@@ -96,6 +96,9 @@ impl serde::Serialize for RecordRef<'_> {
         if let Some(r) = m.rtt_us {
             map.serialize_entry("rttUs", &r)?;
         }
+        if let Some(c) = m.compressed_len {
+            map.serialize_entry("compressedLen", &c)?;
+        }
         match (f.opcode, f.text()) {
             (Opcode::Text, Some(t)) => map.serialize_entry("text", t)?,
             (Opcode::Close, _) => {}
@@ -155,4 +158,32 @@ pub async fn write_log(source: LogSource, path: PathBuf, options: ExportOptions)
     };
     eprintln!("wsbench-cli: wrote {} frames to {shown}{missing}", s.frames);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_frame_line_is_its_frame_record_wire_size_included() {
+        for (opcode, payload, compressed_len, rtt_us) in [
+            (Opcode::Text, &b"hello"[..], 7, 0),
+            (Opcode::Binary, &b"\x00\xff"[..], 0, 0),
+            (Opcode::Pong, &b"ka"[..], 0, 812),
+        ] {
+            let f = Frame {
+                seq: 3,
+                at_us: 1_795_316_685_000_001,
+                offset_us: 5001,
+                payload: bytes::Bytes::copy_from_slice(payload),
+                rtt_us,
+                compressed_len,
+                direction: Direction::In,
+                opcode,
+            };
+            let got = serde_json::to_string(&RecordRef(&f)).unwrap();
+            assert_eq!(got, serde_json::to_string(&f.to_record()).unwrap());
+            assert_eq!(got.contains("\"compressedLen\":7"), compressed_len == 7, "{got}");
+        }
+    }
 }

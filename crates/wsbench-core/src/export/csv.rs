@@ -3,7 +3,9 @@
 //! a spreadsheet would take for a formula (starting with `=`, `+`, `-`, `@`, TAB or
 //! CR) gets a leading `'`; numeric columns are never changed.
 //!
-//! Columns: `seq,time,atUs,offsetUs,direction,opcode,len,rttUs,closeCode,closeReason,encoding,payload`.
+//! Columns: `seq,time,atUs,offsetUs,direction,opcode,len,compressedLen,rttUs,closeCode,closeReason,encoding,payload`.
+//! `compressedLen` is the message's size on the wire when it went compressed
+//! (permessage-deflate), empty when it did not.
 //! `encoding` is `text` (payload as UTF-8), `base64`, or empty when there is no
 //! payload (an empty frame, or a close frame, whose code and reason have columns).
 //!
@@ -20,7 +22,7 @@ use crate::frame::{Frame, Opcode};
 use crate::socketio::Decoded;
 
 pub(super) const HEADER: &str =
-    "seq,time,atUs,offsetUs,direction,opcode,len,rttUs,closeCode,closeReason,encoding,payload\r\n";
+    "seq,time,atUs,offsetUs,direction,opcode,len,compressedLen,rttUs,closeCode,closeReason,encoding,payload\r\n";
 
 /// The Socket.IO columns, after [`HEADER`]'s.
 pub(super) const SIO_HEADER: &str =
@@ -100,6 +102,10 @@ impl LogWriter for CsvWriter {
         cell(out, opcode_name(f.opcode));
         out.push(b',');
         num(out, f.payload.len());
+        out.push(b',');
+        if f.compressed_len > 0 {
+            num(out, f.compressed_len);
+        }
         out.push(b',');
         if f.rtt_us > 0 {
             num(out, f.rtt_us);

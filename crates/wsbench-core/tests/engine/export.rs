@@ -58,8 +58,14 @@ fn golden_frames() -> Vec<Frame> {
         frame(4, 11, In, Opcode::Text, "@x", 0),
         frame(5, 12, In, Opcode::Text, "-2", 0),
         frame(6, 13, Out, Opcode::Text, "\tindented, +1", 0),
-        frame(7, 20, Out, Opcode::Text, r#"{"op":"subscribe","channel":"ticks"}"#, 0),
-        frame(8, 21, In, Opcode::Binary, vec![0xfb, 0xef, 0xbe], 0),
+        Frame {
+            compressed_len: 31,
+            ..frame(7, 20, Out, Opcode::Text, r#"{"op":"subscribe","channel":"ticks"}"#, 0)
+        },
+        Frame {
+            compressed_len: 9,
+            ..frame(8, 21, In, Opcode::Binary, vec![0xfb, 0xef, 0xbe], 0)
+        },
         frame(9, 22, In, Opcode::Binary, vec![0xde, 0xad, 0xbe, 0xef, 0x00], 0),
         frame(10, 30, Out, Opcode::Ping, "ka1", 0),
         frame(11, 31, In, Opcode::Pong, "ka1", 812),
@@ -312,14 +318,26 @@ fn a_har_written_by_wsbench_is_har_1_2_in_chromes_shape_and_reads_back() {
         (Some(9), Some(10))
     );
     assert_eq!(msgs[14]["opcode"], 8);
+    assert_eq!(
+        (msgs[6]["_compressedLen"].as_u64(), msgs[7]["_compressedLen"].as_u64()),
+        (Some(31), Some(9)),
+        "the wire size of a compressed message"
+    );
+    assert!(msgs[0].get("_compressedLen").is_none(), "absent when it went plain");
 
     let rc = read_bytes(&bytes, "x.har").remove(0);
     assert_eq!(rc.name, "Local echo: feed #1", "the entry's comment names it");
     assert_eq!(rc.frames.len(), 16);
     for (got, want) in rc.frames.iter().zip(golden_frames()) {
         assert_eq!(
-            (got.direction, got.opcode, &got.payload, got.at_us),
-            (want.direction, want.opcode, &want.payload, want.at_us),
+            (got.direction, got.opcode, &got.payload, got.at_us, got.compressed_len),
+            (
+                want.direction,
+                want.opcode,
+                &want.payload,
+                want.at_us,
+                want.compressed_len
+            ),
             "frame {}",
             want.seq
         );
@@ -548,6 +566,7 @@ print(json.dumps(rows))
             "direction",
             "opcode",
             "len",
+            "compressedLen",
             "rttUs",
             "closeCode",
             "closeReason",
@@ -584,6 +603,11 @@ print(json.dumps(rows))
             if f.direction == Direction::In { "in" } else { "out" }.to_string(),
             format!("{:?}", f.opcode).to_lowercase(),
             f.payload.len().to_string(),
+            if f.compressed_len > 0 {
+                f.compressed_len.to_string()
+            } else {
+                String::new()
+            },
             if f.rtt_us > 0 {
                 f.rtt_us.to_string()
             } else {
@@ -597,11 +621,16 @@ print(json.dumps(rows))
         assert_eq!(row, &want, "frame {}", f.seq);
     }
     // What a spreadsheet would have run as formulas is text.
-    assert_eq!(rows[3][11], "'=1+1");
-    assert_eq!(rows[4][11], "'@x");
-    assert_eq!(rows[5][11], "'-2");
-    assert_eq!(rows[2][11], "line one\nline two, with \"quotes\"\r\nend");
-    assert_eq!(rows[8][11], "'++++", "base64 starting with + is neutralized too");
+    assert_eq!(rows[3][12], "'=1+1");
+    assert_eq!(
+        (rows[7][7].as_str(), rows[8][7].as_str()),
+        ("31", "9"),
+        "wire sizes of compressed messages"
+    );
+    assert_eq!(rows[4][12], "'@x");
+    assert_eq!(rows[5][12], "'-2");
+    assert_eq!(rows[2][12], "line one\nline two, with \"quotes\"\r\nend");
+    assert_eq!(rows[8][12], "'++++", "base64 starting with + is neutralized too");
 }
 
 #[test]

@@ -170,7 +170,7 @@ fn csv_has_socketio_columns_and_the_text_transcript_brackets() {
     let mut lines = csv.split("\r\n");
     assert_eq!(
         lines.next().unwrap(),
-        "seq,time,atUs,offsetUs,direction,opcode,len,rttUs,closeCode,closeReason,encoding,payload,\
+        "seq,time,atUs,offsetUs,direction,opcode,len,compressedLen,rttUs,closeCode,closeReason,encoding,payload,\
          sioEngine,sioPacket,sioNamespace,sioEvent,sioArgs,sioAckId,sioAttachments,sioError"
     );
     let chat = lines.nth(2).unwrap();
@@ -192,8 +192,9 @@ fn csv_has_socketio_columns_and_the_text_transcript_brackets() {
     let mut raw = src.clone();
     raw.config.socketio = None;
     let plain = String::from_utf8(export(&raw, ExportFormat::Csv)).unwrap();
-    assert!(plain
-        .starts_with("seq,time,atUs,offsetUs,direction,opcode,len,rttUs,closeCode,closeReason,encoding,payload\r\n"));
+    assert!(plain.starts_with(
+        "seq,time,atUs,offsetUs,direction,opcode,len,compressedLen,rttUs,closeCode,closeReason,encoding,payload\r\n"
+    ));
 
     let text = String::from_utf8(export(&src, ExportFormat::Text)).unwrap();
     for want in [

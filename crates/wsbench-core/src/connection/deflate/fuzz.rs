@@ -8,13 +8,13 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
-use flate2::{Compress, Compression as Level, FlushCompress};
+use flate2::{Compress, Compression as Level, Decompress, FlushCompress, FlushDecompress};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use tokio::io::{AsyncRead, ReadBuf};
 
 use super::inflate::{parse_header, push_frame};
-use super::{DeflateCtx, Inflate, TAIL};
+use super::{stored, DeflateCtx, Inflate, TAIL};
 use crate::config::Compression;
 
 const HEAD: &[u8] =
@@ -47,6 +47,17 @@ impl AsyncRead for Pieces {
 /// Everything the layer hands up, read with reads of `read_size` bytes; the largest
 /// amount it held at once is checked as it goes.
 fn run(data: Vec<u8>, cuts: Vec<usize>, read_size: usize, max_message: usize) -> (Vec<u8>, Arc<DeflateCtx>) {
+    let (up, ctx, _) = run_counting(data, cuts, read_size, max_message);
+    (up, ctx)
+}
+
+/// `run`, with the number of messages the stored fast path handed up.
+fn run_counting(
+    data: Vec<u8>,
+    cuts: Vec<usize>,
+    read_size: usize,
+    max_message: usize,
+) -> (Vec<u8>, Arc<DeflateCtx>, usize) {
     let ctx = Arc::new(DeflateCtx::new(Some(Compression::default()), max_message, 1 << 20));
     let mut layer = Inflate::new(
         Pieces {
@@ -69,7 +80,7 @@ fn run(data: Vec<u8>, cuts: Vec<usize>, read_size: usize, max_message: usize) ->
         }
         assert!(layer.held() <= 2 * 64 * 1024 + 16, "held {}", layer.held());
     }
-    (up, ctx)
+    (up, ctx, layer.fast)
 }
 
 /// The messages in a stream of server frames: (opcode, payload), fragments joined.
@@ -95,6 +106,10 @@ fn messages(mut d: &[u8]) -> Vec<(u8, Vec<u8>)> {
 
 /// A server's compressed message: raw deflate, sync flush, marker removed.
 fn compress(z: &mut Compress, data: &[u8]) -> Vec<u8> {
+    if data.is_empty() {
+        // zlib makes nothing of a flush right after a flush: an empty stored block.
+        return vec![0x00];
+    }
     let mut out = Vec::with_capacity(data.len() + 64);
     let start = z.total_in() as usize;
     loop {
@@ -222,4 +237,143 @@ fn a_decompression_bomb_is_cut_at_the_cap_with_a_1009() {
         fault.reason
     );
     assert!(up.len() < (1 << 20) + (1 << 17), "handed up {} bytes", up.len());
+}
+
+/// What zlib alone makes of each compressed message (payload plus tail, one stream,
+/// reset after each message when `reset_each`); None when zlib refuses one.
+fn zlib_reference(payloads: &[Vec<u8>], reset_each: bool) -> Option<Vec<Vec<u8>>> {
+    let mut z = Decompress::new(false);
+    let mut out = Vec::new();
+    for p in payloads {
+        let mut input = p.clone();
+        input.extend_from_slice(&TAIL);
+        let mut msg = Vec::with_capacity(1 << 17);
+        let start = z.total_in();
+        while ((z.total_in() - start) as usize) < input.len() {
+            let at = (z.total_in() - start) as usize;
+            msg.reserve(1 << 16);
+            let before = (z.total_in(), z.total_out());
+            z.decompress_vec(&input[at..], &mut msg, FlushDecompress::None).ok()?;
+            if (z.total_in(), z.total_out()) == before {
+                return None;
+            }
+        }
+        if reset_each {
+            z.reset(false);
+        }
+        out.push(msg);
+    }
+    Some(out)
+}
+
+/// Messages of stored blocks (made by hand, or by zlib from random bytes) mixed with
+/// compressed ones that point back into them, with context takeover on and off: the
+/// layer hands up exactly what zlib alone inflates, and the fast path is taken.
+#[test]
+fn stored_and_compressed_messages_inflate_as_zlib_does_with_and_without_context_takeover() {
+    let message = (0u8..4, prop::collection::vec(any::<u8>(), 0..3000), 1usize..4000);
+    let strategy = (
+        prop::bool::ANY,
+        prop::collection::vec(message, 1..8),
+        prop::collection::vec(1usize..5000, 1..6),
+        1usize..9000,
+    );
+    let fast_total = std::cell::Cell::new(0);
+    runner()
+        .run(&strategy, |(takeover, msgs, cuts, read_size)| {
+            let head: &[u8] = if takeover {
+                HEAD
+            } else {
+                b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nSec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover\r\n\r\n"
+            };
+            let mut z = Compress::new(Level::default(), false);
+            let mut wire = head.to_vec();
+            let mut payloads = Vec::new();
+            let mut last: Vec<u8> = Vec::new();
+            for (kind, data, frag) in &msgs {
+                let input = match kind {
+                    // The previous message again: back-references into it.
+                    2 => last.clone(),
+                    3 => [&last[..last.len() / 2], b"text text text text"].concat(),
+                    // Random bytes: zlib stores them too, and keeps them in its window.
+                    _ => data.clone(),
+                };
+                let payload = match kind {
+                    // Stored blocks made by hand (as wsbench's own writer does); zlib
+                    // makes nothing of an empty message after a flush.
+                    _ if *kind == 0 || input.is_empty() => stored(&input),
+                    _ => compress(&mut z, &input),
+                };
+                if !takeover {
+                    z.reset();
+                }
+                last = data.clone();
+                // Fragmented messages go to zlib; whole ones may take the fast path.
+                let frag = if *kind == 0 { payload.len().max(1) } else { *frag };
+                frames(&mut wire, 2, &payload, frag, true);
+                payloads.push(payload);
+            }
+            let Some(want) = zlib_reference(&payloads, !takeover) else {
+                return Ok(());
+            };
+            let (up, ctx, fast) = run_counting(wire, cuts, read_size, 1 << 20);
+            fast_total.set(fast_total.get() + fast);
+            prop_assert!(up.starts_with(head));
+            let got: Vec<Vec<u8>> = messages(&up[head.len()..]).into_iter().map(|(_, d)| d).collect();
+            prop_assert_eq!(got, want);
+            prop_assert!(ctx.fault().is_none());
+            let sizes: Vec<u32> = payloads.iter().map(|p| p.len() as u32).collect();
+            let got: Vec<u32> = sizes.iter().map(|_| ctx.take_wire_len()).collect();
+            prop_assert_eq!(got, sizes);
+            Ok(())
+        })
+        .unwrap();
+    assert!(fast_total.get() > 0, "the stored fast path was never taken");
+}
+
+#[test]
+fn a_stored_message_then_one_pointing_into_it_takes_the_fast_path_and_keeps_the_window() {
+    let mut x = 0x2545_f491_4f6c_dd1du64;
+    let data: Vec<u8> = (0..50_000)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 32) as u8
+        })
+        .collect();
+    for takeover in [true, false] {
+        let mut z = Compress::new(Level::default(), false);
+        let first = compress(&mut z, &data);
+        let again = compress(&mut z, &data[20_000..]);
+        assert!(
+            again.len() < 1000,
+            "the second message points back: {} bytes",
+            again.len()
+        );
+        assert_eq!(
+            stored::scan(&first, first.len() as u64, 1 << 20),
+            stored::Scan::Stored(50_000)
+        );
+        let mut wire = HEAD.to_vec();
+        for p in [&first, &again, &stored(b"after"), &first] {
+            frames(&mut wire, 2, p, 1 << 20, true);
+        }
+        if !takeover {
+            // The same stream read by a layer that resets zlib each message cannot
+            // resolve the back-reference: only check the fast path's count there.
+            let (_, _, fast) = run_counting(wire, vec![1000], 4096, 1 << 20);
+            assert!(fast >= 1);
+            continue;
+        }
+        let (up, ctx, fast) = run_counting(wire, vec![1000, 70_000], 4096, 1 << 20);
+        let got: Vec<Vec<u8>> = messages(&up[HEAD.len()..]).into_iter().map(|(_, d)| d).collect();
+        assert_eq!(
+            got,
+            vec![data.clone(), data[20_000..].to_vec(), b"after".to_vec(), data.clone()]
+        );
+        assert!(ctx.fault().is_none());
+        // The first message goes the fast way; once zlib has run, it keeps the stream.
+        assert_eq!(fast, 1);
+    }
 }

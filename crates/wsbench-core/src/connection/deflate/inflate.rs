@@ -13,11 +13,12 @@ use std::task::{ready, Context, Poll};
 use flate2::{Decompress, FlushDecompress, Status};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
+use super::stored::{self, Scan, WINDOW};
 use super::{negotiate, DeflateCtx, TAIL};
 use crate::close::CloseInfo;
 
 /// Bytes read from the socket at once.
-const READ_SIZE: usize = 64 * 1024;
+const READ_SIZE: usize = 128 * 1024;
 /// Inflated bytes handed up per frame at most.
 const CHUNK: usize = 64 * 1024;
 /// Response heads longer than this are not read for the answer (tungstenite refuses them).
@@ -47,6 +48,16 @@ enum St {
         left: u64,
         fin: bool,
         tail: usize,
+    },
+    /// A message of stored blocks handed up by the fast path (stored.rs): payload
+    /// bytes left in the frame, stored bytes left in the current block, bytes handed
+    /// up so far, the message's size, its wire size.
+    Stored {
+        left: u64,
+        seg: u64,
+        done: u64,
+        total: u64,
+        wire: u64,
     },
 }
 
@@ -80,6 +91,13 @@ pub struct Inflate<S> {
     faulted: bool,
     scratch: Box<[u8]>,
     chunk: usize,
+    /// zlib sits at a block boundary: the stored fast path may skip it.
+    z_fresh: bool,
+    /// What the fast path handed up since zlib last ran, for zlib's window.
+    window: Vec<u8>,
+    /// Messages the fast path handed up.
+    #[cfg(test)]
+    pub(super) fast: usize,
 }
 
 impl<S> Inflate<S> {
@@ -103,6 +121,10 @@ impl<S> Inflate<S> {
             faulted: false,
             scratch: vec![0; chunk].into_boxed_slice(),
             chunk,
+            z_fresh: true,
+            window: Vec::new(),
+            #[cfg(test)]
+            fast: 0,
         }
     }
 
@@ -121,7 +143,9 @@ impl<S> Inflate<S> {
     where
         S: AsyncRead + Unpin,
     {
-        if self.pos > 0 {
+        // Move what is left to the front only when the end is reached (or nothing is
+        // left): a frame awaited whole is not moved on every read.
+        if self.pos > 0 && (self.pos == self.end || self.end == self.buf.len()) {
             self.buf.copy_within(self.pos..self.end, 0);
             self.end -= self.pos;
             self.pos = 0;
@@ -204,6 +228,7 @@ impl<S> Inflate<S> {
             }
             St::Header => self.header(),
             St::Inflate { left, fin, tail } => self.inflate(left, fin, tail),
+            St::Stored { .. } => self.stored(to),
         }
     }
 
@@ -219,9 +244,27 @@ impl<S> Inflate<S> {
         }
         let plain = !h.rsv1 && !h.other_rsv;
         let clean = h.rsv1 && !h.other_rsv && !h.masked && h.len <= self.ctx.max_frame as u64;
+        if clean && h.fin && self.msg.is_none() && matches!(h.op, 1 | 2) {
+            match self.scan_stored(&h) {
+                Scan::Stored(n) => {
+                    self.begin_stored(&h, n);
+                    return true;
+                }
+                Scan::More => return false,
+                Scan::Not => {}
+            }
+        }
         self.st = St::Pass(total);
         match (h.op, &mut self.msg) {
             (1 | 2, None) if clean => {
+                if let Err(e) = self.restore_window() {
+                    self.fail(
+                        total,
+                        1011,
+                        format!("the compression window could not be restored: {e}"),
+                    );
+                    return true;
+                }
                 self.msg = Some(Msg {
                     compressed: true,
                     opcode: h.op,
@@ -334,6 +377,7 @@ impl<S> Inflate<S> {
             self.ctx.push_wire_len(msg.wire);
             if self.reset_each || msg.ended {
                 self.z.reset(false);
+                self.z_fresh = true;
             }
             self.st = St::Header;
             return true;
@@ -354,6 +398,99 @@ impl<S> Inflate<S> {
             return true;
         }
         consumed > 0 || produced > 0 || matches!(self.st, St::Header)
+    }
+
+    /// Whether the frame whose header is `h` (a whole compressed message) can take the
+    /// stored fast path; `More` waits for the rest of a frame that may.
+    fn scan_stored(&self, h: &Header) -> Scan {
+        if !self.z_fresh || h.len > self.chunk as u64 + 64 {
+            return Scan::Not;
+        }
+        let start = self.pos + h.header_len;
+        let seen = &self.buf[start..self.end.max(start)];
+        let limit = self.chunk.min(self.ctx.max_message) as u64;
+        stored::scan(&seen[..seen.len().min(h.len as usize)], h.len, limit)
+    }
+
+    fn begin_stored(&mut self, h: &Header, total: u64) {
+        self.pos += h.header_len;
+        push_head(&mut self.out, h.op, true, total as usize);
+        self.st = St::Stored {
+            left: h.len,
+            seg: 0,
+            done: 0,
+            total,
+            wire: h.len,
+        };
+    }
+
+    /// One step of the fast path: stored bytes straight up, block headers skipped
+    /// (the scan checked them), then the empty block the tail ends.
+    fn stored(&mut self, to: &mut ReadBuf<'_>) -> bool {
+        let St::Stored {
+            mut left,
+            mut seg,
+            mut done,
+            total,
+            wire,
+        } = self.st
+        else {
+            return false;
+        };
+        let avail = (self.end - self.pos) as u64;
+        if seg > 0 {
+            let n = seg.min(avail).min(to.remaining() as u64) as usize;
+            if n == 0 {
+                return false;
+            }
+            if !self.reset_each {
+                stored::keep(&mut self.window, &self.buf[self.pos..self.pos + n], done, total);
+            }
+            self.pass(n, to);
+            (seg, left, done) = (seg - n as u64, left - n as u64, done + n as u64);
+        } else if left >= 5 {
+            if avail < 5 {
+                return false;
+            }
+            seg = u16::from_le_bytes([self.buf[self.pos + 1], self.buf[self.pos + 2]]) as u64;
+            self.pos += 5;
+            left -= 5;
+        } else {
+            if avail < left {
+                return false;
+            }
+            self.pos += left as usize;
+            self.ctx.push_wire_len(wire);
+            if self.reset_each {
+                self.window.clear();
+            }
+            #[cfg(test)]
+            {
+                self.fast += 1;
+            }
+            self.st = St::Header;
+            return true;
+        }
+        self.st = St::Stored {
+            left,
+            seg,
+            done,
+            total,
+            wire,
+        };
+        true
+    }
+
+    /// Before zlib inflates a message: give it what the fast path handed up since it
+    /// last ran, as its window.
+    fn restore_window(&mut self) -> Result<(), flate2::DecompressError> {
+        self.z_fresh = false;
+        if !self.window.is_empty() {
+            let from = self.window.len().saturating_sub(WINDOW);
+            self.z.set_dictionary(&self.window[from..])?;
+            self.window.clear();
+        }
+        Ok(())
     }
 
     /// Fail the connection: record why, hand tungstenite a frame it refuses, and from
@@ -480,8 +617,14 @@ pub(super) fn parse_header(d: &[u8]) -> Option<Header> {
 
 /// A server frame (unmasked) carrying `payload`.
 pub(super) fn push_frame(out: &mut Vec<u8>, op: u8, fin: bool, payload: &[u8]) {
+    push_head(out, op, fin, payload.len());
+    out.extend_from_slice(payload);
+}
+
+/// The header of a server frame (unmasked) of `len` payload bytes.
+fn push_head(out: &mut Vec<u8>, op: u8, fin: bool, len: usize) {
     out.push(if fin { 0x80 } else { 0 } | op);
-    match payload.len() {
+    match len {
         n if n < 126 => out.push(n as u8),
         n if n <= u16::MAX as usize => {
             out.push(126);
@@ -492,7 +635,6 @@ pub(super) fn push_frame(out: &mut Vec<u8>, op: u8, fin: bool, payload: &[u8]) {
             out.extend_from_slice(&(n as u64).to_be_bytes());
         }
     }
-    out.extend_from_slice(payload);
 }
 
 /// Every `Sec-WebSocket-Extensions` value of an HTTP response head.

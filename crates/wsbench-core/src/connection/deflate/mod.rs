@@ -5,7 +5,8 @@
 //!   where the HTTP response ends, checked by [`negotiate`] (RFC 7692 §5, §7), and kept
 //!   in the shared [`DeflateCtx`] for `dial` (which fails the handshake on a bad answer);
 //! - incoming compressed messages are inflated by that layer before tungstenite sees
-//!   them, in bounded chunks, with a hard cap at the connection's max message size;
+//!   them, in bounded chunks, with a hard cap at the connection's max message size; a
+//!   whole message of stored blocks skips zlib (stored.rs), zlib's window kept right;
 //! - outgoing messages are compressed by the writer ([`Deflater`]) and sent as raw
 //!   frames with RSV1 set.
 //!
@@ -13,6 +14,7 @@
 
 mod inflate;
 mod negotiate;
+mod stored;
 
 #[cfg(test)]
 mod fuzz;

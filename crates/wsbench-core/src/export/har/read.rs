@@ -110,6 +110,9 @@ struct HarMessage {
     /// wsbench's decoded Socket.IO view of the frame.
     #[serde(rename = "_socketio")]
     socketio: Option<Decoded>,
+    /// wsbench's wire size of a compressed message.
+    #[serde(rename = "_compressedLen")]
+    compressed_len: Option<f64>,
 }
 
 fn headers(h: &[HarHeader]) -> Vec<Header> {
@@ -333,7 +336,10 @@ fn har_frame(m: &HarMessage, started_at_us: i64, skipped: &mut Skipped) -> Optio
         offset_us: (at_us - started_at_us).max(0) as u64,
         payload,
         rtt_us: 0,
-        compressed_len: 0,
+        compressed_len: m
+            .compressed_len
+            .filter(|n| n.is_finite() && *n >= 0.0)
+            .map_or(0, |n| n.min(u32::MAX as f64) as u32),
         direction,
         opcode,
     })

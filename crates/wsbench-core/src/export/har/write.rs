@@ -14,6 +14,9 @@
 //!   happen, `ssl` included in `connect`.
 //! - mitmproxy `addons/savehar.py`: the same four fields, text as text, binary as
 //!   base64, `time` in seconds.
+//! - wsbench's own addition: `_compressedLen` on a message that went compressed
+//!   (permessage-deflate) holds its size on the wire; `data` is the inflated message.
+//!   It is read back.
 //! - wsbench's own addition, in Socket.IO mode: `_socketio` on a message holds the
 //!   decoded packet (the `socketio` field of an NDJSON record); it is read back.
 //!
@@ -387,6 +390,9 @@ impl LogWriter for HarWriter {
             out.push(b'"');
             out.extend_from_slice(base64::engine::general_purpose::STANDARD.encode(&f.payload).as_bytes());
             out.push(b'"');
+        }
+        if f.compressed_len > 0 {
+            out.extend_from_slice(format!(",\"_compressedLen\":{}", f.compressed_len).as_bytes());
         }
         if let Some(d) = decoded {
             out.extend_from_slice(b",\"_socketio\":");
