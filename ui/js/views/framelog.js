@@ -30,6 +30,7 @@ export class FrameLog {
   render(tab) {
     this.tab = tab;
     this.pages = new Map();
+    clearTimeout(this.searchTimer); // a search due for the tab left behind
     this.matches = null;
     this.follow = true;
     this.newCount = 0;
@@ -120,6 +121,12 @@ export class FrameLog {
 
   async runSearch() {
     const tab = this.tab;
+    if (!this.filterActive()) {
+      // The filter was cleared (or belongs to another mode) since this search was due.
+      this.matches = null;
+      this.schedule();
+      return;
+    }
     const q = {
       text: this.filter.text,
       regex: this.filter.regex,
@@ -136,6 +143,8 @@ export class FrameLog {
       this.searchError = null;
       this.resetRows();
     } catch (e) {
+      // A search for a tab the user has left (or closed) must not blank the one shown.
+      if (tab !== this.tab) return;
       this.matches = [];
       this.searchError = e.message ?? String(e);
     }
