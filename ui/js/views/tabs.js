@@ -10,14 +10,20 @@ const parts = new WeakMap(); // tab element -> { face, dot, name, dirty, ro, unr
 export function renderTabs(root, model, actions) {
   // A rename in progress must survive batches that redraw the bar.
   if (root.querySelector("input.rename")) return;
+  // The tabs scroll in their own strip; the + button sits after it, always in reach.
+  let strip = root.querySelector(":scope > .tab-strip");
+  if (!strip) {
+    strip = h("div", { class: "tab-strip" });
+    root.prepend(strip);
+  }
   let newTab = root.querySelector(":scope > .new-tab");
   if (!newTab) {
     newTab = h("button", { class: "new-tab icon", "aria-label": "New tab", title: "New tab (Ctrl+T)", onclick: () => actions.create() }, "+");
     root.append(newTab);
   }
   const existing = new Map();
-  for (const el of root.querySelectorAll(":scope > .tab")) existing.set(el.dataset.tab, el);
-  let at = root.firstElementChild;
+  for (const el of strip.querySelectorAll(":scope > .tab")) existing.set(el.dataset.tab, el);
+  let at = strip.firstElementChild;
   let shown = null;
   for (const id of model.order) {
     const tab = model.tabs.get(id);
@@ -27,11 +33,10 @@ export function renderTabs(root, model, actions) {
     const face = tabFace(tab, id === model.active);
     if (face.active && !parts.get(el).face?.active) shown = el;
     patchTab(el, face);
-    if (el !== at) root.insertBefore(el, at);
+    if (el !== at) strip.insertBefore(el, at);
     else at = at.nextElementSibling;
   }
   for (const el of existing.values()) el.remove();
-  if (root.lastElementChild !== newTab) root.append(newTab);
   // With many tabs the bar scrolls: a tab that becomes active is brought into sight.
   shown?.scrollIntoView({ block: "nearest", inline: "nearest" });
 }
