@@ -71,35 +71,38 @@ pub(super) fn poll_burst(
         match item {
             Some(Ok(Message::Text(t))) => {
                 bytes += t.len();
-                let mut f = at.frame(Direction::In, Opcode::Text, Bytes::from(t), 0);
-                f.compressed_len = deflate.take_wire_len();
-                burst.push(f);
+                burst.push(at.frame(Direction::In, Opcode::Text, Bytes::from(t), 0));
             }
             Some(Ok(Message::Binary(b))) => {
                 bytes += b.len();
-                let mut f = at.frame(Direction::In, Opcode::Binary, b, 0);
-                f.compressed_len = deflate.take_wire_len();
-                burst.push(f);
+                burst.push(at.frame(Direction::In, Opcode::Binary, b, 0));
             }
             Some(Ok(Message::Ping(b))) => {
                 // The next poll makes tungstenite write its pong (logged by the tap):
                 // log the ping first.
                 burst.push(at.frame(Direction::In, Opcode::Ping, b, 0));
-                return Poll::Ready((burst, None));
+                return Poll::Ready((with_wire_lens(burst, deflate), None));
             }
             Some(Ok(Message::Pong(b))) => {
                 let rtt = take_rtt(pings, &b);
                 burst.push(at.frame(Direction::In, Opcode::Pong, b, rtt));
             }
             Some(Ok(Message::Frame(_))) => {}
-            other => return Poll::Ready((burst, Some(other))),
+            other => return Poll::Ready((with_wire_lens(burst, deflate), Some(other))),
         }
     }
     if burst.is_empty() {
         Poll::Pending
     } else {
-        Poll::Ready((burst, None))
+        Poll::Ready((with_wire_lens(burst, deflate), None))
     }
+}
+
+/// The burst's data frames get their permessage-deflate wire sizes.
+fn with_wire_lens(mut burst: Vec<Frame>, deflate: &DeflateCtx) -> Vec<Frame> {
+    let data = burst.iter_mut().filter(|f| f.opcode.is_data());
+    deflate.take_wire_lens(data.map(|f| &mut f.compressed_len));
+    burst
 }
 
 /// Remember a ping we are about to send (the last 64 at most).

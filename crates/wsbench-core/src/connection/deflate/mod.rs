@@ -76,13 +76,16 @@ impl DeflateCtx {
         *lock(&self.negotiated) = Some(answer);
     }
 
-    /// The wire size of the next data message tungstenite hands up (0 if it went
-    /// uncompressed or compression is off).
-    pub(crate) fn take_wire_len(&self) -> u32 {
+    /// Fill in the wire sizes of the data messages tungstenite handed up, in order
+    /// (0 for one that went uncompressed): one lock per read burst, not per frame.
+    pub(crate) fn take_wire_lens<'a>(&self, slots: impl Iterator<Item = &'a mut u32>) {
         if !self.active.load(Ordering::Acquire) {
-            return 0;
+            return;
         }
-        lock(&self.wire_sizes).pop_front().unwrap_or(0)
+        let mut sizes = lock(&self.wire_sizes);
+        for slot in slots {
+            *slot = sizes.pop_front().unwrap_or(0);
+        }
     }
 
     fn push_wire_len(&self, n: u64) {
