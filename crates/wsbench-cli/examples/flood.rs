@@ -2,11 +2,17 @@
 //!
 //!     flood serve COUNT SIZE text|binary   # prints ws://127.0.0.1:PORT/, serves until killed
 //!     flood bare URL                       # a bare tokio-tungstenite read loop; prints the count
+//!     flood print URL [--raw]              # the same loop, printing every message
 //!
 //! `serve` answers every client with the same flood: COUNT pre-encoded frames of SIZE
 //! bytes written as fast as TCP takes them, then a close frame (1000). `bare` is the
 //! baseline a WebSocket client cannot beat by much: it reads and counts messages and
-//! does nothing else (release build, tungstenite's default read buffer).
+//! does nothing else (release build, tungstenite's default read buffer). `print` is
+//! the ceiling for a client that must print what it gets: the same loop writing each
+//! message to stdout as `wsbench-cli connect` does (text + newline; binary as `b64:` +
+//! base64 + newline, or with `--raw` its bytes as they are), through one buffered
+//! writer, the base64 encoded into one reused buffer (no allocation per message) by
+//! the same SIMD encoder the CLI uses (so the ratio measures the CLI, not the encoder).
 
 use std::net::SocketAddr;
 
@@ -71,7 +77,7 @@ async fn serve(count: usize, size: usize, binary: bool) {
     }
 }
 
-async fn bare(url: &str) -> u64 {
+async fn open(url: &str) -> tokio_tungstenite::WebSocketStream<TcpStream> {
     let addr = url
         .trim_start_matches("ws://")
         .trim_end_matches('/')
@@ -82,9 +88,14 @@ async fn bare(url: &str) -> u64 {
     let config = WebSocketConfig::default()
         .max_message_size(Some(64 << 20))
         .max_frame_size(Some(16 << 20));
-    let (mut ws, _) = tokio_tungstenite::client_async_with_config(url, tcp, Some(config))
+    let (ws, _) = tokio_tungstenite::client_async_with_config(url, tcp, Some(config))
         .await
         .expect("handshake");
+    ws
+}
+
+async fn bare(url: &str) -> u64 {
+    let mut ws = open(url).await;
     let mut n = 0u64;
     while let Some(Ok(m)) = ws.next().await {
         match m {
@@ -94,6 +105,32 @@ async fn bare(url: &str) -> u64 {
         }
     }
     n
+}
+
+/// The bare loop, printing every message to stdout through one buffered writer.
+async fn print(url: &str, raw: bool) {
+    use std::io::Write as _;
+    let mut ws = open(url).await;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::with_capacity(256 * 1024, stdout.lock());
+    let mut b64 = Vec::new();
+    while let Some(Ok(m)) = ws.next().await {
+        let written = match m {
+            Message::Text(t) => out.write_all(t.as_bytes()).and_then(|()| out.write_all(b"\n")),
+            Message::Binary(b) if raw => out.write_all(&b),
+            Message::Binary(b) => {
+                b64.clear();
+                base64_simd::STANDARD.encode_append(&b, &mut b64);
+                out.write_all(b"b64:")
+                    .and_then(|()| out.write_all(&b64))
+                    .and_then(|()| out.write_all(b"\n"))
+            }
+            Message::Close(_) => break,
+            _ => Ok(()),
+        };
+        written.expect("stdout");
+    }
+    out.flush().expect("stdout");
 }
 
 fn main() {
@@ -109,8 +146,10 @@ fn main() {
             rt.block_on(serve(count, size, *kind == "binary"));
         }
         ["bare", url] => println!("{}", rt.block_on(bare(url))),
+        ["print", url] => rt.block_on(print(url, false)),
+        ["print", url, "--raw"] => rt.block_on(print(url, true)),
         _ => {
-            eprintln!("usage: flood serve COUNT SIZE text|binary | flood bare URL");
+            eprintln!("usage: flood serve COUNT SIZE text|binary | flood bare URL | flood print URL [--raw]");
             std::process::exit(2);
         }
     }
