@@ -12,8 +12,9 @@ use wsbench_core::export::{ExportOptions, LogSource};
 use wsbench_core::{ConnState, Direction, Error, Initiator, NullSink, Opcode, Outgoing, Session, SessionManager};
 
 use crate::args::{build_config, ConnectArgs};
-use crate::output::{code_reason, is_usage, output_format, print_frame, redaction, write_log, Print};
+use crate::output::{code_reason, is_usage, output_format, print_frame, prints_as_is, redaction, write_log, Print};
 use crate::sio;
+use crate::stdout::{stdout_file, Output, AS_IS_MIN};
 use crate::{EXIT_FAILED, EXIT_TIMEOUT, EXIT_USAGE};
 
 /// Printed output is written to stdout once it holds this much (or the printer has
@@ -317,8 +318,7 @@ struct Printer<'a> {
     mode: Print,
     /// What is printed and not yet written to stdout (written whenever it passes
     /// `FLUSH_AT`, and each time the printer has caught up with the log).
-    buf: Vec<u8>,
-    stdout: std::io::Stdout,
+    out: Output,
     /// Socket.IO mode: emits that asked for an ack not answered yet.
     pending_acks: u64,
     /// Close once every ack awaited has arrived and every namespace answered (stdin ended).
@@ -343,8 +343,7 @@ impl<'a> Printer<'a> {
             } else {
                 Print::Lines
             },
-            buf: Vec::with_capacity(FLUSH_AT + 128 * 1024),
-            stdout: std::io::stdout(),
+            out: Output::new(stdout_file(), FLUSH_AT + 128 * 1024),
             pending_acks: 0,
             close_when_acked: false,
             joins_pending: if args.socketio {
@@ -373,7 +372,7 @@ impl<'a> Printer<'a> {
                 self.next_seq = f.seq + 1;
                 if self.args.socketio {
                     self.print_sio(link, session, f);
-                    if self.buf.len() >= FLUSH_AT {
+                    if self.out.len() >= FLUSH_AT {
                         self.flush(link)?;
                     }
                     continue;
@@ -382,14 +381,17 @@ impl<'a> Printer<'a> {
                 if data_in && self.count_reached() {
                     continue; // --count reached: later messages are not ours to print
                 }
-                if self.mode == Print::Raw && data_in && f.opcode == Opcode::Binary && f.len() >= FLUSH_AT / 4 {
-                    // A big binary payload goes out as it is, without a copy into the buffer.
-                    self.flush(link)?;
-                    self.write(link, &f.payload)?;
-                } else {
-                    print_frame(&mut self.buf, f, self.mode);
+                match prints_as_is(f, self.mode).filter(|_| f.len() >= AS_IS_MIN) {
+                    // A big payload printed as it is goes out from the log's bytes, no copy.
+                    Some(newline) => {
+                        self.out.push_as_is(f.payload.clone());
+                        if newline {
+                            self.out.buf.push(b'\n');
+                        }
+                    }
+                    None => print_frame(&mut self.out.buf, f, self.mode),
                 }
-                if self.buf.len() >= FLUSH_AT {
+                if self.out.len() >= FLUSH_AT {
                     self.flush(link)?;
                     // Room for the connection as soon as possible, not a page later.
                     session.log().mark_read(self.next_seq);
@@ -418,19 +420,7 @@ impl<'a> Printer<'a> {
     /// Write what is printed to stdout (one write for the lot); an output that is
     /// gone ends the session.
     fn flush(&mut self, link: &Link<'_>) -> Result<(), Stop> {
-        if self.buf.is_empty() {
-            return Ok(());
-        }
-        let buf = std::mem::take(&mut self.buf);
-        let written = self.write(link, &buf);
-        self.buf = buf;
-        self.buf.clear();
-        written
-    }
-
-    fn write(&mut self, link: &Link<'_>, bytes: &[u8]) -> Result<(), Stop> {
-        let mut out = self.stdout.lock();
-        if out.write_all(bytes).and_then(|()| out.flush()).is_err() {
+        if self.out.flush().is_err() {
             link.disconnect(1001, "output closed");
             return Err(Stop::Exit(EXIT_FAILED));
         }
@@ -444,7 +434,7 @@ impl<'a> Printer<'a> {
         if matches!(seen, sio::Seen::Event) && self.count_reached() {
             return; // --count reached: later events are not ours to print
         }
-        sio::print(&mut self.buf, f, note.as_deref(), &seen, self.args.ndjson);
+        sio::print(&mut self.out.buf, f, note.as_deref(), &seen, self.args.ndjson);
         match seen {
             sio::Seen::Event => {
                 self.received += 1;

@@ -12,6 +12,7 @@ mod output;
 mod run;
 mod serve;
 mod sio;
+mod stdout;
 
 use std::process::ExitCode;
 use std::time::Duration;

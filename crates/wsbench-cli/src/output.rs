@@ -2,7 +2,6 @@
 
 use std::path::{Path, PathBuf};
 
-use base64::Engine as _;
 use wsbench_core::export::{export_to_path, ExportFormat, ExportOptions, LogSource, Redaction};
 use wsbench_core::{Direction, Error, ErrorKind, Frame, Opcode};
 
@@ -50,9 +49,10 @@ pub fn print_frame(out: &mut Vec<u8>, f: &Frame, mode: Print) {
     if f.direction != Direction::In || !f.opcode.is_data() {
         return;
     }
-    match (f.opcode, f.text(), mode) {
-        (Opcode::Text, Some(t), _) => out.extend_from_slice(t.as_bytes()),
-        (_, _, Print::Raw) => return out.extend_from_slice(&f.payload),
+    // Only a text frame is checked for UTF-8 (a binary payload is never text here).
+    match (f.opcode, mode) {
+        (Opcode::Text, _) if f.text().is_some() => out.extend_from_slice(&f.payload),
+        (_, Print::Raw) => return out.extend_from_slice(&f.payload),
         _ => {
             out.extend_from_slice(b"b64:");
             base64_into(out, &f.payload);
@@ -61,14 +61,23 @@ pub fn print_frame(out: &mut Vec<u8>, f: &Frame, mode: Print) {
     out.push(b'\n');
 }
 
-/// Append the standard base64 of `bytes` to `out`.
-fn base64_into(out: &mut Vec<u8>, bytes: &[u8]) {
-    let start = out.len();
-    out.resize(start + 4 * bytes.len().div_ceil(3), 0);
-    let written = base64::engine::general_purpose::STANDARD
-        .encode_slice(bytes, &mut out[start..])
-        .unwrap_or(0);
-    out.truncate(start + written);
+/// Append the standard base64 of `bytes` to `out` (SIMD where the CPU has it, into
+/// the vector's spare room: nothing zeroed first).
+pub fn base64_into(out: &mut Vec<u8>, bytes: &[u8]) {
+    base64_simd::STANDARD.encode_append(bytes, out);
+}
+
+/// Whether `f` prints as its own bytes in `mode`, and then whether a newline follows:
+/// text (valid UTF-8) with a newline, and with `--raw` binary as it is.
+pub fn prints_as_is(f: &Frame, mode: Print) -> Option<bool> {
+    if mode == Print::Ndjson || f.direction != Direction::In {
+        return None;
+    }
+    match f.opcode {
+        Opcode::Text if f.text().is_some() => Some(true),
+        Opcode::Binary if mode == Print::Raw => Some(false),
+        _ => None,
+    }
 }
 
 /// A frame serialized as its [`wsbench_core::FrameRecord`] (the same JSON, byte for

@@ -114,6 +114,64 @@ async fn ndjson_lines_are_the_engines_frame_records_byte_for_byte() {
     assert!(lines[2].ends_with(r#""len":0}"#), "{}", lines[2]);
 }
 
+/// Big payloads (printed from the log's own bytes) between small ones, in both modes.
+fn mixed(i: usize) -> [Message; 4] {
+    let big_bin: Vec<u8> = (0..70_000 + i).map(|j| ((i + j) % 256) as u8).collect();
+    let big_text: String = (0..20_000 + i).map(|j| (b'a' + ((i + j) % 26) as u8) as char).collect();
+    [
+        Message::text(format!("small {i}")),
+        Message::binary(big_bin),
+        Message::text(big_text),
+        Message::binary(vec![i as u8, b'\n']),
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn big_payloads_print_whole_and_in_order_between_small_ones_even_when_stdout_stalls() {
+    use base64::Engine as _;
+    const N: usize = 150; // about 14 MB: the printer has to wait for the pipe many times
+    let url = sender((0..N).flat_map(mixed).collect()).await;
+    for raw in [true, false] {
+        let mut want = Vec::new();
+        for m in (0..N).flat_map(mixed) {
+            match m {
+                Message::Text(t) => want.extend_from_slice(format!("{t}\n").as_bytes()),
+                Message::Binary(b) if raw => want.extend_from_slice(&b),
+                Message::Binary(b) => {
+                    let line = format!("b64:{}\n", base64::engine::general_purpose::STANDARD.encode(&b));
+                    want.extend_from_slice(line.as_bytes());
+                }
+                _ => {}
+            }
+        }
+        let url = url.clone();
+        let (stdout, stderr, status) = tokio::task::spawn_blocking(move || {
+            let mut args = vec!["connect", &url];
+            if raw {
+                args.push("--raw");
+            }
+            let mut child = cli()
+                .args(args)
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            std::thread::sleep(Duration::from_millis(700));
+            let mut out = Vec::new();
+            child.stdout.take().unwrap().read_to_end(&mut out).unwrap();
+            let mut err = String::new();
+            child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+            (out, err, child.wait().unwrap())
+        })
+        .await
+        .unwrap();
+        assert!(status.success(), "{stderr}");
+        assert_eq!(stdout.len(), want.len(), "raw: {raw}, {stderr}");
+        assert!(stdout == want, "raw: {raw}: the output differs from what was sent");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn raw_writes_binary_as_it_is_and_text_as_lines() {
     let url = sender(vec![
