@@ -8,6 +8,7 @@ mod connect;
 mod convert;
 mod docs;
 mod every;
+mod heap;
 mod output;
 mod run;
 mod serve;
@@ -69,6 +70,7 @@ const EXIT_TIMEOUT: u8 = 3;
 const RUNTIME_GRACE: Duration = Duration::from_millis(100);
 
 fn main() -> ExitCode {
+    heap::keep_freed_memory();
     let cli = Cli::parse();
     match cli.command {
         Command::Completions { shell } => return docs::completions::<Cli>(shell, &mut std::io::stdout()),
