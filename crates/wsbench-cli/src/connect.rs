@@ -381,7 +381,13 @@ impl<'a> Printer<'a> {
                 if data_in && self.count_reached() {
                     continue; // --count reached: later messages are not ours to print
                 }
-                match prints_as_is(f, self.mode).filter(|_| f.len() >= AS_IS_MIN) {
+                // (The size first: checking a small text for UTF-8 twice would cost.)
+                let as_is = if f.len() >= AS_IS_MIN {
+                    prints_as_is(f, self.mode)
+                } else {
+                    None
+                };
+                match as_is {
                     // A big payload printed as it is goes out from the log's bytes, no copy.
                     Some(newline) => {
                         self.out.push_as_is(f.payload.clone());
