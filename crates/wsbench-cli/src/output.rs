@@ -118,15 +118,30 @@ impl serde::Serialize for RecordRef<'_> {
     }
 }
 
-/// Bytes serialized as a base64 string, encoded as it is written.
+/// Bytes serialized as a base64 string, encoded (SIMD) into a reused buffer.
 struct Base64<'a>(&'a [u8]);
+
+thread_local! {
+    static BASE64_SCRATCH: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
+
+/// The scratch buffer is given back past this (one huge message does not pin memory).
+const SCRATCH_KEEP: usize = 1 << 20;
 
 impl serde::Serialize for Base64<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(&base64::display::Base64Display::new(
-            self.0,
-            &base64::engine::general_purpose::STANDARD,
-        ))
+        BASE64_SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
+            Ok(mut b) => {
+                b.clear();
+                base64_simd::STANDARD.encode_append(self.0, &mut *b);
+                let done = s.serialize_str(&b);
+                if b.capacity() > SCRATCH_KEEP {
+                    *b = String::new();
+                }
+                done
+            }
+            Err(_) => s.serialize_str(&base64_simd::STANDARD.encode_to_string(self.0)),
+        })
     }
 }
 

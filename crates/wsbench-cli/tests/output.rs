@@ -42,6 +42,10 @@ fn cli() -> Command {
     Command::new(env!("CARGO_BIN_EXE_wsbench-cli"))
 }
 
+fn payload_of(len: usize, seed: usize) -> Vec<u8> {
+    (0..len).map(|j| ((j * seed + j / 256) % 256) as u8).collect()
+}
+
 fn payload(i: usize) -> Vec<u8> {
     let mut p = vec![(i % 251) as u8; 1024];
     p[..8].copy_from_slice(&(i as u64).to_be_bytes());
@@ -86,6 +90,9 @@ async fn ndjson_lines_are_the_engines_frame_records_byte_for_byte() {
         Message::text("héllo \"q\"\n"),
         Message::binary(vec![0u8, 1, 255]),
         Message::binary(Vec::new()),
+        // Big ones: base64 through the encoder's scratch buffer, past the size it keeps.
+        Message::binary(payload_of(2 << 20, 7)),
+        Message::binary(payload_of(100_000, 11)),
     ])
     .await;
     let o = tokio::task::spawn_blocking(move || {
@@ -100,15 +107,26 @@ async fn ndjson_lines_are_the_engines_frame_records_byte_for_byte() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let text = String::from_utf8(o.stdout).unwrap();
     let mut lines: Vec<&str> = text.lines().collect();
-    // The handshake first, then the three messages, the server's close and ours.
+    // The handshake first, then the five messages, the server's close and ours.
     assert!(lines[0].starts_with(r#"{"handshake":{"#), "{text}");
     lines.remove(0);
-    assert_eq!(lines.len(), 5, "{text}");
+    assert_eq!(lines.len(), 7, "{text}");
+    let mut binary_in = Vec::new();
     for line in &lines {
         let record: wsbench_core::FrameRecord = serde_json::from_str(line).unwrap();
-        let again = wsbench_core::Frame::from_record(&record).unwrap().to_record();
-        assert_eq!(&serde_json::to_string(&again).unwrap(), line);
+        let frame = wsbench_core::Frame::from_record(&record).unwrap();
+        assert_eq!(&serde_json::to_string(&frame.to_record()).unwrap(), line);
+        if frame.direction == wsbench_core::Direction::In && frame.opcode == wsbench_core::Opcode::Binary {
+            binary_in.push(frame.payload.to_vec());
+        }
     }
+    let want = [
+        vec![0u8, 1, 255],
+        vec![],
+        payload_of(2 << 20, 7),
+        payload_of(100_000, 11),
+    ];
+    assert!(binary_in == want, "the binary payloads read back from the lines differ");
     assert!(lines[0].ends_with(r#""text":"héllo \"q\"\n"}"#), "{}", lines[0]);
     assert!(lines[1].ends_with(r#""len":3,"base64":"AAH/"}"#), "{}", lines[1]);
     assert!(lines[2].ends_with(r#""len":0}"#), "{}", lines[2]);
