@@ -197,11 +197,11 @@ def family(pid):
     return out
 
 
-def pss_kib(pid):
+def pss_kib(pid, field="Pss:"):
     try:
         with open(f"/proc/{pid}/smaps_rollup") as f:
             for line in f:
-                if line.startswith("Pss:"):
+                if line.startswith(field):
                     return int(line.split()[1])
     except OSError:
         pass
@@ -434,6 +434,7 @@ def run_stream(b, rate, secs, measure=True):
         time.sleep(5)
         idle_gaps = d.js(STOP_RAF)
     by0, mem0 = memory(b.pid)
+    anon0 = sum(pss_kib(p, "Pss_Anon:") for p in family(b.pid))
     maps0 = smaps(b.pid) if b.args.smaps else {}
     if measure:
         d.js(START_RAF)
@@ -452,6 +453,8 @@ def run_stream(b, rate, secs, measure=True):
         if measure and srv.done_at is None:
             switches.append(js_async(d, TAB_SWITCH, idle_tab))
             switches.append(js_async(d, TAB_SWITCH, tid))
+            if b.args.shot and len(switches) == 4:
+                d.screenshot(b.args.shot)  # what a user sees mid-stream
     cpu = cpu_share(cpu0, cpu_sample(b.pid), time.time() - srv.began_at)
     sent = srv.sent[0]
     got = 0
@@ -479,9 +482,16 @@ def run_stream(b, rate, secs, measure=True):
     # The same once the web process's garbage collector and the allocators have settled.
     time.sleep(5 if measure else 0)
     by2, mem2 = memory(b.pid)
+    anon2 = sum(pss_kib(p, "Pss_Anon:") for p in family(b.pid))
     maps = smaps(b.pid) if b.args.smaps else {}
+    # What the page holds once the stream is over (a leak would grow with the stream).
+    held = d.js("""const t = window.wsbench.model.tabs.get(arguments[0]);
+      return { ipcCallbacks: window.__TAURI_INTERNALS__?.callbacks?.size ?? null, previews: t.previews.size,
+               rows: window.wsbench.domRowCount(), nodes: document.getElementsByTagName('*').length,
+               resourceTimings: performance.getEntriesByType('resource').length };""", tid) if b.args.smaps else {}
     grown = sorted(((v - maps0.get(k, 0), k) for k, v in maps.items()), reverse=True)
     return {
+        "held": held,
         "smaps_grown": [(f"{k[0]} {k[1]}", kib * 1024 / max(1, got)) for kib, k in grown[:8] if kib > 0],
         "sent": sent, "shown": got, "last_row": bool(shown_last), "secs": srv.done_at - srv.began_at, "kept_nodes": kept,
         "drain": drained - srv.done_at, "switch": [s for s in switches if isinstance(s, (int, float))],
@@ -489,6 +499,8 @@ def run_stream(b, rate, secs, measure=True):
         "per_frame": (mem1 - mem0) * 1048576 / max(1, got),
         "per_frame_by": {k: (by1.get(k, 0) - v) * 1048576 / max(1, got) for k, v in by0.items()},
         "per_frame_settled": (mem2 - mem0) * 1048576 / max(1, got),
+        # Anonymous memory only: shared library pages' PSS moves with other processes on the machine.
+        "per_frame_anon": (anon2 - anon0) * 1024 / max(1, got),
         "per_frame_settled_by": {k: (by2.get(k, 0) - v) * 1048576 / max(1, got) for k, v in by0.items()},
         "cpu": cpu, "work": traced["work"], "trace": traced["trace"],
     }
@@ -561,6 +573,7 @@ def main():
     ap.add_argument("--tabs", type=int, default=50)
     ap.add_argument("--cap", type=int, default=10_000, help="soak: each tab's log cap (frames), reached after cap/rate seconds")
     ap.add_argument("--json", help="also write the figures to this file")
+    ap.add_argument("--shot", help="stream: save a screenshot of the window mid-stream to this PNG")
     ap.add_argument("--smaps", action="store_true", help="stream: also print which mappings grew (B per frame)")
     ap.add_argument("--no-stream", action="store_true", help="start-up and idle memory only")
     args = ap.parse_args()
@@ -633,7 +646,8 @@ def main():
                   + ", ".join(f"{k} {v:.0f} B" for k, v in sorted(r["per_frame_by"].items())) + " |")
             if r["smaps_grown"]:
                 print("| stream: mappings that grew (B per frame) | " + ", ".join(f"{k} {v:.1f}" for k, v in r["smaps_grown"]) + " |")
-            print(f"| stream: ... 5 s later | {r['per_frame_settled']:.0f} B: "
+                print("| stream: what the page holds after it | " + ", ".join(f"{k} {v}" for k, v in r["held"].items()) + " |")
+            print(f"| stream: ... 5 s later | {r['per_frame_settled']:.0f} B (anonymous memory only: {r['per_frame_anon']:.0f} B): "
                   + ", ".join(f"{k} {v:.0f} B" for k, v in sorted(r["per_frame_settled_by"].items())) + " |")
     if args.json:
         with open(args.json, "w") as f:

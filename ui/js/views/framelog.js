@@ -25,7 +25,6 @@ export class FrameLog {
     this.matches = null; // seqs when a filter is active
     this.selected = null;
     this.selection = new Set(); // seqs picked with Ctrl/Shift-click, for export
-    this.lastRate = { t: performance.now(), frames: 0, rate: 0 };
     // A resized window changes how many rows fit (and where "bottom" is).
     window.addEventListener("resize", () => this.schedule());
   }
@@ -251,8 +250,11 @@ export class FrameLog {
       else entering.push([ordered.length, seq, r, key]);
       ordered.push(el && el.dataset.key === key ? el : null);
     }
+    // Nodes of rows that left, taken in the order they sit: when every row is new (a
+    // flood, following the tail) each node is refilled where it is and none moves.
     const free = [];
-    for (const [seq, el] of this.rowEls) if (keep.get(seq) !== el) free.push(el);
+    for (const el of this.rows.children) if (keep.get(Number(el.dataset.seq)) !== el) free.push(el);
+    free.reverse();
     for (const [k, seq, r, key] of entering) {
       const el = free.pop() ?? this.newRow();
       this.fillRow(el, seq, r);
@@ -340,13 +342,15 @@ export class FrameLog {
     this.countersAt = now;
     const s = this.tab.stats ?? {};
     const frames = (s.framesIn ?? 0) + (s.framesOut ?? 0);
-    if (now - this.lastRate.t > 1000) {
-      this.lastRate = { t: now, frames, rate: Math.max(0, Math.round(((frames - this.lastRate.frames) * 1000) / (now - this.lastRate.t))) };
+    // Each tab keeps its own rate sample: a switch never mixes two tabs' counts.
+    const last = (this.tab.rateSample ??= { t: now, frames, rate: 0 });
+    if (now - last.t > 1000) {
+      this.tab.rateSample = { t: now, frames, rate: Math.max(0, Math.round(((frames - last.frames) * 1000) / (now - last.t))) };
     }
     const filtered = this.matches ? ` · ${this.matchTotal ?? this.matches.length} match${this.matchTotal === 1 ? "" : "es"}` : "";
     const err = this.searchError ? ` · ${this.searchError}` : "";
     this.counters.textContent =
-      `↓ ${s.framesIn ?? 0} (${formatBytes(s.bytesIn ?? 0)}) · ↑ ${s.framesOut ?? 0} (${formatBytes(s.bytesOut ?? 0)}) · ${this.lastRate.rate}/s` +
+      `↓ ${s.framesIn ?? 0} (${formatBytes(s.bytesIn ?? 0)}) · ↑ ${s.framesOut ?? 0} (${formatBytes(s.bytesOut ?? 0)}) · ${this.tab.rateSample.rate}/s` +
       `${s.evictedFrames ? ` · ${s.evictedFrames} evicted` : ""}${filtered}${err}`;
   }
 
