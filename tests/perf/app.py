@@ -197,15 +197,76 @@ def family(pid):
     return out
 
 
-def pss_kib(pid):
+def pss_kib(pid, field="Pss:"):
     try:
         with open(f"/proc/{pid}/smaps_rollup") as f:
             for line in f:
-                if line.startswith("Pss:"):
+                if line.startswith(field):
                     return int(line.split()[1])
     except OSError:
         pass
     return 0
+
+
+def cpu_ticks(pid):
+    """user + system clock ticks of a process (all its threads)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def cpu_sample(pid):
+    """Ticks per process name of the app's family, this harness (its pump thread), and the
+    machine ({busy, total} over every core) at one instant."""
+    by = {}
+    for p in family(pid):
+        by[comm(p)] = by.get(comm(p), 0) + cpu_ticks(p)
+    by["harness (python)"] = cpu_ticks(os.getpid())
+    # The web process's main thread (its task id is the process id): ns running, and ns
+    # runnable but waiting for a CPU (the machine's load, not our work).
+    for p in family(pid):
+        if comm(p).startswith("WebKitWebProc"):
+            try:
+                with open(f"/proc/{p}/task/{p}/schedstat") as f:
+                    run, delay = f.read().split()[:2]
+                by["web main thread running"] = int(run) * CLK / 1e9
+                by["web main thread waiting for a CPU"] = int(delay) * CLK / 1e9
+            except (OSError, ValueError):
+                pass
+    with open("/proc/stat") as f:
+        t = [int(x) for x in f.readline().split()[1:]]
+    return by, {"busy": sum(t) - t[3] - t[4], "total": sum(t)}
+
+
+def cpu_share(a, b, secs):
+    """Cores used per process between two samples, and the machine's busy share."""
+    (pa, ma), (pb, mb) = a, b
+    per = {k: (pb.get(k, 0) - v) / CLK / secs for k, v in pa.items()}
+    per["machine busy (all processes, of 1.0)"] = (mb["busy"] - ma["busy"]) / max(1, mb["total"] - ma["total"])
+    return per
+
+
+def smaps(pid):
+    """{(process name, mapping): PSS KiB} over the app's processes; anonymous mappings
+    are named by their kind ([heap], [anon], [stack]...)."""
+    out = {}
+    for p in family(pid):
+        name = comm(p)
+        try:
+            with open(f"/proc/{p}/smaps") as f:
+                cur = None
+                for line in f:
+                    head = line.split()
+                    if "-" in head[0] and not head[0].endswith(":"):
+                        cur = (name, head[5] if len(head) > 5 else "[anon]")
+                    elif head[0] == "Pss:" and cur:
+                        out[cur] = out.get(cur, 0) + int(head[1])
+        except OSError:
+            pass
+    return out
 
 
 def memory(pid):
@@ -227,14 +288,21 @@ def js_async(d, body, *args):
 
 
 START_RAF = """
-window.__perf = { gaps: [], last: 0, on: true };
+// Each animation frame: its start, and when the frame's rendering (every rAF callback,
+// style, layout, paint) was over: a message posted in the frame runs after it.
+window.__perf = { gaps: [], work: [], last: 0, on: true };
+const ch = new MessageChannel();
+ch.port1.onmessage = (e) => { const p = window.__perf; if (p.on) p.work.push(performance.now() - e.data); };
 const loop = (t) => { const p = window.__perf; if (!p.on) return;
-  if (p.last) p.gaps.push(t - p.last); p.last = t; requestAnimationFrame(loop); };
+  if (p.last) p.gaps.push(t - p.last); p.last = t; ch.port2.postMessage(t); requestAnimationFrame(loop); };
 requestAnimationFrame(loop);
+window.__wsbenchTrace = [];
 return 1;
 """
 
 STOP_RAF = "const p = window.__perf; p.on = false; return p.gaps;"
+# The frames' work and the UI's traced steps ([name, start, ms, n]); tracing off again.
+STOP_TRACE = "const t = window.__wsbenchTrace ?? []; window.__wsbenchTrace = undefined; return { work: window.__perf.work, trace: t };"
 
 TAB_SWITCH = """
 const id = arguments[0];
@@ -366,10 +434,13 @@ def run_stream(b, rate, secs, measure=True):
         time.sleep(5)
         idle_gaps = d.js(STOP_RAF)
     by0, mem0 = memory(b.pid)
+    anon0 = sum(pss_kib(p, "Pss_Anon:") for p in family(b.pid))
+    maps0 = smaps(b.pid) if b.args.smaps else {}
     if measure:
         d.js(START_RAF)
     srv.go()
     srv.started.wait()
+    cpu0 = cpu_sample(b.pid)
     switches = []
     if not measure:
         # Watch the stream from the other tab: the streaming tab's unread count
@@ -382,6 +453,9 @@ def run_stream(b, rate, secs, measure=True):
         if measure and srv.done_at is None:
             switches.append(js_async(d, TAB_SWITCH, idle_tab))
             switches.append(js_async(d, TAB_SWITCH, tid))
+            if b.args.shot and len(switches) == 4:
+                d.screenshot(b.args.shot)  # what a user sees mid-stream
+    cpu = cpu_share(cpu0, cpu_sample(b.pid), time.time() - srv.began_at)
     sent = srv.sent[0]
     got = 0
     end = time.time() + 120
@@ -398,18 +472,37 @@ def run_stream(b, rate, secs, measure=True):
         assert unread == "999+", f"unread badge shows {unread!r}"
         assert js_async(d, TAB_SWITCH, tid) >= 0, "switching back to the streaming tab"
     gaps = d.js(STOP_RAF) if measure else []
+    traced = d.js(STOP_TRACE) if measure else {"work": [], "trace": []}
     by1, mem1 = memory(b.pid)
     # The tail a user sees: the last row drawn is the last frame sent.
     last_payload = f"c0 {sent - 1} "
     shown_last = wait("the last frame drawn", lambda: d.js(
         "return Array.from(document.querySelectorAll('.frame-row')).some(r => r.textContent.includes(arguments[0]))",
         last_payload), timeout=30)
+    # The same once the web process's garbage collector and the allocators have settled.
+    time.sleep(5 if measure else 0)
+    by2, mem2 = memory(b.pid)
+    anon2 = sum(pss_kib(p, "Pss_Anon:") for p in family(b.pid))
+    maps = smaps(b.pid) if b.args.smaps else {}
+    # What the page holds once the stream is over (a leak would grow with the stream).
+    held = d.js("""const t = window.wsbench.model.tabs.get(arguments[0]);
+      return { ipcCallbacks: window.__TAURI_INTERNALS__?.callbacks?.size ?? null, previews: t.previews.size,
+               rows: window.wsbench.domRowCount(), nodes: document.getElementsByTagName('*').length,
+               resourceTimings: performance.getEntriesByType('resource').length };""", tid) if b.args.smaps else {}
+    grown = sorted(((v - maps0.get(k, 0), k) for k, v in maps.items()), reverse=True)
     return {
+        "held": held,
+        "smaps_grown": [(f"{k[0]} {k[1]}", kib * 1024 / max(1, got)) for kib, k in grown[:8] if kib > 0],
         "sent": sent, "shown": got, "last_row": bool(shown_last), "secs": srv.done_at - srv.began_at, "kept_nodes": kept,
         "drain": drained - srv.done_at, "switch": [s for s in switches if isinstance(s, (int, float))],
         "gaps": gaps, "idle_gaps": idle_gaps, "mem0": mem0, "mem1": mem1,
         "per_frame": (mem1 - mem0) * 1048576 / max(1, got),
         "per_frame_by": {k: (by1.get(k, 0) - v) * 1048576 / max(1, got) for k, v in by0.items()},
+        "per_frame_settled": (mem2 - mem0) * 1048576 / max(1, got),
+        # Anonymous memory only: shared library pages' PSS moves with other processes on the machine.
+        "per_frame_anon": (anon2 - anon0) * 1024 / max(1, got),
+        "per_frame_settled_by": {k: (by2.get(k, 0) - v) * 1048576 / max(1, got) for k, v in by0.items()},
+        "cpu": cpu, "work": traced["work"], "trace": traced["trace"],
     }
 
 
@@ -480,6 +573,8 @@ def main():
     ap.add_argument("--tabs", type=int, default=50)
     ap.add_argument("--cap", type=int, default=10_000, help="soak: each tab's log cap (frames), reached after cap/rate seconds")
     ap.add_argument("--json", help="also write the figures to this file")
+    ap.add_argument("--shot", help="stream: save a screenshot of the window mid-stream to this PNG")
+    ap.add_argument("--smaps", action="store_true", help="stream: also print which mappings grew (B per frame)")
     ap.add_argument("--no-stream", action="store_true", help="start-up and idle memory only")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
@@ -541,8 +636,19 @@ def main():
             print(f"| stream: rAF gap p50 / p99 / max | {pct(g, 50):.1f} / {pct(g, 99):.1f} / {max(g or [0]):.1f} ms ({len(g)} frames, {sum(1 for x in g if x > 100)} over 100 ms) |")
             ig = r["idle_gaps"]
             print(f"| idle (no stream): rAF gap p50 / p99 / max | {pct(ig, 50):.1f} / {pct(ig, 99):.1f} / {max(ig or [0]):.1f} ms ({len(ig)} frames) |")
+            print(f"| stream: frame work (rAF callbacks + style/layout/paint) p50 / p99 / max | {pct(r['work'], 50):.1f} / {pct(r['work'], 99):.1f} / {max(r['work'] or [0]):.1f} ms |")
+            for name in sorted({t[0] for t in r["trace"]}):
+                ms = [t[2] for t in r["trace"] if t[0] == name]
+                ns = [t[3] for t in r["trace"] if t[0] == name]
+                print(f"| stream: UI step '{name}' p50 / p99 / max (calls, mean n) | {pct(ms, 50):.2f} / {pct(ms, 99):.2f} / {max(ms):.2f} ms ({len(ms)}, {sum(ns) / len(ns):.1f}) |")
+            print("| stream: CPU, cores used | " + ", ".join(f"{k} {v:.2f}" for k, v in sorted(r["cpu"].items())) + " |")
             print(f"| stream: memory growth per frame (PSS) | {r['per_frame']:.0f} B ({r['mem0']:.0f} -> {r['mem1']:.0f} MiB): "
                   + ", ".join(f"{k} {v:.0f} B" for k, v in sorted(r["per_frame_by"].items())) + " |")
+            if r["smaps_grown"]:
+                print("| stream: mappings that grew (B per frame) | " + ", ".join(f"{k} {v:.1f}" for k, v in r["smaps_grown"]) + " |")
+                print("| stream: what the page holds after it | " + ", ".join(f"{k} {v}" for k, v in r["held"].items()) + " |")
+            print(f"| stream: ... 5 s later | {r['per_frame_settled']:.0f} B (anonymous memory only: {r['per_frame_anon']:.0f} B): "
+                  + ", ".join(f"{k} {v:.0f} B" for k, v in sorted(r["per_frame_settled_by"].items())) + " |")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(figures, f, default=str)

@@ -1,6 +1,8 @@
 // Engine event batches arrive over the window's channel; they are applied inside
-// requestAnimationFrame: many batches, one redraw.
+// requestAnimationFrame: many batches, one redraw, in the frame they were applied in
+// (not one frame to apply them and the next to draw the log).
 import { applyBatches } from "./lib/batch.js";
+import { traceEnd, traceStart } from "./lib/trace.js";
 
 /** @param {import("./app.js").App} app  @returns {(batch) => void} the channel's handler */
 export function batchHandler(app) {
@@ -8,6 +10,7 @@ export function batchHandler(app) {
   let frameRequested = false;
   const draw = () => {
     frameRequested = false;
+    const t0 = traceStart();
     const batches = queued;
     queued = [];
     const r = applyBatches(app.model, batches);
@@ -17,9 +20,11 @@ export function batchHandler(app) {
     if (tab) {
       if (r.resync) app.views.framelog.resync();
       app.views.framelog.onBatch(tab, r.activeFrames);
+      app.views.framelog.flush();
     }
     // The engine wrote an ended session to history: show it.
     if (r.historyWritten) app.refreshHistory();
+    traceEnd("batches", t0, batches.length);
   };
   return (batch) => {
     queued.push(batch);

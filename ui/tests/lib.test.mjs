@@ -2,7 +2,7 @@ import test from "node:test";
 import assert from "node:assert/strict";
 import { formatBytes, formatDuration, previewLine, prettyJson, safeMultiline } from "../js/lib/format.js";
 import { base64ToBytes, bytesToBase64, checkBase64, checkHex, hexDump } from "../js/lib/hex.js";
-import { atBottom, visibleRange } from "../js/lib/virtual.js";
+import { atBottom, MAX_SCROLL_PX, scrollScale, visibleRange } from "../js/lib/virtual.js";
 import { applyBatch, newTab, PREVIEW_CACHE } from "../js/lib/batch.js";
 
 test("formatBytes", () => {
@@ -71,6 +71,19 @@ test("visibleRange draws only the viewport plus overscan, whatever the count", (
   assert.ok(r.last - r.first <= 56 && r.last === 1_000_000);
   assert.equal(atBottom(9600, 400, 10000, 20), true);
   assert.equal(atBottom(9000, 400, 10000, 20), false);
+});
+
+test("scrollScale keeps 2M rows reachable: the bottom of the scroll range shows the last rows", () => {
+  assert.deepEqual(scrollScale(1000, 22, 400), { height: 22_000, ratio: 1 });
+  assert.deepEqual(scrollScale(0, 22, 400), { height: 0, ratio: 1 });
+  const { height, ratio } = scrollScale(2_000_000, 22, 400);
+  assert.equal(height, MAX_SCROLL_PX);
+  // Scrolled to the bottom: the list's offset is its last screenful, and the last row is drawn.
+  const top = (height - 400) * ratio;
+  assert.equal(Math.round(top), 2_000_000 * 22 - 400);
+  assert.equal(visibleRange(top, 400, 22, 2_000_000, 8).last, 2_000_000);
+  // The top still shows the first row.
+  assert.equal(visibleRange(0 * ratio, 400, 22, 2_000_000, 8).first, 0);
 });
 
 test("applyBatch updates state, counters, unread and the preview cache", () => {

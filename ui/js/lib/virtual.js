@@ -15,3 +15,19 @@ export function visibleRange(scrollTop, viewportHeight, rowHeight, count, oversc
 export function atBottom(scrollTop, viewportHeight, scrollHeight, rowHeight) {
   return scrollTop + viewportHeight >= scrollHeight - rowHeight;
 }
+
+/**
+ * WebKit caps an element's height near 33.5M px (1.5M rows of 22 px): a longer list
+ * gets a scroll range of at most this, and scroll positions map to rows in proportion.
+ */
+export const MAX_SCROLL_PX = 15_000_000;
+
+/**
+ * The scroll height for `count` rows, and `ratio`: list pixels per scrolled pixel
+ * (1 while the list fits), such that the bottom of the scroll range shows the last rows.
+ */
+export function scrollScale(count, rowHeight, viewportHeight) {
+  const total = Math.max(0, count) * rowHeight;
+  if (total <= MAX_SCROLL_PX) return { height: total, ratio: 1 };
+  return { height: MAX_SCROLL_PX, ratio: (total - viewportHeight) / (MAX_SCROLL_PX - viewportHeight) };
+}

@@ -4,17 +4,20 @@
 import { h, clear } from "../lib/dom.js";
 import { formatBytes, formatClock, previewLine } from "../lib/format.js";
 import { base64ToBytes } from "../lib/hex.js";
-import { atBottom, visibleRange } from "../lib/virtual.js";
+import { traceEnd, traceStart } from "../lib/trace.js";
+import { atBottom, scrollScale, visibleRange } from "../lib/virtual.js";
 import { decodedLine, isControl } from "./socketio.js";
 
 const ROW = 22;
+// How often the counters are redrawn at most.
+const COUNTERS_EVERY_MS = 250;
 
 export class FrameLog {
   constructor(root, actions) {
     this.root = root;
     this.actions = actions;
     this.pages = new Map(); // seq -> row, fetched on demand (per tab, reset on switch)
-    this.pending = false;
+    this.pending = 0; // the animation frame asked for a draw, if any
     this.follow = true;
     this.newCount = 0;
     this.filter = { direction: "", opcode: "", text: "", regex: false, events: "" };
@@ -22,7 +25,6 @@ export class FrameLog {
     this.matches = null; // seqs when a filter is active
     this.selected = null;
     this.selection = new Set(); // seqs picked with Ctrl/Shift-click, for export
-    this.lastRate = { t: performance.now(), frames: 0, rate: 0 };
     // A resized window changes how many rows fit (and where "bottom" is).
     window.addEventListener("resize", () => this.schedule());
   }
@@ -47,6 +49,7 @@ export class FrameLog {
       h("select", { id, "aria-label": label, onchange: (e) => this.setFilter({ [key]: e.target.value }) },
         options.map(([v, t]) => h("option", { value: v, selected: this.filter[key] === v }, t)));
     this.counters = h("span", { id: "counters", class: "counters", role: "status" });
+    this.countersAt = -Infinity; // a new tab's counters are drawn at once
     this.badge = h("button", { id: "new-badge", class: "badge", hidden: true, "aria-label": "Jump to newest", onclick: () => this.jumpToEnd() });
     this.viewport = h("div", { id: "log-viewport", class: "viewport", tabindex: "0", "aria-label": "Frames" });
     this.spacer = h("div", { class: "spacer" });
@@ -57,6 +60,8 @@ export class FrameLog {
       // Only the user's scrolling decides whether we follow; a resize or a layout
       // change (the viewport's size moved since the last draw) does not.
       const v = this.viewport;
+      // The scroll `draw` made to follow the tail: already drawn, nothing to decide.
+      if (v.scrollTop === this.ownTop) return;
       const layoutMoved = this.geom && (this.geom.ch !== v.clientHeight || this.geom.sh !== v.scrollHeight);
       if (!layoutMoved) {
         this.follow = atBottom(v.scrollTop, v.clientHeight, v.scrollHeight, ROW);
@@ -188,20 +193,38 @@ export class FrameLog {
 
   schedule() {
     if (this.pending) return;
-    this.pending = true;
-    requestAnimationFrame(() => {
-      this.pending = false;
+    this.pending = requestAnimationFrame(() => {
+      this.pending = 0;
       this.draw();
     });
   }
 
+  /** Inside an animation frame (the batches' one): draw now what `schedule` left for the next. */
+  flush() {
+    if (!this.pending) return;
+    cancelAnimationFrame(this.pending);
+    this.pending = 0;
+    this.draw();
+  }
+
   draw() {
     if (!this.tab || !this.viewport) return;
+    const t0 = traceStart();
     const n = this.count();
-    this.spacer.style.height = `${n * ROW}px`;
-    if (this.follow) this.viewport.scrollTop = this.viewport.scrollHeight;
+    const ch = this.viewport.clientHeight || 400;
+    // A long log's scroll range is scaled down (see scrollScale): `ratio` log pixels
+    // per scrolled pixel.
+    const { height, ratio } = scrollScale(n, ROW, ch);
+    this.ratio = ratio;
+    this.spacer.style.height = `${height}px`;
+    if (this.follow) {
+      this.viewport.scrollTop = this.viewport.scrollHeight;
+      this.ownTop = this.viewport.scrollTop;
+    } else this.ownTop = null;
     this.geom = { ch: this.viewport.clientHeight, sh: this.viewport.scrollHeight };
-    const { first, last } = visibleRange(this.viewport.scrollTop, this.viewport.clientHeight || 400, ROW, n, 8);
+    const scrolled = this.viewport.scrollTop;
+    const top = scrolled * ratio;
+    const { first, last } = visibleRange(top, ch, ROW, n, 8);
     // Reuse row elements by sequence number: a row that stays in the window keeps
     // its node; a row entering it takes the node of a row that left (refilled, not
     // rebuilt), so a flood moves text through a fixed set of nodes instead of
@@ -227,8 +250,11 @@ export class FrameLog {
       else entering.push([ordered.length, seq, r, key]);
       ordered.push(el && el.dataset.key === key ? el : null);
     }
+    // Nodes of rows that left, taken in the order they sit: when every row is new (a
+    // flood, following the tail) each node is refilled where it is and none moves.
     const free = [];
-    for (const [seq, el] of this.rowEls) if (keep.get(seq) !== el) free.push(el);
+    for (const el of this.rows.children) if (keep.get(Number(el.dataset.seq)) !== el) free.push(el);
+    free.reverse();
     for (const [k, seq, r, key] of entering) {
       const el = free.pop() ?? this.newRow();
       this.fillRow(el, seq, r);
@@ -240,7 +266,7 @@ export class FrameLog {
       // Selection only toggles a class: a clicked node stays the same node.
       el.classList.toggle("selected", seq === this.selected || this.selection.has(seq));
     }
-    this.rows.style.top = `${first * ROW}px`;
+    this.rows.style.top = `${scrolled + first * ROW - top}px`;
     const same = ordered.length === this.rows.childElementCount && ordered.every((el, k) => this.rows.children[k] === el);
     if (!same) this.rows.replaceChildren(...ordered);
     this.rowEls = keep;
@@ -248,6 +274,7 @@ export class FrameLog {
     this.drawCounters();
     this.badge.hidden = this.follow || this.newCount === 0;
     this.badge.textContent = `${this.newCount} new ↓`;
+    traceEnd("log", t0, entering.length);
   }
 
   /** A row node with its five cells; `fillRow` gives it a frame. */
@@ -298,17 +325,32 @@ export class FrameLog {
     this.schedule();
   }
 
+  /**
+   * The counters change with every batch; under a stream they are redrawn a few times
+   * a second (the last values always land: a redraw due is kept for later).
+   */
   drawCounters() {
-    const s = this.tab.stats ?? {};
     const now = performance.now();
+    const wait = COUNTERS_EVERY_MS - (now - (this.countersAt ?? -Infinity));
+    if (wait > 0) {
+      this.countersTimer ??= setTimeout(() => {
+        this.countersTimer = null;
+        if (this.tab) this.drawCounters();
+      }, wait);
+      return;
+    }
+    this.countersAt = now;
+    const s = this.tab.stats ?? {};
     const frames = (s.framesIn ?? 0) + (s.framesOut ?? 0);
-    if (now - this.lastRate.t > 1000) {
-      this.lastRate = { t: now, frames, rate: Math.max(0, Math.round(((frames - this.lastRate.frames) * 1000) / (now - this.lastRate.t))) };
+    // Each tab keeps its own rate sample: a switch never mixes two tabs' counts.
+    const last = (this.tab.rateSample ??= { t: now, frames, rate: 0 });
+    if (now - last.t > 1000) {
+      this.tab.rateSample = { t: now, frames, rate: Math.max(0, Math.round(((frames - last.frames) * 1000) / (now - last.t))) };
     }
     const filtered = this.matches ? ` · ${this.matchTotal ?? this.matches.length} match${this.matchTotal === 1 ? "" : "es"}` : "";
     const err = this.searchError ? ` · ${this.searchError}` : "";
     this.counters.textContent =
-      `↓ ${s.framesIn ?? 0} (${formatBytes(s.bytesIn ?? 0)}) · ↑ ${s.framesOut ?? 0} (${formatBytes(s.bytesOut ?? 0)}) · ${this.lastRate.rate}/s` +
+      `↓ ${s.framesIn ?? 0} (${formatBytes(s.bytesIn ?? 0)}) · ↑ ${s.framesOut ?? 0} (${formatBytes(s.bytesOut ?? 0)}) · ${this.tab.rateSample.rate}/s` +
       `${s.evictedFrames ? ` · ${s.evictedFrames} evicted` : ""}${filtered}${err}`;
   }
 
@@ -362,7 +404,9 @@ export class FrameLog {
     this.follow = false;
     this.select(this.seqAt(i));
     const top = i * ROW;
-    if (top < this.viewport.scrollTop || top > this.viewport.scrollTop + this.viewport.clientHeight - ROW) this.viewport.scrollTop = top - ROW * 3;
+    const ratio = this.ratio ?? 1;
+    const shown = this.viewport.scrollTop * ratio;
+    if (top < shown || top > shown + this.viewport.clientHeight - ROW) this.viewport.scrollTop = (top - ROW * 3) / ratio;
   }
 
   jumpToEnd() {
