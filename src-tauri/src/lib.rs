@@ -5,6 +5,7 @@
 
 pub mod commands;
 pub mod menu;
+pub mod startup;
 pub mod window_state;
 
 use std::collections::{BTreeMap, HashMap};
@@ -285,6 +286,7 @@ fn commands_only<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builde
         commands::scenario::scenario_report_write,
         commands::scenario::periodic_start,
         commands::scenario::periodic_stop,
+        startup::startup_mark,
     ])
 }
 
@@ -298,7 +300,11 @@ pub fn run() {
     // state is joined in `setup`, before the event loop serves the page's first call.
     let starting = {
         let data_dir = data_dir.clone();
-        std::thread::spawn(move || tauri::async_runtime::block_on(AppState::start(data_dir)))
+        std::thread::spawn(move || {
+            let state = tauri::async_runtime::block_on(AppState::start(data_dir));
+            startup::mark("engine-ready");
+            state
+        })
     };
     let tracker = window_state::Tracker::new(&data_dir);
     let builder = tauri::Builder::default()
@@ -306,8 +312,13 @@ pub fn run() {
         .menu(menu::build)
         .on_menu_event(|app, event| menu::on_event(app, event.id().as_ref()))
         .on_window_event(move |window, event| tracker.on_event(window, event))
+        .on_page_load(|_, payload| match payload.event() {
+            tauri::webview::PageLoadEvent::Started => startup::mark("page-load-started"),
+            tauri::webview::PageLoadEvent::Finished => startup::mark("page-load-finished"),
+        })
         .setup(move |app| {
             use tauri::Manager;
+            startup::mark("setup");
             let state = match starting.join() {
                 Ok(Ok(s)) => s,
                 Ok(Err(e)) => {
@@ -320,6 +331,7 @@ pub fn run() {
                 }
             };
             app.manage(state);
+            startup::mark("engine-joined");
             if let Some(window) = app.get_webview_window("main") {
                 #[cfg(target_os = "linux")]
                 light_webview(&window);
@@ -328,6 +340,7 @@ pub fn run() {
             Ok(())
         });
     let app = commands_only(builder).build(tauri::generate_context!());
+    startup::mark("built");
     match app {
         Ok(app) => app.run(move |handle, event| {
             if let tauri::RunEvent::Exit = event {

@@ -2,12 +2,21 @@
 """Benchmark of the real wsbench desktop app under Xvfb, driven over W3C WebDriver.
 
   xvfb-run -a -s "-screen 0 1280x800x24" python3 tests/perf/app.py --app target/release/wsbench
-      start-to-usable (x3), idle memory of every process (PSS), a paced 100k msg/s
+      start-to-usable (5 launches started directly, then 3 over WebDriver), idle memory of every process (PSS), a paced 100k msg/s
       stream of 32 B frames for 15 s: frames shown/sent, drain lag, tab switch
       latency, requestAnimationFrame gaps, memory per frame. Prints a table.
+  ... app.py --app B --before A --startup-only [--direct N]
+                                   start-up only, without WebDriver: A and B launched in
+                                   turn, N rounds; prints every milestone (see below)
   ... app.py --app ... --check     correctness only: every frame of a short stream shown
                                    and drawn, tab nodes kept, unread badge at 999+
   ... app.py --app ... --soak      issue 15: 50 tabs x 1,000 msg/s x 60 s
+
+Start-up is measured two ways. Directly: the app is spawned under this display with
+WSBENCH_STARTUP_TRACE=1 and prints its milestones on stderr (src-tauri/src/startup.rs);
+start to usable is spawn to "ui-ready" (first tab drawn and painted). Over WebDriver:
+spawn to Connect visible, polled; WebKit in automation mode waits for the driver's
+session before it loads the page, so this figure is larger than what a user sees.
 
 Reuses the WebDriver client of tests/e2e/run.py (one keep-alive connection; the
 driver is stopped with SIGTERM only). The driver runs on free ports, so it never
@@ -350,6 +359,74 @@ def run_startup(b, runs):
     return out
 
 
+MILESTONES = ["main", "engine-ready", "built", "setup", "engine-joined", "page-load-started", "page-load-finished",
+              "script", "ui-ready"]
+
+
+def launch_direct(app, timeout=60):
+    """Start the app straight under this X display (no WebDriver) on a fresh data
+    directory with WSBENCH_STARTUP_TRACE=1; returns {milestone: s since the spawn}
+    from the lines it prints on stderr, up to "ui-ready" (the first tab drawn and
+    painted: Connect visible). The app is then stopped with SIGTERM."""
+    data = tempfile.mkdtemp(prefix="wsbench-perf-")
+    env = dict(os.environ, WSBENCH_STARTUP_TRACE="1")
+    t0 = time.time()
+    p = subprocess.Popen([os.path.abspath(app), "--data-dir", data], env=env,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    marks = {}
+    timer = threading.Timer(timeout, p.terminate)
+    timer.start()
+    try:
+        for line in p.stderr:
+            parts = line.split()
+            if line.startswith("wsbench startup: ") and len(parts) >= 7:
+                marks[parts[2]] = float(parts[6]) - t0
+                if parts[2] == "ui-ready":
+                    break
+    finally:
+        timer.cancel()
+        p.terminate()
+        try:
+            p.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+        if p.stderr:
+            p.stderr.close()
+    if "ui-ready" not in marks:
+        sys.exit(f"perf: {app} printed no 'ui-ready' start-up mark within {timeout} s "
+                 f"(is it built with the start-up trace?); got {sorted(marks)}")
+    return marks
+
+
+def run_startup_direct(apps, runs):
+    """`runs` rounds; each round launches every app once, in turn (before and after
+    side by side). One unmeasured launch of each first (the disk cache). Returns
+    {app: [marks, ...]}."""
+    for a in apps:
+        launch_direct(a)
+    out = {a: [] for a in apps}
+    for i in range(runs):
+        for a in apps:
+            m = launch_direct(a)
+            out[a].append(m)
+            print(f"  direct launch {i + 1} {os.path.relpath(a)}: usable {m['ui-ready']:.3f} s; "
+                  + ", ".join(f"{k} {m[k] * 1000:.0f}" for k in MILESTONES if k in m) + " ms", flush=True)
+    return out
+
+
+def startup_table(results):
+    """Markdown rows: per app, usable best / median / all, and the median of every milestone."""
+    rows = ["| app | start to usable (direct, no WebDriver): best / median (all) | median milestones, ms since spawn |",
+            "|---|---|---|"]
+    for a, ms in results.items():
+        us = [m["ui-ready"] for m in ms]
+        med = {k: pct([m[k] for m in ms if k in m], 50) * 1000 for k in MILESTONES if any(k in m for m in ms)}
+        rows.append(f"| {os.path.relpath(a)} | {min(us):.3f} / {pct(us, 50):.3f} s ({', '.join(f'{u:.2f}' for u in us)}) | "
+                    + ", ".join(f"{k} {v:.0f}" for k, v in med.items()) + " |")
+    return "\n".join(rows)
+
+
 def run_stream(b, rate, secs, measure=True):
     """Two tabs: a streaming one and an idle one to switch to. Returns figures."""
     d = b.d
@@ -481,12 +558,21 @@ def main():
     ap.add_argument("--cap", type=int, default=10_000, help="soak: each tab's log cap (frames), reached after cap/rate seconds")
     ap.add_argument("--json", help="also write the figures to this file")
     ap.add_argument("--no-stream", action="store_true", help="start-up and idle memory only")
+    ap.add_argument("--direct", type=int, default=5, help="launches started straight, without WebDriver (start-up trace)")
+    ap.add_argument("--startup-only", action="store_true",
+                    help="only the direct launches, of --app and every --before binary, in turn")
+    ap.add_argument("--before", action="append", default=[], help="with --startup-only: another binary to compare")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
-    if not os.access(args.app, os.X_OK):
-        sys.exit(f"perf: app binary {args.app} missing: build it first (cargo build --release -p wsbench --features tauri/custom-protocol)")
+    for a in [args.app] + args.before:
+        if not os.access(a, os.X_OK):
+            sys.exit(f"perf: app binary {a} missing: build it first (cargo build --release -p wsbench --features tauri/custom-protocol)")
+    if args.startup_only:
+        print(startup_table(run_startup_direct(args.before + [args.app], args.direct)))
+        return
     ok = True
     figures = {}
+    direct = run_startup_direct([args.app], args.direct)[args.app] if not (args.check or args.soak) and args.direct else []
     with Bench(args) as b:
         if args.check:
             b.launch()
@@ -531,7 +617,11 @@ def main():
             us = [s["usable"] for s in st]
             print(f"\napp benchmark ({os.path.relpath(args.app)})")
             print("| figure | value |\n|---|---|")
-            print(f"| start to usable window (Connect visible), {len(us)} launches | {', '.join(f'{u:.2f}' for u in us)} s |")
+            du = [m["ui-ready"] for m in direct]
+            if du:
+                print(f"| start to usable window (Connect visible), started directly, {len(du)} launches, best / median | "
+                      f"{min(du):.2f} / {pct(du, 50):.2f} s ({', '.join(f'{u:.2f}' for u in du)}) |")
+            print(f"| start to usable window (Connect visible), over WebDriver, {len(us)} launches | {', '.join(f'{u:.2f}' for u in us)} s |")
             print(f"| ... of which: page load starts / first paint / UI ready | {fmt(st[-1]['page'], ' s')} / {fmt(st[-1]['paint'], ' s')} / {fmt(st[-1]['ready'], ' s')} |")
             print(f"| idle memory, all processes (PSS) | {total:.0f} MiB: " + ", ".join(f"{k} {v:.0f}" for k, v in sorted(by.items())) + " |")
             print(f"| stream: frames shown / sent ({args.rate:,} msg/s x {r['secs']:.1f} s) | {r['shown']:,} / {r['sent']:,}; last frame drawn: {r['last_row']} |")

@@ -29,6 +29,7 @@ import { ScenarioPanel } from "./views/scenario.js";
 import { PeriodicView } from "./views/periodic.js";
 import { toast } from "./views/dialogs.js";
 
+api.startupMark("script").catch(() => {});
 const actions = {};
 const app = new App(createModel(), actions);
 Object.assign(actions,
@@ -72,6 +73,8 @@ async function start() {
     else app.drawAll();
     // When the first tab is drawn (tests/perf/app.py reads it).
     window.wsbench.readyAt = performance.now();
+    // After the frame that shows it is painted: the start-up trace's "ui-ready".
+    requestAnimationFrame(() => setTimeout(() => api.startupMark("ui-ready").catch(() => {})));
     if (ui.problem) app.fail(ui.problem);
     if (ws.problems.length) toast(`${ws.problems.length} file(s) in the workspace could not be read; see the sidebar`);
     app.refreshHistory();
