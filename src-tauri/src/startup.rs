@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! wsbench startup: main 0.0 ms unix 1764694321.123456
-//! wsbench startup: ui-ready 412.7 ms unix 1764694321.535786
+//! wsbench startup: ui-ready 412.7 ms unix 1764694321.535786 page: data 61.0 drawn 80.2 frame 85.0 origin 1764694321297.1 painted 97.3 script 20.4
 //! ```
 //!
 //! The figure is milliseconds since `main` was entered; the Unix time (microseconds)
@@ -14,6 +14,7 @@
 //! `page-load-finished`, `script` (the UI's first line ran), `ui-ready` (the first
 //! tab is drawn and painted: Connect is visible).
 
+use std::collections::BTreeMap;
 use std::sync::OnceLock;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
@@ -30,13 +31,18 @@ pub fn begin() {
 
 /// Print a milestone when tracing is on; nothing otherwise.
 pub fn mark(what: &str) {
+    mark_with(what, "");
+}
+
+/// [`mark`], with more on the line after the times.
+fn mark_with(what: &str, extra: &str) {
     let Some(Some(t0)) = START.get() else { return };
     let ms = t0.elapsed().as_secs_f64() * 1000.0;
     let unix = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs_f64())
         .unwrap_or(0.0);
-    eprintln!("wsbench startup: {what} {ms:.1} ms unix {unix:.6}");
+    eprintln!("wsbench startup: {what} {ms:.1} ms unix {unix:.6}{extra}");
 }
 
 /// The label the UI sends, kept to a short word (it is printed as is).
@@ -45,12 +51,23 @@ pub fn ui_label(what: &str) -> Option<&str> {
     ok.then_some(what)
 }
 
-/// The UI reports its own milestones (`script`, `ui-ready`). Does nothing unless
+/// The UI reports its own milestones (`script`, `ui-ready`), the last one with its
+/// phases (`origin`: the page's time origin, Unix ms; the others: ms since it),
+/// printed after the milestone as `page: name value ...`. Does nothing unless
 /// tracing is on; a label that is not a short lowercase word is ignored.
 #[tauri::command]
-pub async fn startup_mark(what: String) {
-    if let Some(w) = ui_label(&what) {
+pub async fn startup_mark(what: String, phases: Option<BTreeMap<String, f64>>) {
+    let Some(w) = ui_label(&what) else { return };
+    let phases: Vec<String> = phases
+        .unwrap_or_default()
+        .iter()
+        .filter(|(k, v)| ui_label(k).is_some() && v.is_finite())
+        .map(|(k, v)| format!("{k} {v:.1}"))
+        .collect();
+    if phases.is_empty() {
         mark(w);
+    } else {
+        mark_with(w, &format!(" page: {}", phases.join(" ")));
     }
 }
 

@@ -359,8 +359,22 @@ def run_startup(b, runs):
     return out
 
 
-MILESTONES = ["main", "engine-ready", "built", "setup", "engine-joined", "page-load-started", "page-load-finished",
-              "script", "ui-ready"]
+# In the order they usually come. "page-*": the UI's own clock (performance.now()),
+# placed on the same timeline through the page's time origin.
+MILESTONES = ["main", "engine-ready", "built", "setup", "engine-joined", "page-load-started", "page-origin",
+              "page-load-finished", "page-script", "script", "page-data", "page-drawn", "page-frame", "page-painted",
+              "ui-ready"]
+
+
+def parse_phases(words, t0):
+    """`origin 1764694321297.1 script 20.4 ...` -> {"page-origin": s, "page-script": s, ...} since t0."""
+    kv = dict(zip(words[0::2], (float(x) for x in words[1::2])))
+    origin = kv.pop("origin", None)
+    if origin is None:
+        return {}
+    out = {"page-origin": origin / 1000 - t0}
+    out.update({f"page-{k}": (origin + v) / 1000 - t0 for k, v in kv.items()})
+    return out
 
 
 def launch_direct(app, timeout=60):
@@ -381,6 +395,8 @@ def launch_direct(app, timeout=60):
             parts = line.split()
             if line.startswith("wsbench startup: ") and len(parts) >= 7:
                 marks[parts[2]] = float(parts[6]) - t0
+                if len(parts) > 8 and parts[7] == "page:":
+                    marks.update(parse_phases(parts[8:], t0))
                 if parts[2] == "ui-ready":
                     break
     finally:
@@ -607,7 +623,10 @@ def main():
             by, total = memory(b.pid)
             figures["startup"], figures["idle"] = st, {"total": total, **by}
             us = [s["usable"] for s in st]
-            print(f"| start to usable | {', '.join(f'{u:.2f}' for u in us)} s |\n| idle PSS | {total:.0f} MiB: " + ", ".join(f"{k} {v:.0f}" for k, v in sorted(by.items())) + " |")
+            du = [m["ui-ready"] for m in direct]
+            if du:
+                print(f"| start to usable, started directly | {', '.join(f'{u:.2f}' for u in du)} s |")
+            print(f"| start to usable, over WebDriver | {', '.join(f'{u:.2f}' for u in us)} s |\n| idle PSS | {total:.0f} MiB: " + ", ".join(f"{k} {v:.0f}" for k, v in sorted(by.items())) + " |")
             if args.no_stream:
                 return
             r = run_stream(b, args.rate, args.secs)

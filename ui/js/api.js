@@ -30,7 +30,7 @@ export const api = {
   logClear: (id) => call("log_clear", { id }),
   localServerUrl: () => call("local_server_url"),
   /** A start-up milestone for the shell's trace (printed only with WSBENCH_STARTUP_TRACE=1). */
-  startupMark: (what) => call("startup_mark", { what }),
+  startupMark: (what, phases = null) => call("startup_mark", { what, phases }),
 
   // Workspace: collections, saved connections, environments.
   workspace: () => call("workspace_info"),
