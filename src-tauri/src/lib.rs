@@ -384,12 +384,23 @@ fn light_webview<R: tauri::Runtime>(window: &tauri::WebviewWindow<R>) {
 /// the user chose otherwise (`WEBKIT_DISABLE_COMPOSITING_MODE=0`). For a window of
 /// text rows, compositing buys nothing visible and costs much: with it the web
 /// process held ~100 MiB more at idle (GL buffers, Mesa's LLVM) and start-up and
-/// frames were slower under software GL. Runs first in `main`, before any thread.
+/// frames were slower under software GL.
+///
+/// Drawing in software, the window needs no GL either, yet GDK sets up GLX when it
+/// opens the display: it loads Mesa and its LLVM before the window can be created
+/// (about 0.1 s of start-up on a loaded 2-core machine, see the README's start-up
+/// figures). So GDK's GL is off too (`GDK_GL=disable`) while compositing is off,
+/// unless the user set `GDK_GL`. Runs first in `main`, before any thread.
 #[cfg(target_os = "linux")]
 fn software_rendering() {
-    const VAR: &str = "WEBKIT_DISABLE_COMPOSITING_MODE";
-    if std::env::var_os(VAR).is_none() {
-        std::env::set_var(VAR, "1");
+    const COMPOSITING: &str = "WEBKIT_DISABLE_COMPOSITING_MODE";
+    if std::env::var_os(COMPOSITING).is_none() {
+        std::env::set_var(COMPOSITING, "1");
+    }
+    // WebKit reads any value but "0" as "off".
+    let compositing_off = std::env::var_os(COMPOSITING).is_some_and(|v| v != "0");
+    if compositing_off && std::env::var_os("GDK_GL").is_none() {
+        std::env::set_var("GDK_GL", "disable");
     }
 }
 
