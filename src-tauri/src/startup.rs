@@ -10,9 +10,12 @@
 //! The figure is milliseconds since `main` was entered; the Unix time (microseconds)
 //! lets a launcher measure from before it spawned the process (`tests/perf/app.py`
 //! does). Milestones: `main`, `engine-ready` (engine, echo server, restored tabs and
-//! workspace, on their own thread), `setup` (the window exists), `built`, `page-load-started`,
-//! `page-load-finished`, `script` (the UI's first line ran), `ui-ready` (the first
-//! tab is drawn and painted: Connect is visible).
+//! workspace, on their own thread), `built` (GTK is up), `setup` (the window and its
+//! webview exist), `engine-joined`, `page-load-started`, `page-load-finished`, and
+//! `ui-ready`, sent by the UI once the first tab is drawn and painted (Connect is
+//! visible), with the page's own phases on its own clock: `origin` (its time origin,
+//! Unix ms), then ms since it: `script` (main.js runs: every module loaded), `data`
+//! (the first calls answered), `drawn`, `frame` (the next animation frame), `painted`.
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -51,10 +54,10 @@ pub fn ui_label(what: &str) -> Option<&str> {
     ok.then_some(what)
 }
 
-/// The UI reports its own milestones (`script`, `ui-ready`), the last one with its
-/// phases (`origin`: the page's time origin, Unix ms; the others: ms since it),
-/// printed after the milestone as `page: name value ...`. Does nothing unless
-/// tracing is on; a label that is not a short lowercase word is ignored.
+/// The UI reports its own milestone (`ui-ready`) with its phases (`origin`: the
+/// page's time origin, Unix ms; the others: ms since it), printed after the
+/// milestone as `page: name value ...`. Does nothing unless tracing is on; a label
+/// that is not a short lowercase word is ignored.
 #[tauri::command]
 pub async fn startup_mark(what: String, phases: Option<BTreeMap<String, f64>>) {
     let Some(w) = ui_label(&what) else { return };

@@ -362,7 +362,7 @@ def run_startup(b, runs):
 # In the order they usually come. "page-*": the UI's own clock (performance.now()),
 # placed on the same timeline through the page's time origin.
 MILESTONES = ["main", "engine-ready", "built", "setup", "engine-joined", "page-load-started", "page-origin",
-              "page-load-finished", "page-script", "script", "page-data", "page-drawn", "page-frame", "page-painted",
+              "page-load-finished", "page-script", "page-data", "page-drawn", "page-frame", "page-painted",
               "ui-ready"]
 
 

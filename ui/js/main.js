@@ -31,7 +31,6 @@ import { toast } from "./views/dialogs.js";
 
 // Start-up phases, ms since the page's time origin (sent with the trace's "ui-ready").
 const boot = { origin: performance.timeOrigin, script: performance.now() };
-api.startupMark("script").catch(() => {});
 const actions = {};
 const app = new App(createModel(), actions);
 Object.assign(actions,
