@@ -13,7 +13,7 @@
   ... app.py --app ... --soak      issue 15: 50 tabs x 1,000 msg/s x 60 s
 
 Start-up is measured two ways. Directly: the app is spawned under this display with
-WSBENCH_STARTUP_TRACE=1 and prints its milestones on stderr (src-tauri/src/startup.rs);
+WSBENCH_STARTUP_TRACE=1 and prints its milestones on stderr (tests/perf/startup.py);
 start to usable is spawn to "ui-ready" (first tab drawn and painted). Over WebDriver:
 spawn to Connect visible, polled; WebKit in automation mode waits for the driver's
 session before it loads the page, so this figure is larger than what a user sees.
@@ -38,6 +38,8 @@ import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from startup import run_startup_direct, startup_table  # noqa: E402
 _spec = importlib.util.spec_from_file_location("e2e_run", os.path.join(HERE, "..", "e2e", "run.py"))
 e2e = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(e2e)
@@ -357,90 +359,6 @@ def run_startup(b, runs):
         print(f"  launch {i + 1}: usable {fmt(out[-1]['usable'], ' s')}, page load from {fmt(out[-1]['page'], ' s')}, "
               f"DOMContentLoaded {fmt(out[-1]['dcl'], ' s')}, first paint {fmt(out[-1]['paint'], ' s')}, UI ready {fmt(out[-1]['ready'], ' s')}", flush=True)
     return out
-
-
-# In the order they usually come. "page-*": the UI's own clock (performance.now()),
-# placed on the same timeline through the page's time origin.
-MILESTONES = ["main", "engine-ready", "built", "setup", "engine-joined", "page-load-started", "page-origin",
-              "page-load-finished", "page-script", "page-data", "page-drawn", "page-frame", "page-painted",
-              "ui-ready"]
-
-
-def parse_phases(words, t0):
-    """`origin 1764694321297.1 script 20.4 ...` -> {"page-origin": s, "page-script": s, ...} since t0."""
-    kv = dict(zip(words[0::2], (float(x) for x in words[1::2])))
-    origin = kv.pop("origin", None)
-    if origin is None:
-        return {}
-    out = {"page-origin": origin / 1000 - t0}
-    out.update({f"page-{k}": (origin + v) / 1000 - t0 for k, v in kv.items()})
-    return out
-
-
-def launch_direct(app, timeout=60):
-    """Start the app straight under this X display (no WebDriver) on a fresh data
-    directory with WSBENCH_STARTUP_TRACE=1; returns {milestone: s since the spawn}
-    from the lines it prints on stderr, up to "ui-ready" (the first tab drawn and
-    painted: Connect visible). The app is then stopped with SIGTERM."""
-    data = tempfile.mkdtemp(prefix="wsbench-perf-")
-    env = dict(os.environ, WSBENCH_STARTUP_TRACE="1")
-    t0 = time.time()
-    p = subprocess.Popen([os.path.abspath(app), "--data-dir", data], env=env,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    marks = {}
-    timer = threading.Timer(timeout, p.terminate)
-    timer.start()
-    try:
-        for line in p.stderr:
-            parts = line.split()
-            if line.startswith("wsbench startup: ") and len(parts) >= 7:
-                marks[parts[2]] = float(parts[6]) - t0
-                if len(parts) > 8 and parts[7] == "page:":
-                    marks.update(parse_phases(parts[8:], t0))
-                if parts[2] == "ui-ready":
-                    break
-    finally:
-        timer.cancel()
-        p.terminate()
-        try:
-            p.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
-        if p.stderr:
-            p.stderr.close()
-    if "ui-ready" not in marks:
-        sys.exit(f"perf: {app} printed no 'ui-ready' start-up mark within {timeout} s "
-                 f"(is it built with the start-up trace?); got {sorted(marks)}")
-    return marks
-
-
-def run_startup_direct(apps, runs):
-    """`runs` rounds; each round launches every app once, in turn (before and after
-    side by side). One unmeasured launch of each first (the disk cache). Returns
-    {app: [marks, ...]}."""
-    for a in apps:
-        launch_direct(a)
-    out = {a: [] for a in apps}
-    for i in range(runs):
-        for a in apps:
-            m = launch_direct(a)
-            out[a].append(m)
-            print(f"  direct launch {i + 1} {os.path.relpath(a)}: usable {m['ui-ready']:.3f} s; "
-                  + ", ".join(f"{k} {m[k] * 1000:.0f}" for k in MILESTONES if k in m) + " ms", flush=True)
-    return out
-
-
-def startup_table(results):
-    """Markdown rows: per app, usable best / median / all, and the median of every milestone."""
-    rows = ["| app | start to usable (direct, no WebDriver): best / median (all) | median milestones, ms since spawn |",
-            "|---|---|---|"]
-    for a, ms in results.items():
-        us = [m["ui-ready"] for m in ms]
-        med = {k: pct([m[k] for m in ms if k in m], 50) * 1000 for k in MILESTONES if any(k in m for m in ms)}
-        rows.append(f"| {os.path.relpath(a)} | {min(us):.3f} / {pct(us, 50):.3f} s ({', '.join(f'{u:.2f}' for u in us)}) | "
-                    + ", ".join(f"{k} {v:.0f}" for k, v in med.items()) + " |")
-    return "\n".join(rows)
 
 
 def run_stream(b, rate, secs, measure=True):
