@@ -5,6 +5,7 @@
 
 pub mod commands;
 pub mod menu;
+pub mod startup;
 pub mod window_state;
 
 use std::collections::{BTreeMap, HashMap};
@@ -288,6 +289,7 @@ fn commands_only<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builde
         commands::scenario::scenario_report_write,
         commands::scenario::periodic_start,
         commands::scenario::periodic_stop,
+        startup::startup_mark,
     ])
 }
 
@@ -301,7 +303,11 @@ pub fn run() {
     // state is joined in `setup`, before the event loop serves the page's first call.
     let starting = {
         let data_dir = data_dir.clone();
-        std::thread::spawn(move || tauri::async_runtime::block_on(AppState::start(data_dir)))
+        std::thread::spawn(move || {
+            let state = tauri::async_runtime::block_on(AppState::start(data_dir));
+            startup::mark("engine-ready");
+            state
+        })
     };
     let tracker = window_state::Tracker::new(&data_dir);
     let builder = tauri::Builder::default()
@@ -309,8 +315,13 @@ pub fn run() {
         .menu(menu::build)
         .on_menu_event(|app, event| menu::on_event(app, event.id().as_ref()))
         .on_window_event(move |window, event| tracker.on_event(window, event))
+        .on_page_load(|_, payload| match payload.event() {
+            tauri::webview::PageLoadEvent::Started => startup::mark("page-load-started"),
+            tauri::webview::PageLoadEvent::Finished => startup::mark("page-load-finished"),
+        })
         .setup(move |app| {
             use tauri::Manager;
+            startup::mark("setup");
             let state = match starting.join() {
                 Ok(Ok(s)) => s,
                 Ok(Err(e)) => {
@@ -323,6 +334,7 @@ pub fn run() {
                 }
             };
             app.manage(state);
+            startup::mark("engine-joined");
             if let Some(window) = app.get_webview_window("main") {
                 #[cfg(target_os = "linux")]
                 light_webview(&window);
@@ -331,6 +343,7 @@ pub fn run() {
             Ok(())
         });
     let app = commands_only(builder).build(tauri::generate_context!());
+    startup::mark("built");
     match app {
         Ok(app) => app.run(move |handle, event| {
             if let tauri::RunEvent::Exit = event {
@@ -374,12 +387,23 @@ fn light_webview<R: tauri::Runtime>(window: &tauri::WebviewWindow<R>) {
 /// the user chose otherwise (`WEBKIT_DISABLE_COMPOSITING_MODE=0`). For a window of
 /// text rows, compositing buys nothing visible and costs much: with it the web
 /// process held ~100 MiB more at idle (GL buffers, Mesa's LLVM) and start-up and
-/// frames were slower under software GL. Runs first in `main`, before any thread.
+/// frames were slower under software GL.
+///
+/// Drawing in software, the window needs no GL either, yet GDK sets up GLX when it
+/// opens the display: it loads Mesa and its LLVM before the window can be created
+/// (about 0.1 s of start-up on a loaded 2-core machine, see the README's start-up
+/// figures). So GDK's GL is off too (`GDK_GL=disable`) while compositing is off,
+/// unless the user set `GDK_GL`. Runs first in `main`, before any thread.
 #[cfg(target_os = "linux")]
 fn software_rendering() {
-    const VAR: &str = "WEBKIT_DISABLE_COMPOSITING_MODE";
-    if std::env::var_os(VAR).is_none() {
-        std::env::set_var(VAR, "1");
+    const COMPOSITING: &str = "WEBKIT_DISABLE_COMPOSITING_MODE";
+    if std::env::var_os(COMPOSITING).is_none() {
+        std::env::set_var(COMPOSITING, "1");
+    }
+    // WebKit reads any value but "0" as "off".
+    let compositing_off = std::env::var_os(COMPOSITING).is_some_and(|v| v != "0");
+    if compositing_off && std::env::var_os("GDK_GL").is_none() {
+        std::env::set_var("GDK_GL", "disable");
     }
 }
 

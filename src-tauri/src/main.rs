@@ -2,5 +2,6 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 fn main() {
+    wsbench_app::startup::begin();
     wsbench_app::run();
 }

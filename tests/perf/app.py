@@ -2,12 +2,23 @@
 """Benchmark of the real wsbench desktop app under Xvfb, driven over W3C WebDriver.
 
   xvfb-run -a -s "-screen 0 1280x800x24" python3 tests/perf/app.py --app target/release/wsbench
-      start-to-usable (x3), idle memory of every process (PSS), a paced 100k msg/s
-      stream of 32 B frames for 15 s: frames shown/sent, drain lag, tab switch
-      latency, requestAnimationFrame gaps, memory per frame. Prints a table.
-  ... app.py --app ... --check     correctness only: every frame of a short stream shown
-                                   and drawn, tab nodes kept, unread badge at 999+
+      start-to-usable (5 launches started directly, then 3 over WebDriver), idle
+      memory of every process (PSS), a paced 100k msg/s stream of 32 B frames for
+      15 s: frames shown/sent, drain lag, tab switch latency, requestAnimationFrame
+      gaps, memory per frame. Prints a table.
+  ... app.py --app B --before A --startup-only [--direct N]
+                                   start-up only, without WebDriver: A and B launched in
+                                   turn, N rounds; prints every milestone (see below)
+  ... app.py --app ... --check     correctness only: the app starts directly to usable
+                                   (its start-up trace); every frame of a short stream
+                                   shown and drawn, tab nodes kept, unread badge at 999+
   ... app.py --app ... --soak      issue 15: 50 tabs x 1,000 msg/s x 60 s
+
+Start-up is measured two ways. Directly: the app is spawned under this display with
+WSBENCH_STARTUP_TRACE=1 and prints its milestones on stderr (tests/perf/startup.py);
+start to usable is spawn to "ui-ready" (first tab drawn and painted). Over WebDriver:
+spawn to Connect visible, polled; WebKit in automation mode waits for the driver's
+session before it loads the page, so this figure is larger than what a user sees.
 
 Reuses the WebDriver client of tests/e2e/run.py (one keep-alive connection; the
 driver is stopped with SIGTERM only). The driver runs on free ports, so it never
@@ -29,6 +40,8 @@ import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from startup import launch_direct, run_startup_direct, startup_table  # noqa: E402
 _spec = importlib.util.spec_from_file_location("e2e_run", os.path.join(HERE, "..", "e2e", "run.py"))
 e2e = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(e2e)
@@ -576,12 +589,25 @@ def main():
     ap.add_argument("--shot", help="stream: save a screenshot of the window mid-stream to this PNG")
     ap.add_argument("--smaps", action="store_true", help="stream: also print which mappings grew (B per frame)")
     ap.add_argument("--no-stream", action="store_true", help="start-up and idle memory only")
+    ap.add_argument("--direct", type=int, default=5, help="launches started straight, without WebDriver (start-up trace)")
+    ap.add_argument("--startup-only", action="store_true",
+                    help="only the direct launches, of --app and every --before binary, in turn")
+    ap.add_argument("--before", action="append", default=[], help="with --startup-only: another binary to compare")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
-    if not os.access(args.app, os.X_OK):
-        sys.exit(f"perf: app binary {args.app} missing: build it first (cargo build --release -p wsbench --features tauri/custom-protocol)")
+    for a in [args.app] + args.before:
+        if not os.access(a, os.X_OK):
+            sys.exit(f"perf: app binary {a} missing: build it first (cargo build --release -p wsbench --features tauri/custom-protocol)")
+    if args.startup_only:
+        print(startup_table(run_startup_direct(args.before + [args.app], args.direct)))
+        return
     ok = True
     figures = {}
+    direct = run_startup_direct([args.app], args.direct)[args.app] if not (args.check or args.soak) and args.direct else []
+    if args.check:
+        # The app reaches usable without WebDriver and its start-up trace still says so.
+        m = launch_direct(args.app)
+        print(f"perf check: started directly, usable (first tab drawn and painted) after {m['ui-ready']:.2f} s")
     with Bench(args) as b:
         if args.check:
             b.launch()
@@ -616,7 +642,10 @@ def main():
             by, total = memory(b.pid)
             figures["startup"], figures["idle"] = st, {"total": total, **by}
             us = [s["usable"] for s in st]
-            print(f"| start to usable | {', '.join(f'{u:.2f}' for u in us)} s |\n| idle PSS | {total:.0f} MiB: " + ", ".join(f"{k} {v:.0f}" for k, v in sorted(by.items())) + " |")
+            du = [m["ui-ready"] for m in direct]
+            if du:
+                print(f"| start to usable, started directly | {', '.join(f'{u:.2f}' for u in du)} s |")
+            print(f"| start to usable, over WebDriver | {', '.join(f'{u:.2f}' for u in us)} s |\n| idle PSS | {total:.0f} MiB: " + ", ".join(f"{k} {v:.0f}" for k, v in sorted(by.items())) + " |")
             if args.no_stream:
                 return
             r = run_stream(b, args.rate, args.secs)
@@ -626,7 +655,11 @@ def main():
             us = [s["usable"] for s in st]
             print(f"\napp benchmark ({os.path.relpath(args.app)})")
             print("| figure | value |\n|---|---|")
-            print(f"| start to usable window (Connect visible), {len(us)} launches | {', '.join(f'{u:.2f}' for u in us)} s |")
+            du = [m["ui-ready"] for m in direct]
+            if du:
+                print(f"| start to usable window (Connect visible), started directly, {len(du)} launches, best / median | "
+                      f"{min(du):.2f} / {pct(du, 50):.2f} s ({', '.join(f'{u:.2f}' for u in du)}) |")
+            print(f"| start to usable window (Connect visible), over WebDriver, {len(us)} launches | {', '.join(f'{u:.2f}' for u in us)} s |")
             print(f"| ... of which: page load starts / first paint / UI ready | {fmt(st[-1]['page'], ' s')} / {fmt(st[-1]['paint'], ' s')} / {fmt(st[-1]['ready'], ' s')} |")
             print(f"| idle memory, all processes (PSS) | {total:.0f} MiB: " + ", ".join(f"{k} {v:.0f}" for k, v in sorted(by.items())) + " |")
             print(f"| stream: frames shown / sent ({args.rate:,} msg/s x {r['secs']:.1f} s) | {r['shown']:,} / {r['sent']:,}; last frame drawn: {r['last_row']} |")

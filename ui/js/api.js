@@ -29,6 +29,8 @@ export const api = {
   logSearch: (id, query) => call("log_search", { id, query }),
   logClear: (id) => call("log_clear", { id }),
   localServerUrl: () => call("local_server_url"),
+  /** A start-up milestone for the shell's trace (printed only with WSBENCH_STARTUP_TRACE=1). */
+  startupMark: (what, phases = null) => call("startup_mark", { what, phases }),
 
   // Workspace: collections, saved connections, environments.
   workspace: () => call("workspace_info"),

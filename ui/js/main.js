@@ -29,6 +29,8 @@ import { ScenarioPanel } from "./views/scenario.js";
 import { PeriodicView } from "./views/periodic.js";
 import { toast } from "./views/dialogs.js";
 
+// Start-up phases, ms since the page's time origin (sent with the trace's "ui-ready").
+const boot = { origin: performance.timeOrigin, script: performance.now() };
 const actions = {};
 const app = new App(createModel(), actions);
 Object.assign(actions,
@@ -59,6 +61,7 @@ async function start() {
     // Subscribing returns a full snapshot: after a reload (F5) every tab and its
     // log are still in the engine. The shell also restored last run's tabs.
     const [tabs, ui, ws] = await Promise.all([api.subscribe(batchHandler(app)), api.uiState(), api.workspace()]);
+    boot.data = performance.now();
     for (const snap of tabs) {
       const meta = ui.tabs[snap.id] ?? {};
       const tab = app.addTab(snap, meta);
@@ -71,7 +74,12 @@ async function start() {
     if (!model.order.length) await actions.create();
     else app.drawAll();
     // When the first tab is drawn (tests/perf/app.py reads it).
-    window.wsbench.readyAt = performance.now();
+    window.wsbench.readyAt = boot.drawn = performance.now();
+    // After the frame that shows it is painted: the start-up trace's "ui-ready".
+    requestAnimationFrame(() => {
+      boot.frame = performance.now();
+      setTimeout(() => api.startupMark("ui-ready", { ...boot, painted: performance.now() }).catch(() => {}));
+    });
     if (ui.problem) app.fail(ui.problem);
     if (ws.problems.length) toast(`${ws.problems.length} file(s) in the workspace could not be read; see the sidebar`);
     app.refreshHistory();

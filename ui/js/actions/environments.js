@@ -1,6 +1,7 @@
 // Environments: pick the active one, edit, save (the engine checks names), delete.
 import { api, errorText } from "../api.js";
-import { openEnvironments } from "../views/environments.js";
+// The editor is loaded on first use: the first screen does not need it.
+const editor = () => import("../views/environments.js");
 import { toast } from "../views/dialogs.js";
 
 /** @param {import("../app.js").App} app */
@@ -15,7 +16,8 @@ export function environmentActions(app) {
     },
     async editEnvironments() {
       try {
-        openEnvironments(await api.environments(), app.actions, app.model.ws?.activeEnvironment);
+        const [{ openEnvironments }, envs] = await Promise.all([editor(), api.environments()]);
+        openEnvironments(envs, app.actions, app.model.ws?.activeEnvironment);
       } catch (e) {
         app.fail(e);
       }

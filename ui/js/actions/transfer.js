@@ -2,7 +2,8 @@
 // engine reads and writes the files; these actions carry its answers to the dialogs.
 import { api, errorText } from "../api.js";
 import { collectionPaths } from "../state.js";
-import { openExport, openImport } from "../views/transfer.js";
+// The dialogs are loaded on first use: the first screen does not need them.
+const dialogs = () => import("../views/transfer.js");
 
 /** @param {import("../app.js").App} app */
 export function transferActions(app) {
@@ -18,7 +19,7 @@ export function transferActions(app) {
     }
   };
   return {
-    importFile: () => openImport(app.actions, collectionPaths(model.ws)),
+    importFile: () => dialogs().then((d) => d.openImport(app.actions, collectionPaths(model.ws)), app.fail),
     async importPreview(path) {
       try {
         return await api.importPreview(path);
@@ -40,7 +41,8 @@ export function transferActions(app) {
     exportDialog() {
       const tab = app.active();
       if (!tab) return;
-      openExport(tab, app.views.framelog.exportScope(), app.actions);
+      const scope = app.views.framelog.exportScope();
+      return dialogs().then((d) => d.openExport(tab, scope, app.actions), app.fail);
     },
     defaultExportPath: (id, format) => api.defaultExportPath(id, format).catch((e) => (app.fail(e), "")),
     pickSavePath: (suggested) => api.pickSavePath(suggested).catch((e) => (app.fail(e), null)),
