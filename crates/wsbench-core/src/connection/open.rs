@@ -110,7 +110,7 @@ impl Actor {
                 // one connection run for a very long time: give the other tasks
                 // (other connections, the event batches) their turn after each full
                 // burst.
-                tokio::task::yield_now().await;
+                YieldOnce(false).await;
             }
         }
         open.end().await
@@ -396,6 +396,25 @@ impl Open {
         let Open { ws, close, .. } = self;
         drop(ws);
         close.ending()
+    }
+}
+
+/// Let the scheduler run other tasks once. The task wakes itself while it runs, so
+/// tokio queues it at the back of the run queue, where any worker takes it.
+/// (`tokio::task::yield_now` defers the wake-up until the worker parks: a task that
+/// blocks that worker, such as a slow event sink, would then hold the connection.)
+struct YieldOnce(bool);
+
+impl std::future::Future for YieldOnce {
+    type Output = ();
+
+    fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.0 {
+            return Poll::Ready(());
+        }
+        self.0 = true;
+        cx.waker().wake_by_ref();
+        Poll::Pending
     }
 }
 
