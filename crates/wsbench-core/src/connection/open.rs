@@ -32,6 +32,8 @@ struct Open {
     /// The one socket: written by `writer`, read in bursts, both from the actor.
     ws: Socket,
     writer: Writer,
+    /// The last poll returned a burst: the next one writes before it reads.
+    write_first: bool,
     pings: PendingPings,
     ping_no: u64,
     close: CloseHandshake,
@@ -129,6 +131,7 @@ impl Open {
         let deflater = deflate.negotiated().ok().flatten().as_ref().map(Deflater::new);
         Self {
             writer: Writer::new(recorder.clone(), tap, deflater, clock, pings.clone()),
+            write_first: false,
             recorder,
             clock,
             ws,
@@ -140,16 +143,31 @@ impl Open {
         }
     }
 
-    /// The socket: what is queued is written first (as far as the socket takes it),
-    /// then a burst of what arrived is read. Ready with a burst only.
+    /// The socket: a burst of what already arrived is read, and what is queued is
+    /// written (as far as the socket takes it) when there is nothing to read, or
+    /// first thing in the poll after a burst, so writes are never starved by a flood.
+    /// Reading first keeps the log in wire order: frames already received are logged
+    /// before a message (a close, say) the user queued meanwhile. Ready with a burst
+    /// only; the burst is logged before the next poll writes anything.
     fn poll_io(
         &mut self,
         cx: &mut Context<'_>,
         deflate: &DeflateCtx,
         recorder: &dyn Recorder,
     ) -> Poll<(Vec<Frame>, BurstEnd)> {
-        let _ = self.writer.poll_write(&mut self.ws, cx);
-        poll_burst(&mut self.ws, cx, &self.clock, &self.pings, deflate, recorder)
+        if std::mem::take(&mut self.write_first) {
+            let _ = self.writer.poll_write(&mut self.ws, cx);
+        }
+        match poll_burst(&mut self.ws, cx, &self.clock, &self.pings, deflate, recorder) {
+            Poll::Ready(burst) => {
+                self.write_first = true;
+                Poll::Ready(burst)
+            }
+            Poll::Pending => {
+                let _ = self.writer.poll_write(&mut self.ws, cx);
+                Poll::Pending
+            }
+        }
     }
 
     fn queue(&mut self, msg: Outgoing, reply: Option<oneshot::Sender<Result<u64>>>) {
