@@ -1,6 +1,6 @@
 //! The write side of an open connection. The actor owns one socket (no split halves
-//! and no lock between them) and calls [`Writer::poll_write`] on it each time it
-//! polls the socket, before reading: what is queued goes into tungstenite as fast as
+//! and no lock between them) and calls [`Writer::poll_write`] on it beside its reads
+//! (see `Open::poll_io`): what is queued goes into tungstenite as fast as
 //! the socket takes it, and a peer that stops reading never keeps the actor from
 //! reading (and logging) what it sends, nor from honoring a disconnect. Nothing here
 //! awaits: a message is committed to tungstenite's buffer whole or not at all, so the
