@@ -335,7 +335,7 @@ fn main() {
                     let per = (live as f64 - st.held_bytes as f64) / st.held_frames as f64;
                     overhead_line = format!(
                         "log memory: {:.1} MB live for {} frames holding {:.1} MB of payload: {:.1} bytes per frame beyond the payload\n\
-                         (a Frame is {} bytes, the log stores 56 per frame and copies payloads up to 256 B into its arena; the bare loop keeping the same messages costs {:.1} bytes each in tungstenite's read buffers)",
+                         (a Frame is {} bytes; the log stores an 8-byte record per frame and packs payloads up to 255 B into shared blocks; the bare loop keeping the same messages costs {:.1} bytes each in tungstenite's read buffers)",
                         live as f64 / 1e6,
                         st.held_frames,
                         st.held_bytes as f64 / 1e6,

@@ -6,7 +6,7 @@
 //! start(config, recorder) -> ConnectionHandle --commands--> actor (actor.rs, open.rs)
 //!   dial:    resolve -> TCP -> [proxy tunnel] -> [TLS] -> HTTP upgrade   (dial.rs, tls.rs)
 //!   socket:  Stream -> WireTap (wire.rs) -> [deflate] -> tungstenite
-//!   frames:  read.rs (bursts in) / writer.rs (out) -> Recorder           (recorder.rs)
+//!   frames:  read.rs (bursts in) / writer.rs (out), one socket -> Recorder (recorder.rs)
 //! ```
 //!
 //! Where a protocol layer slots in, without touching the session:

@@ -1,16 +1,14 @@
-//! The open phase of a connection: a `select!` over incoming frames, user commands,
-//! a stop request, the keepalive tick and the close deadline. Writes go to the
-//! writer sub-task; the close handshake is tracked by [`CloseHandshake`].
+//! The open phase of a connection: a `select!` over the socket (writes, then a burst
+//! of reads), user commands, a stop request, the keepalive tick and the close
+//! deadline. The actor owns the one socket; the close handshake is tracked by
+//! [`CloseHandshake`].
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
-use futures_util::stream::SplitStream;
-use futures_util::StreamExt;
-use tokio::sync::{mpsc, oneshot};
-use tokio::task::JoinHandle;
+use tokio::sync::oneshot;
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
@@ -18,7 +16,7 @@ use super::actor::Actor;
 use super::closing::{CloseHandshake, Ending, Outbound, FAIL_LINGER};
 use super::deflate::{DeflateCtx, Deflater};
 use super::dial::Socket;
-use super::read::{classify, poll_burst, BurstEnd, PendingPings, ReadError};
+use super::read::{classify, poll_burst, BurstEnd, PendingPings, ReadError, MAX_BURST};
 use super::wire::TapContext;
 use super::writer::{WriteReq, Writer};
 use super::{CloseInfo, Command, ConnState, Initiator, Outgoing, Recorder};
@@ -27,18 +25,16 @@ use crate::frame::{Clock, Direction, Frame, Opcode};
 use crate::socketio::client::{Out, SioClient, Step};
 use crate::socketio::{SioCommand, WireFrame};
 
-/// Once aborted, how long we wait for the writer task to be really gone.
-const WRITER_GONE: Duration = Duration::from_millis(500);
-
 /// One open connection, as the actor sees it while the socket is up.
 struct Open {
     recorder: Arc<dyn Recorder>,
     clock: Clock,
-    wtx: mpsc::UnboundedSender<WriteReq>,
-    writer: JoinHandle<()>,
+    /// The one socket: written by `writer`, read in bursts, both from the actor.
+    ws: Socket,
+    writer: Writer,
+    /// The last poll returned a burst: the next one writes before it reads.
+    write_first: bool,
     pings: PendingPings,
-    /// Keepalive pings queued for the writer and not yet taken by it.
-    ping_queued: Arc<AtomicUsize>,
     ping_no: u64,
     close: CloseHandshake,
     /// Socket.IO mode: the client layered over the connection.
@@ -64,8 +60,7 @@ impl Actor {
         deflate: Arc<DeflateCtx>,
         clock: Clock,
     ) -> Ending {
-        let (sink, mut stream) = ws.split();
-        let mut open = Open::start(self.recorder.clone(), sink, tap, deflate.clone(), clock);
+        let mut open = Open::start(self.recorder.clone(), ws, tap, deflate.clone(), clock);
         open.sio = self.config.socketio.as_ref().and_then(|c| SioClient::new(c).ok());
         match self.stop_request() {
             Some(close) => open.stop(close),
@@ -75,13 +70,17 @@ impl Actor {
         let mut keepalive = tokio::time::interval(Duration::from_millis(ping_every.max(1)));
         keepalive.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         keepalive.reset();
-        let pings = open.pings.clone();
         let mut live = super::keepalive::Liveness::new(&self.config.keepalive);
         let recorder = self.recorder.clone();
         loop {
+            // Read before the select: its socket branch holds `open` while it runs.
+            let closing = open.close.is_closing();
+            let (sio_deadline, close_deadline) = (open.sio_deadline(), open.close.deadline());
+            let mut full = false;
             tokio::select! {
-                (burst, end) = std::future::poll_fn(|cx| poll_burst(&mut stream, cx, &clock, &pings, &deflate, &*recorder)) => {
+                (burst, end) = std::future::poll_fn(|cx| open.poll_io(cx, &deflate, &*recorder)) => {
                     live.heard();
+                    full = burst.len() >= MAX_BURST;
                     if let Flow::Over = open.on_read(burst, end) {
                         break;
                     }
@@ -92,57 +91,51 @@ impl Actor {
                         open.stop(close);
                     }
                 }
-                _ = keepalive.tick(), if ping_every > 0 && !open.close.is_closing() => open.keepalive(),
-                _ = sleep_until(open.sio_deadline()) => {
+                _ = keepalive.tick(), if ping_every > 0 && !closing => open.keepalive(),
+                _ = sleep_until(sio_deadline) => {
                     if let Flow::Over = open.on_sio_timer() {
                         break;
                     }
                 }
-                _ = sleep_until(live.deadline()), if !open.close.is_closing() => {
+                _ = sleep_until(live.deadline()), if !closing => {
                     open.close.lost(live.why());
                     break;
                 }
-                _ = sleep_until(open.close.deadline()) => {
+                _ = sleep_until(close_deadline) => {
                     open.close.time_out();
                     break;
                 }
             }
+            if full {
+                // A flood keeps the socket ready without ever touching the network
+                // (tungstenite parses from its buffer), so tokio's budget would let
+                // one connection run for a very long time: give the other tasks
+                // (other connections, the event batches) their turn after each full
+                // burst.
+                YieldOnce(false).await;
+            }
         }
-        open.end(stream).await
+        open.end().await
     }
 }
 
 impl Open {
     fn start(
         recorder: Arc<dyn Recorder>,
-        sink: futures_util::stream::SplitSink<Socket, Message>,
+        ws: Socket,
         tap: Arc<TapContext>,
         deflate: Arc<DeflateCtx>,
         clock: Clock,
     ) -> Self {
         let pings = PendingPings::default();
-        let ping_queued = Arc::new(AtomicUsize::new(0));
-        let (wtx, rx) = mpsc::unbounded_channel();
-        let writer = tokio::spawn(
-            Writer {
-                sink,
-                rx,
-                recorder: recorder.clone(),
-                tap,
-                deflater: deflate.negotiated().ok().flatten().as_ref().map(Deflater::new),
-                clock,
-                pings: pings.clone(),
-                ping_queued: ping_queued.clone(),
-            }
-            .run(),
-        );
+        let deflater = deflate.negotiated().ok().flatten().as_ref().map(Deflater::new);
         Self {
+            writer: Writer::new(recorder.clone(), tap, deflater, clock, pings.clone()),
+            write_first: false,
             recorder,
             clock,
-            wtx,
-            writer,
+            ws,
             pings,
-            ping_queued,
             ping_no: 0,
             close: CloseHandshake::default(),
             sio: None,
@@ -150,8 +143,35 @@ impl Open {
         }
     }
 
-    fn queue(&self, msg: Outgoing, reply: Option<oneshot::Sender<Result<u64>>>) {
-        let _ = self.wtx.send(WriteReq { msg, reply, note: None });
+    /// The socket: a burst of what already arrived is read, and what is queued is
+    /// written (as far as the socket takes it) when there is nothing to read, or
+    /// first thing in the poll after a burst, so writes are never starved by a flood.
+    /// Reading first keeps the log in wire order: frames already received are logged
+    /// before a message (a close, say) the user queued meanwhile. Ready with a burst
+    /// only; the burst is logged before the next poll writes anything.
+    fn poll_io(
+        &mut self,
+        cx: &mut Context<'_>,
+        deflate: &DeflateCtx,
+        recorder: &dyn Recorder,
+    ) -> Poll<(Vec<Frame>, BurstEnd)> {
+        if std::mem::take(&mut self.write_first) {
+            let _ = self.writer.poll_write(&mut self.ws, cx);
+        }
+        match poll_burst(&mut self.ws, cx, &self.clock, &self.pings, deflate, recorder) {
+            Poll::Ready(burst) => {
+                self.write_first = true;
+                Poll::Ready(burst)
+            }
+            Poll::Pending => {
+                let _ = self.writer.poll_write(&mut self.ws, cx);
+                Poll::Pending
+            }
+        }
+    }
+
+    fn queue(&mut self, msg: Outgoing, reply: Option<oneshot::Sender<Result<u64>>>) {
+        self.writer.push(WriteReq { msg, reply, note: None });
     }
 
     /// The saved "send on connect" messages, in order.
@@ -164,7 +184,7 @@ impl Open {
         }
     }
 
-    fn send_close(&self, out: Outbound) {
+    fn send_close(&mut self, out: Outbound) {
         if out.announce {
             self.recorder.state(ConnState::Closing {
                 initiated_by: Initiator::Client,
@@ -307,12 +327,12 @@ impl Open {
         }
     }
 
-    fn sio_queue(&self, out: Out<Reply>) {
+    fn sio_queue(&mut self, out: Out<Reply>) {
         let msg = match out.frame {
             WireFrame::Text(t) => Outgoing::Text(t),
             WireFrame::Binary(b) => Outgoing::Binary(b),
         };
-        let _ = self.wtx.send(WriteReq {
+        self.writer.push(WriteReq {
             msg,
             reply: out.reply,
             note: Some(out.note),
@@ -375,30 +395,44 @@ impl Open {
 
     fn keepalive(&mut self) {
         // A peer that stopped reading gets no pile of pings in our queue.
-        if self.ping_queued.load(Ordering::Acquire) == 0 {
+        if self.writer.pings_queued() == 0 {
             self.ping_no += 1;
-            self.ping_queued.fetch_add(1, Ordering::AcqRel);
             self.queue(Outgoing::Ping(Bytes::from(self.ping_no.to_be_bytes().to_vec())), None);
         }
     }
 
-    /// Let the writer flush what is queued (our close frame above all), briefly: a
-    /// peer that stopped reading must not keep the tab in Closing. Then make sure the
-    /// writer is really gone (an aborted task only stops at its next poll) before the
-    /// socket's read half goes and the last state is published.
-    async fn end(self, stream: SplitStream<Socket>) -> Ending {
-        let Open {
-            wtx, mut writer, close, ..
-        } = self;
-        drop(wtx);
-        if tokio::time::timeout(FAIL_LINGER, &mut writer).await.is_err() {
-            writer.abort();
-            if tokio::time::timeout(WRITER_GONE, writer).await.is_err() {
-                tracing::warn!("the writer task did not stop within {WRITER_GONE:?} of its abort");
-            }
+    /// Let what is queued (our close frame above all) be written and flushed,
+    /// briefly: a peer that stopped reading must not keep the tab in Closing. What
+    /// is still queued then is answered with an error; the socket goes before the
+    /// last state is published.
+    async fn end(mut self) -> Ending {
+        let drained = std::future::poll_fn(|cx| self.writer.poll_write(&mut self.ws, cx));
+        if tokio::time::timeout(FAIL_LINGER, drained).await.is_err() {
+            tracing::debug!(session = self.recorder.id(), "the peer did not take what was queued");
         }
-        drop(stream);
+        self.writer.abandon();
+        let Open { ws, close, .. } = self;
+        drop(ws);
         close.ending()
+    }
+}
+
+/// Let the scheduler run other tasks once. The task wakes itself while it runs, so
+/// tokio queues it at the back of the run queue, where any worker takes it.
+/// (`tokio::task::yield_now` defers the wake-up until the worker parks: a task that
+/// blocks that worker, such as a slow event sink, would then hold the connection.)
+struct YieldOnce(bool);
+
+impl std::future::Future for YieldOnce {
+    type Output = ();
+
+    fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.0 {
+            return Poll::Ready(());
+        }
+        self.0 = true;
+        cx.waker().wake_by_ref();
+        Poll::Pending
     }
 }
 

@@ -7,7 +7,6 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use futures_util::stream::SplitStream;
 use futures_util::StreamExt;
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::error::{CapacityError, ProtocolError};
@@ -20,7 +19,7 @@ use crate::frame::{Clock, Direction, Frame, Opcode};
 use crate::sync::lock;
 
 /// Frames logged together at most, so a flood still yields to commands.
-const MAX_BURST: usize = 1024;
+pub(super) const MAX_BURST: usize = 1024;
 /// Frames drained in one burst share one clock reading per this many.
 const STAMP_EVERY: usize = 64;
 /// Payload bytes after which a burst ends, unless the recorder has less room (a
@@ -41,7 +40,7 @@ pub(super) type BurstEnd = Option<Option<Result<Message, WsError>>>;
 /// on every poll, and a changing waker costs a clone and a drop each time.
 /// Nothing is read while the recorder has no room for more.
 pub(super) fn poll_burst(
-    stream: &mut SplitStream<Socket>,
+    stream: &mut Socket,
     cx: &mut Context<'_>,
     clock: &Clock,
     pings: &PendingPings,

@@ -211,6 +211,7 @@ async fn a_flooding_server_does_not_delay_another_connection() {
         f.text() == Some("q99") && f.direction == wsbench_core::Direction::In
     })
     .await;
+    eprintln!("100 round trips beside a flood: {:?}", t.elapsed());
     assert!(t.elapsed() < Duration::from_secs(3), "{:?}", t.elapsed());
     assert!(sf.log().stats().frames_in > 0);
 }
@@ -393,6 +394,98 @@ async fn shutdown_returns_within_its_grace_when_the_peer_never_answers_the_close
     // The engine's own bound still ends it: no reply within the close timeout.
     match wait_end(&s).await {
         ConnState::Closed { code, clean, .. } => assert_eq!((code, clean), (1001, false)),
+        other => panic!("{other:?}"),
+    }
+}
+
+/// The actor owns one socket: what the user sends goes out while a flood comes in,
+/// every frame both ways is logged in wire order, and the close handshake works
+/// after it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sends_go_out_while_a_flood_comes_in_on_the_one_socket() {
+    const FLOOD: u32 = 100_000;
+    let (addr, _) = scripted(|ws| async move {
+        let (mut tx, mut rx) = ws.split();
+        let (etx, mut erx) = tokio::sync::mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            while let Some(Ok(m)) = rx.next().await {
+                if let Message::Text(t) = m {
+                    let _ = etx.send(t.to_string());
+                }
+            }
+        });
+        for i in 0..FLOOD {
+            // What arrived goes back between flood frames.
+            while let Ok(t) = erx.try_recv() {
+                if tx.feed(Message::text(format!("echo:{t}"))).await.is_err() {
+                    return;
+                }
+            }
+            if tx.feed(Message::text(format!("f{i}"))).await.is_err() {
+                return;
+            }
+            if i % 64 == 0 {
+                tokio::task::yield_now().await;
+            }
+        }
+        let _ = tx.flush().await;
+        while let Some(t) = erx.recv().await {
+            if tx.send(Message::text(format!("echo:{t}"))).await.is_err() {
+                return;
+            }
+        }
+    })
+    .await;
+    let (m, _) = manager();
+    let (id, s) = open(&m, ConnectConfig::new(format!("ws://{addr}/")));
+    wait_open(&s).await;
+    wait_frame(&s, "the flood", |f| f.text() == Some("f100")).await;
+    let mut sent = Vec::new();
+    for i in 0..50 {
+        sent.push(
+            m.send(id, Outgoing::Text(format!("m{i}")))
+                .await
+                .expect("sent during the flood"),
+        );
+    }
+    wait_frame(&s, "the last echo", |f| f.text() == Some("echo:m49")).await;
+    let last = FLOOD - 1;
+    let end = wait_frame(&s, "the end of the flood", |f| f.text() == Some(&format!("f{last}"))).await;
+    assert!(sent[0] < end.seq, "the first send went out before the flood ended");
+
+    let frames = s.log().page(0, usize::MAX);
+    let flood: Vec<&str> = frames
+        .iter()
+        .filter_map(|f| f.text())
+        .filter(|t| t.starts_with('f'))
+        .collect();
+    assert_eq!(flood.len(), FLOOD as usize, "every flood frame is logged");
+    assert!(flood.iter().enumerate().all(|(i, t)| *t == format!("f{i}")), "in order");
+    let out: Vec<(u64, &str)> = frames
+        .iter()
+        .filter(|f| f.direction == Direction::Out)
+        .map(|f| (f.seq, f.text().unwrap_or("")))
+        .collect();
+    let expect: Vec<(u64, String)> = sent
+        .iter()
+        .enumerate()
+        .map(|(i, seq)| (*seq, format!("m{i}")))
+        .collect();
+    assert_eq!(
+        out.iter().map(|(s, t)| (*s, t.to_string())).collect::<Vec<_>>(),
+        expect,
+        "each send is logged once, with the number its sender got"
+    );
+    let echoes = frames
+        .iter()
+        .filter_map(|f| f.text())
+        .filter(|t| t.starts_with("echo:"))
+        .count();
+    assert_eq!(echoes, 50);
+
+    m.disconnect(id, 1000, "done").unwrap();
+    match wait_end(&s).await {
+        ConnState::Closed { code, initiated_by, .. } => assert_eq!((code, initiated_by), (1000, Initiator::Client)),
         other => panic!("{other:?}"),
     }
 }
