@@ -289,6 +289,10 @@ def test_connect_send_filter_search_detail_close_reload(d, out):
     d.click("#close-with-code")
     wait("closed 4001", lambda: "Closed 4001" in (d.text("#state-line") or ""))
     wait("close row", lambda: any(" close" in r["cls"] and "4001 bye now" in r["text"] for r in rows(d)))
+    # The counters are redrawn at most 4 times a second: wait, as a user's eye would, for
+    # them to count every received row the log shows.
+    wait("the counters to count the close", lambda: (d.text("#counters") or "").startswith(
+        f"↓ {sum('in' in r['cls'].split() for r in rows(d))} ("))
     before = {"counters": d.text("#counters"), "rows": len(rows(d)), "tab": d.text(".tab .tab-name")}
 
     d.keys("\ue035")  # F5
@@ -1165,6 +1169,8 @@ def main():
         wait("tauri-driver and WebKitWebDriver", lambda: port_open(port) and port_open(native), timeout=30)
         d = Driver(port)
         d.start(*APP)
+        # Like a user, start once the window shows its first tab (whichever test runs first).
+        wait("the app's first screen", lambda: d.js("return !!(window.wsbench && window.wsbench.readyAt)"), timeout=60)
         try:
             # E2E_ONLY=part1,part2 runs only the tests whose names contain one of them.
             only = [x for x in os.environ.get("E2E_ONLY", "").split(",") if x]
