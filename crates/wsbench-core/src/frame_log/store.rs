@@ -66,6 +66,17 @@ impl<T> Default for Side<T> {
     }
 }
 
+impl<T: Default> Side<T> {
+    /// Let go of frame `i`'s value (an evicted frame's): the entry stays, so the
+    /// indexes after it keep their places.
+    fn release(&mut self, i: usize) {
+        let i = i as u16;
+        if let Ok(at) = self.0.binary_search_by_key(&i, |(k, _)| *k) {
+            self.0[at].1 = T::default();
+        }
+    }
+}
+
 impl<T> Side<T> {
     fn get(&self, i: usize) -> Option<&T> {
         let i = i as u16;
@@ -317,11 +328,16 @@ impl FrameStore {
 
     /// Drop the oldest frame; returns its payload length.
     pub(super) fn pop_front(&mut self) -> Option<usize> {
-        let first = self.chunks.front()?;
+        let first = self.chunks.front_mut()?;
         if self.head >= first.recs.len() {
             return None;
         }
         let len = first.payload_len(self.head);
+        if first.recs[self.head].has(BIG) {
+            // A big payload is freed as its frame goes, not with its whole chunk
+            // (4096 frames of 64 KiB would be 256 MiB held past the log's caps).
+            first.big.release(self.head);
+        }
         let chunk_done = self.head + 1 == first.recs.len() && (first.recs.len() == CHUNK || self.len == 1);
         self.head += 1;
         self.len -= 1;

@@ -158,3 +158,19 @@ fn a_small_flood_costs_its_payload_and_8_bytes_a_frame() {
     assert_eq!(blocks as u64, 32 * n, "payload bytes are packed back to back");
     assert!(store.chunks.iter().all(|c| c.times.0.is_empty() && c.big.0.is_empty()));
 }
+
+#[test]
+fn an_evicted_big_payload_is_freed_as_its_frame_goes_not_with_its_chunk() {
+    let mut s = FrameStore::new();
+    let probe = Bytes::from(vec![7u8; 64 * 1024]);
+    s.push_back(frame(0, probe.clone()));
+    s.push_back(frame(1, Bytes::from(vec![1u8; 300])));
+    let probe = match probe.try_into_mut() {
+        Ok(_) => panic!("the store does not hold the payload it was given"),
+        Err(still_shared) => still_shared,
+    };
+    assert_eq!(s.pop_front(), Some(64 * 1024));
+    assert!(probe.try_into_mut().is_ok(), "the evicted frame's payload is still held by the store");
+    let next = s.get(0).expect("the second frame is still held");
+    assert_eq!((next.seq, next.payload.len()), (1, 300));
+}
