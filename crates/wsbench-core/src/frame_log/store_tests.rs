@@ -170,7 +170,10 @@ fn an_evicted_big_payload_is_freed_as_its_frame_goes_not_with_its_chunk() {
         Err(still_shared) => still_shared,
     };
     assert_eq!(s.pop_front(), Some(64 * 1024));
-    assert!(probe.try_into_mut().is_ok(), "the evicted frame's payload is still held by the store");
+    assert!(
+        probe.try_into_mut().is_ok(),
+        "the evicted frame's payload is still held by the store"
+    );
     let next = s.get(0).expect("the second frame is still held");
     assert_eq!((next.seq, next.payload.len()), (1, 300));
 }
