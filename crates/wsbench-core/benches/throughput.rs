@@ -150,6 +150,8 @@ async fn flood_server_with(f: Flood, wire: Wire) -> SocketAddr {
             let chunk = chunk.clone();
             let one = one.clone();
             tokio::spawn(async move {
+                // The signature is tungstenite's handshake callback (its error is an HTTP response).
+                #[allow(clippy::result_large_err)]
                 let answer = |_: &Request, mut resp: Response| {
                     if wire != Wire::Plain {
                         let v = HeaderValue::from_static("permessage-deflate");

@@ -90,7 +90,7 @@ async fn load(conns: u64, rate: u64, secs: u64) -> bool {
     for i in 0..conns {
         let mut c = ConnectConfig::new(server.url());
         c.log.max_frames = 20_000; // caps reached after ~10 s at 1,000 msg/s
-        let id = m.create(&format!("soak {i}"), c);
+        let id = m.create(format!("soak {i}"), c);
         m.connect(id).expect("connect");
         ids.push(id);
     }
@@ -119,7 +119,7 @@ async fn load(conns: u64, rate: u64, secs: u64) -> bool {
                     slow.push(t.elapsed().as_micros() as u64);
                     n += 1;
                 }
-                if n.is_multiple_of(rate) {
+                if n % rate.max(1) == 0 {
                     let _ = m.send(id, Outgoing::Ping(Bytes::from_static(b"rtt"))).await;
                 }
             }
@@ -248,7 +248,7 @@ async fn storm(conns: u64, secs: u64) -> bool {
         c.reconnect.max_attempts = 0;
         c.reconnect.initial_delay_ms = 100;
         c.reconnect.max_delay_ms = 2_000;
-        let id = m.create(&format!("storm {i}"), c);
+        let id = m.create(format!("storm {i}"), c);
         m.connect(id).expect("connect");
         ids.push(id);
     }

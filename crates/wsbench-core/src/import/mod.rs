@@ -89,7 +89,7 @@ pub fn import_path(path: &Path) -> Result<ImportReport> {
             return import_opencollection_folder(path);
         }
         return Err(parse_error(
-            &path.display().to_string(),
+            path.display().to_string(),
             0,
             0,
             format!("this folder has neither bruno.json nor opencollection.yml; {EXPECTED}"),

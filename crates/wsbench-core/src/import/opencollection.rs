@@ -64,7 +64,7 @@ const FOLDER_FILES: [&str; 2] = ["folder.yml", "folder.yaml"];
 pub fn import_opencollection_folder(dir: &Path) -> Result<ImportReport> {
     let Some(root_file) = ROOT_FILES.iter().map(|f| dir.join(f)).find(|p| p.is_file()) else {
         return Err(parse_error(
-            &dir.display().to_string(),
+            dir.display().to_string(),
             0,
             0,
             "this folder has no opencollection.yml",

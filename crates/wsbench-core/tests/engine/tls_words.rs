@@ -27,8 +27,11 @@ fn key_der(k: &KeyPair) -> PrivateKeyDer<'static> {
     PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(k.serialize_der()))
 }
 
+/// A calendar day: year, month, day.
+type Ymd = (i32, u8, u8);
+
 /// A server certificate from the test CA with these names and dates.
-fn leaf(p: &Pki, names: &[&str], dates: Option<((i32, u8, u8), (i32, u8, u8))>) -> (CertificateDer<'static>, KeyPair) {
+fn leaf(p: &Pki, names: &[&str], dates: Option<(Ymd, Ymd)>) -> (CertificateDer<'static>, KeyPair) {
     let key = KeyPair::generate().unwrap();
     let mut params = CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>()).unwrap();
     if let Some(((y1, m1, d1), (y2, m2, d2))) = dates {
