@@ -41,7 +41,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from startup import launch_direct, run_startup_direct, startup_table  # noqa: E402
+from startup import comm, family, launch_direct, pct, run_startup_direct, startup_table  # noqa: E402
 _spec = importlib.util.spec_from_file_location("e2e_run", os.path.join(HERE, "..", "e2e", "run.py"))
 e2e = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(e2e)
@@ -163,25 +163,6 @@ def proc_start(pid):
     return boot_time() + int(fields[19]) / CLK
 
 
-def ppid_of(pid):
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("PPid:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return None
-
-
-def comm(pid):
-    try:
-        with open(f"/proc/{pid}/comm") as f:
-            return f.read().strip()
-    except OSError:
-        return "?"
-
-
 def find_app(binary):
     real = os.path.realpath(binary)
     for p in os.listdir("/proc"):
@@ -192,22 +173,6 @@ def find_app(binary):
             except OSError:
                 pass
     return None
-
-
-def family(pid):
-    """The app and every descendant (the WebKit web and network processes)."""
-    kids = {}
-    for p in os.listdir("/proc"):
-        if p.isdigit():
-            pp = ppid_of(int(p))
-            if pp:
-                kids.setdefault(pp, []).append(int(p))
-    out, todo = [], [pid]
-    while todo:
-        x = todo.pop()
-        out.append(x)
-        todo.extend(kids.get(x, []))
-    return out
 
 
 def pss_kib(pid, field="Pss:"):
@@ -332,13 +297,6 @@ return -1;
 """
 
 STATS = "const t = window.wsbench.model.tabs.get(arguments[0]); return t ? t.stats : null;"
-
-
-def pct(xs, p):
-    if not xs:
-        return 0.0
-    s = sorted(xs)
-    return s[min(len(s) - 1, int(round(p / 100 * (len(s) - 1))))]
 
 
 class Bench:
