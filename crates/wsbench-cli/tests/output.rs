@@ -2,7 +2,7 @@
 //! the `--raw` output.
 
 use std::io::Read;
-use std::process::{Command, Stdio};
+use std::process::{Command, ExitStatus, Stdio};
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
@@ -52,22 +52,23 @@ fn payload(i: usize) -> Vec<u8> {
     p
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_stdout_that_stops_reading_slows_the_socket_and_nothing_is_lost() {
-    // 20 MB: far more than the CLI keeps unprinted (16k frames, 4 MiB), so the
-    // connection has to wait for the printer instead of dropping frames.
-    const N: usize = 20_000;
-    let url = sender((0..N).map(|i| Message::binary(payload(i))).collect()).await;
-    let (stdout, stderr, status) = tokio::task::spawn_blocking(move || {
+/// `wsbench-cli connect URL [--raw]` whose stdout nobody reads for `stall` (the pipe
+/// fills and the printer blocks), then is read to the end: what it printed, its stderr
+/// and how it exited.
+async fn connect_with_stalled_stdout(url: String, raw: bool, stall: Duration) -> (Vec<u8>, String, ExitStatus) {
+    tokio::task::spawn_blocking(move || {
+        let mut args = vec!["connect", url.as_str()];
+        if raw {
+            args.push("--raw");
+        }
         let mut child = cli()
-            .args(["connect", &url, "--raw"])
+            .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        // Nobody reads stdout for a while: the pipe fills and the printer blocks.
-        std::thread::sleep(Duration::from_millis(1500));
+        std::thread::sleep(stall);
         let mut out = Vec::new();
         child.stdout.take().unwrap().read_to_end(&mut out).unwrap();
         let mut err = String::new();
@@ -75,7 +76,16 @@ async fn a_stdout_that_stops_reading_slows_the_socket_and_nothing_is_lost() {
         (out, err, child.wait().unwrap())
     })
     .await
-    .unwrap();
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stdout_that_stops_reading_slows_the_socket_and_nothing_is_lost() {
+    // 20 MB: far more than the CLI keeps unprinted (16k frames, 4 MiB), so the
+    // connection has to wait for the printer instead of dropping frames.
+    const N: usize = 20_000;
+    let url = sender((0..N).map(|i| Message::binary(payload(i))).collect()).await;
+    let (stdout, stderr, status) = connect_with_stalled_stdout(url, true, Duration::from_millis(1500)).await;
     assert!(status.success(), "{stderr}");
     assert!(!stderr.contains("evicted"), "{stderr}");
     assert_eq!(stdout.len(), N * 1024, "{stderr}");
@@ -162,28 +172,7 @@ async fn big_payloads_print_whole_and_in_order_between_small_ones_even_when_stdo
                 _ => {}
             }
         }
-        let url = url.clone();
-        let (stdout, stderr, status) = tokio::task::spawn_blocking(move || {
-            let mut args = vec!["connect", &url];
-            if raw {
-                args.push("--raw");
-            }
-            let mut child = cli()
-                .args(args)
-                .stdin(Stdio::null())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap();
-            std::thread::sleep(Duration::from_millis(700));
-            let mut out = Vec::new();
-            child.stdout.take().unwrap().read_to_end(&mut out).unwrap();
-            let mut err = String::new();
-            child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
-            (out, err, child.wait().unwrap())
-        })
-        .await
-        .unwrap();
+        let (stdout, stderr, status) = connect_with_stalled_stdout(url.clone(), raw, Duration::from_millis(700)).await;
         assert!(status.success(), "{stderr}");
         assert_eq!(stdout.len(), want.len(), "raw: {raw}, {stderr}");
         assert!(stdout == want, "raw: {raw}: the output differs from what was sent");
